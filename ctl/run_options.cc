@@ -1,0 +1,256 @@
+#include "ctl/run_options.h"
+
+#include <getopt.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "agent/syscalls/syscall_classes.h"
+
+namespace tracer::ctl {
+namespace {
+
+enum LongOnly {
+  kSyscallClass = 1000,
+  kFilterDurationGt,
+  kStats,
+  kOutput,
+  kOtlpEndpoint,
+  kOtlpProtocol,
+  kOtlpHeaders,
+  kOtlpServiceName,
+  kTraceParent,
+};
+
+const option kLongOptions[] = {
+    {"follow-forks", no_argument, nullptr, 'f'},
+    {"attach", required_argument, nullptr, 'p'},
+    {"expr", required_argument, nullptr, 'e'},
+    {"quiet", no_argument, nullptr, 'q'},
+    {"help", no_argument, nullptr, 'h'},
+    {"syscall-class", required_argument, nullptr, kSyscallClass},
+    {"filter-duration-gt", required_argument, nullptr, kFilterDurationGt},
+    {"stats", no_argument, nullptr, kStats},
+    {"summary", no_argument, nullptr, kStats},
+    {"output", required_argument, nullptr, kOutput},
+    {"otlp-endpoint", required_argument, nullptr, kOtlpEndpoint},
+    {"otlp-protocol", required_argument, nullptr, kOtlpProtocol},
+    {"otlp-headers", required_argument, nullptr, kOtlpHeaders},
+    {"otlp-service-name", required_argument, nullptr, kOtlpServiceName},
+    {"trace-parent", required_argument, nullptr, kTraceParent},
+    {nullptr, 0, nullptr, 0},
+};
+
+absl::Status Invalid(absl::string_view msg) {
+  return absl::InvalidArgumentError(msg);
+}
+
+// strace accepts `-e trace=EXPR` and the bare `-e EXPR`.
+absl::StatusOr<std::vector<int>> ParseQualifier(const std::string& arg) {
+  std::string expr = arg;
+  size_t eq = arg.find('=');
+  if (eq != std::string::npos) {
+    std::string qualifier = arg.substr(0, eq);
+    if (qualifier != "trace" && qualifier != "t") {
+      return Invalid(absl::StrCat("-e ", arg, ": only the trace= qualifier is supported"));
+    }
+    expr = arg.substr(eq + 1);
+  }
+  auto parsed = syscalls::ParseTraceExpression(expr);
+  if (!parsed.ok()) {
+    return Invalid(absl::StrCat("-e ", arg, ": ", parsed.status().message()));
+  }
+  return parsed;
+}
+
+}  // namespace
+
+EnvLookup ProcessEnv() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+absl::StatusOr<RunOptions> ParseRunOptions(const std::vector<std::string>& args,
+                                           const EnvLookup& env) {
+  RunOptions opts;
+  std::vector<std::string> storage = {"tracectl run"};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& s : storage) argv.push_back(s.data());
+  argv.push_back(nullptr);
+
+  std::set<int> selected;
+  bool any_selection = false;
+  optind = 0;   // full re-initialisation of getopt's state
+  opterr = 0;   // we report errors ourselves
+  int c;
+  // '+': stop at the first non-option, so `tracectl run ls -la` works like strace.
+  while ((c = getopt_long(static_cast<int>(argv.size() - 1), argv.data(), "+:fp:e:qh",
+                          kLongOptions, nullptr)) != -1) {
+    switch (c) {
+      case 'f':
+        opts.follow_forks = true;
+        break;
+      case 'p': {
+        int pid;
+        if (!absl::SimpleAtoi(optarg, &pid) || pid <= 0) {
+          return Invalid(absl::StrCat("-p ", optarg, ": not a process id"));
+        }
+        opts.attach_pid = pid;
+        break;
+      }
+      case 'e': {
+        auto nrs = ParseQualifier(optarg);
+        if (!nrs.ok()) return nrs.status();
+        selected.insert(nrs->begin(), nrs->end());
+        any_selection = true;
+        break;
+      }
+      case kSyscallClass: {
+        std::string cls = optarg;
+        if (!cls.empty() && cls[0] == '%') cls.erase(0, 1);
+        auto nrs = syscalls::SyscallsInClass(cls);
+        if (!nrs.ok()) {
+          return Invalid(absl::StrCat("--syscall-class ", optarg, ": ", nrs.status().message(),
+                                      " (known: file, network, process, memory, signal, ipc, desc)"));
+        }
+        selected.insert(nrs->begin(), nrs->end());
+        any_selection = true;
+        break;
+      }
+      case kFilterDurationGt: {
+        double us;
+        if (!absl::SimpleAtod(optarg, &us) || us < 0) {
+          return Invalid(absl::StrCat("--filter-duration-gt ", optarg,
+                                      ": expected a non-negative number of microseconds"));
+        }
+        opts.min_duration_ns = static_cast<uint64_t>(us * 1000.0);
+        break;
+      }
+      case kStats:
+        opts.stats = true;
+        break;
+      case 'q':
+        opts.quiet = true;
+        break;
+      case kOutput:
+        opts.output_path = optarg;
+        if (opts.output_path.empty()) return Invalid("--output: empty file name");
+        break;
+      case kOtlpEndpoint:
+        opts.otlp_endpoint = optarg;
+        if (opts.otlp_endpoint.empty()) return Invalid("--otlp-endpoint: empty URL");
+        break;
+      case kOtlpProtocol:
+        opts.otlp_protocol = optarg;
+        if (opts.otlp_protocol == "http") opts.otlp_protocol = "http/protobuf";
+        if (opts.otlp_protocol != "grpc" && opts.otlp_protocol != "http/protobuf" &&
+            opts.otlp_protocol != "http/json") {
+          return Invalid(absl::StrCat("--otlp-protocol ", optarg,
+                                      ": expected grpc, http (http/protobuf) or http/json"));
+        }
+        break;
+      case kOtlpHeaders:
+        opts.otlp_headers = optarg;
+        break;
+      case kOtlpServiceName:
+        opts.service_name = optarg;
+        break;
+      case kTraceParent:
+        opts.trace_parent = optarg;
+        break;
+      case 'h':
+        opts.help = true;
+        return opts;
+      case ':':
+        return Invalid(absl::StrCat("option ", argv[optind - 1], " needs an argument"));
+      default:
+        return Invalid(absl::StrCat("unknown option ", argv[optind - 1],
+                                    " (see tracectl run --help)"));
+    }
+  }
+  for (int i = optind; i < static_cast<int>(argv.size()) - 1; ++i) {
+    opts.command.emplace_back(argv[i]);
+  }
+  if (opts.command.empty() && !opts.attach_pid) {
+    return Invalid("no command given: tracectl run [flags] -- CMD ARGS..., or -p PID");
+  }
+  if (!opts.command.empty() && opts.attach_pid) {
+    return Invalid("give either a command or -p PID, not both");
+  }
+  if (any_selection) {
+    if (selected.empty()) return Invalid("the syscall selection (-e/--syscall-class) is empty");
+    opts.syscalls.assign(selected.begin(), selected.end());
+  }
+
+  // Environment (flags win).
+  if (opts.trace_parent.empty()) {
+    if (auto tp = env("TRACEPARENT")) opts.trace_parent = *tp;
+  }
+  if (auto ts = env("TRACESTATE")) opts.trace_state = *ts;
+  if (opts.service_name.empty()) {
+    if (auto sn = env("OTEL_SERVICE_NAME")) opts.service_name = *sn;
+  }
+  if (auto bs = env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE")) {
+    size_t n;
+    if (!absl::SimpleAtoi(*bs, &n) || n == 0 || n > 1000000) {
+      return Invalid(absl::StrCat("OTEL_BSP_MAX_EXPORT_BATCH_SIZE=", *bs,
+                                  ": expected a positive number of spans"));
+    }
+    opts.max_export_batch_spans = n;
+  }
+  return opts;
+}
+
+const char* RunUsage() {
+  return R"(Usage: tracectl run [flags] [--] CMD [ARGS...]
+       tracectl run [flags] -p PID
+
+Trace a command's (or a running process's) system calls with eBPF and turn
+them into OpenTelemetry spans: one span per process, one per syscall.
+Needs root (CAP_BPF and CAP_PERFMON).
+
+Selection (like strace):
+  -f, --follow-forks           trace child processes as they are forked
+  -p, --attach PID             trace an existing process until it exits or Ctrl-C
+  -e trace=NAME[,NAME...]      trace only these syscalls; %file, %network,
+                               %process, %memory, %signal, %ipc, %desc are classes
+      --syscall-class CLASS    same as -e trace=%CLASS (repeatable)
+      --filter-duration-gt US  keep only syscalls that took longer than US µs
+
+Output (the span tree goes to stderr, like strace's trace):
+  -q, --quiet                  no span tree on the terminal
+      --stats                  per-syscall summary table like strace -c instead
+                               of the tree (counted in the kernel)
+      --output FILE            write spans as OTLP JSON lines (one
+                               ExportTraceServiceRequest per line; - = stdout)
+
+Export to any OTLP backend (Jaeger, Tempo, Honeycomb, a Collector):
+      --otlp-endpoint URL      e.g. http://localhost:4317 (gRPC) or
+                               http://localhost:4318 (HTTP)
+      --otlp-protocol P        grpc (default), http (= http/protobuf), http/json
+      --otlp-headers K=V,...   extra request headers, e.g. an API key
+      --otlp-service-name N    service.name (default: the executable's name)
+  Environment: OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+  OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_SERVICE_NAME,
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE (default 512) and the other OTEL_EXPORTER_OTLP_*.
+
+Trace context (W3C):
+      --trace-parent TP        join trace TP (00-<trace-id>-<parent-id>-<flags>);
+                               default: $TRACEPARENT (and $TRACESTATE), else a new
+                               trace. Flags 00 (not sampled): printed, not exported.
+
+Exit status: the traced command's; 2 for a usage error; 1 if tracing could not
+start; 69 if the command succeeded but spans could not be exported.
+)";
+}
+
+}  // namespace tracer::ctl

@@ -1,0 +1,61 @@
+// Command line of `tracectl run`: parsing and validation.
+//
+// The flags follow strace (-f, -p, -e trace=, -c-like --stats) and the
+// OpenTelemetry SDK environment (OTEL_EXPORTER_OTLP_*, OTEL_SERVICE_NAME,
+// OTEL_BSP_MAX_EXPORT_BATCH_SIZE, TRACEPARENT/TRACESTATE). Short strace-style
+// options (-f, -p PID, -e EXPR) are why this uses getopt_long rather than
+// gflags, which cannot express them.
+#ifndef TRACER_CTL_RUN_OPTIONS_H_
+#define TRACER_CTL_RUN_OPTIONS_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace tracer::ctl {
+
+// Everything `tracectl run` was asked to do, validated.
+struct RunOptions {
+  std::vector<std::string> command;        // CMD ARGS... (empty with -p)
+  std::optional<pid_t> attach_pid;         // -p PID
+  bool follow_forks = false;               // -f
+  std::vector<int> syscalls;               // resolved -e trace= / --syscall-class; empty = all
+  uint64_t min_duration_ns = 0;            // --filter-duration-gt MICROS, in ns
+  bool stats = false;                      // --stats: strace -c style table
+  bool quiet = false;                      // -q: no span tree on stderr
+  std::string output_path;                 // --output FILE: OTLP JSON lines ("-" = stdout)
+  std::string otlp_endpoint;               // --otlp-endpoint URL ("" = no OTLP export)
+  std::string otlp_protocol;               // grpc | http/protobuf | http/json ("" = env/default)
+  std::string otlp_headers;                // --otlp-headers "k=v,k2=v2" ("" = env)
+  std::string service_name;                // --otlp-service-name / OTEL_SERVICE_NAME
+  std::string trace_parent;                // --trace-parent / TRACEPARENT ("" = new trace)
+  std::string trace_state;                 // TRACESTATE
+  size_t max_export_batch_spans = 512;     // OTEL_BSP_MAX_EXPORT_BATCH_SIZE
+  bool help = false;                       // -h/--help: print usage, exit 0
+};
+
+// Looks up an environment variable; returns nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+// The process environment as an EnvLookup.
+EnvLookup ProcessEnv();
+
+// Parses `args` (the words after `tracectl run`). Flags override the
+// environment read through `env`. Returns INVALID_ARGUMENT with a message
+// naming the offending flag or variable (unknown syscall or class, bad
+// number, missing command, both a command and -p, ...).
+absl::StatusOr<RunOptions> ParseRunOptions(const std::vector<std::string>& args,
+                                           const EnvLookup& env);
+
+// The usage text of `tracectl run`.
+const char* RunUsage();
+
+}  // namespace tracer::ctl
+
+#endif  // TRACER_CTL_RUN_OPTIONS_H_

@@ -1,0 +1,61 @@
+// tracectl: the operator's command line. `tracectl run` traces one command
+// with no daemons; the remote subcommands (sessions, traces, agents) talk to
+// the control plane.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "ctl/run_command.h"
+#include "ctl/run_options.h"
+#include "ctl/version.h"
+
+namespace {
+
+const char kUsage[] = R"(Usage: tracectl COMMAND [ARGS...]
+
+Commands:
+  run       trace a command's (or a process's) syscalls as OpenTelemetry spans
+  version   print the version
+  help      show this help, or `tracectl help COMMAND` for one command
+
+Run `tracectl run --help` for the tracing flags.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace tracer::ctl;
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return kExitUsage;
+  }
+  std::string cmd = argv[1];
+  std::vector<std::string> rest(argv + 2, argv + argc);
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    if (!rest.empty() && rest[0] == "run") {
+      std::fputs(RunUsage(), stdout);
+    } else {
+      std::fputs(kUsage, stdout);
+    }
+    return 0;
+  }
+  if (cmd == "version" || cmd == "--version") {
+    std::printf("tracectl %s\n", kVersion);
+    return 0;
+  }
+  if (cmd == "run") {
+    auto options = ParseRunOptions(rest, ProcessEnv());
+    if (!options.ok()) {
+      std::fprintf(stderr, "tracectl run: %s\n", std::string(options.status().message()).c_str());
+      return kExitUsage;
+    }
+    if (options->help) {
+      std::fputs(RunUsage(), stdout);
+      return 0;
+    }
+    return RunCommand(*options);
+  }
+  std::fprintf(stderr, "tracectl: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
+  return kExitUsage;
+}

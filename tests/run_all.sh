@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every test of the project with Bazel: unit tests, BPF tests (as root,
+# outside the sandbox), fuzz-target replays, end-to-end and interop tests.
+# Prints a final "N passed, N failed, N skipped" line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+
+peers="${PEERS_DIR:-$PWD/.peers}"
+args=(--test_env=TRACER_PEERS_DIR="$peers" --test_env=PATH --test_summary=short
+      --test_output=errors --keep_going)
+if [[ -n "${CI:-}" ]]; then args+=(--test_env=CI="$CI"); fi
+
+bazel test "${args[@]}" -- //... 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+
+passed=$(grep -cE '^//[^ ]+ +(\(cached\) )?PASSED' "$log")
+failed=$(grep -cE '^//[^ ]+ +(\(cached\) )?(FAILED|TIMEOUT|NO STATUS|INCOMPLETE|FLAKY)' "$log")
+# Tests that skip (no root outside CI, missing peers) say so in their logs.
+skipped=$(grep -lE '\[  SKIPPED \]|^SKIP:' bazel-testlogs/**/test.log 2>/dev/null | wc -l || true)
+if [[ $rc -ne 0 && $failed -eq 0 ]]; then failed=1; fi   # build failure
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+exit $rc
