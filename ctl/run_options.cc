@@ -227,7 +227,8 @@ Selection (like strace):
       --filter-duration-gt US  keep only syscalls that took longer than US µs
 
 Output (the span tree goes to stderr, like strace's trace):
-  -q, --quiet                  no span tree on the terminal
+  -q, --quiet                  no span tree on the terminal (also implied by
+                               --output and --stats)
       --stats                  per-syscall summary table like strace -c instead
                                of the tree (counted in the kernel)
       --output FILE            write spans as OTLP JSON lines (one

@@ -1,0 +1,326 @@
+#include "ctl/run_command.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "agent/capture/event_source.h"
+#include "agent/spans/clock.h"
+#include "agent/spans/span_builder.h"
+#include "agent/spans/trace_context.h"
+#include "agent/syscalls/stats.h"
+#include "ctl/child_process.h"
+#include "ctl/export_pipeline.h"
+#include "ctl/tree_printer.h"
+
+namespace tracer::ctl {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+void OnSignal(int) { g_interrupted.store(true); }
+
+uint64_t MonotonicNowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+}
+
+std::string Basename(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// Feeds every event to several sinks, and keeps the set of live traced
+// processes (root plus forked children) so the run knows when it is over.
+class FanOutSink : public capture::EventSink {
+ public:
+  void Add(capture::EventSink* sink) {
+    if (sink != nullptr) sinks_.push_back(sink);
+  }
+  void AddLive(uint32_t tgid) { live_.insert(tgid); }
+  bool AnyLive() const { return !live_.empty(); }
+  // Forgets traced processes that no longer exist (their exit record may
+  // have been lost to a full ring buffer), so the run cannot hang on them.
+  void PruneGone() {
+    for (auto it = live_.begin(); it != live_.end();) {
+      if (kill(static_cast<pid_t>(*it), 0) != 0 && errno == ESRCH) {
+        it = live_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  uint64_t syscalls() const { return syscalls_; }
+  uint64_t processes() const { return processes_; }
+
+  void OnSyscall(const capture::SyscallEvent& e) override {
+    ++syscalls_;
+    for (auto* s : sinks_) s->OnSyscall(e);
+  }
+  void OnProcess(const capture::ProcessEvent& e) override {
+    if (e.kind == capture::ProcessEvent::Kind::kFork) {
+      live_.insert(e.tgid);
+      ++processes_;
+    } else if (e.kind == capture::ProcessEvent::Kind::kExit) {
+      live_.erase(e.tgid);
+    }
+    for (auto* s : sinks_) s->OnProcess(e);
+  }
+
+ private:
+  std::vector<capture::EventSink*> sinks_;
+  std::set<uint32_t> live_;
+  uint64_t syscalls_ = 0;
+  uint64_t processes_ = 1;
+};
+
+// Drains the ring buffer until it stays empty.
+absl::Status Drain(capture::EventSource& source, capture::EventSink& sink) {
+  for (int idle = 0; idle < 3;) {
+    auto n = source.Poll(sink, 5);
+    if (!n.ok()) return n.status();
+    idle = *n == 0 ? idle + 1 : 0;
+  }
+  return absl::OkStatus();
+}
+
+bool ExportRequested(const RunOptions& o, const EnvLookup& env) {
+  return !o.otlp_endpoint.empty() || env("OTEL_EXPORTER_OTLP_ENDPOINT").has_value() ||
+         env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").has_value();
+}
+
+}  // namespace
+
+int RunCommand(const RunOptions& o) {
+  EnvLookup env = ProcessEnv();
+  if (geteuid() != 0) {
+    std::fprintf(stderr,
+                 "tracectl run: must run as root: loading the BPF programs needs CAP_BPF and "
+                 "CAP_PERFMON (try: sudo tracectl run ...)\n");
+    return kExitCannotTrace;
+  }
+
+  // W3C trace context: --trace-parent, else TRACEPARENT/TRACESTATE.
+  std::optional<spans::TraceContext> parent;
+  if (!o.trace_parent.empty()) {
+    auto tc = spans::ParseTraceparent(o.trace_parent, o.trace_state);
+    if (!tc.ok()) {
+      std::fprintf(stderr, "tracectl run: invalid trace parent '%s': %s\n", o.trace_parent.c_str(),
+                   std::string(tc.status().message()).c_str());
+      return kExitUsage;
+    }
+    parent = *tc;
+  }
+  const bool sampled = !parent || parent->sampled();
+
+  // Exporters (OTLP file and/or OTLP endpoint), created before anything runs
+  // so configuration errors stop us early.
+  const bool want_export = ExportRequested(o, env);
+  const bool want_spans = want_export || !o.output_path.empty();
+  std::unique_ptr<ExportPipeline> exports;
+  if (want_spans && sampled) {
+    auto p = ExportPipeline::Create(o, env);
+    if (!p.ok()) {
+      std::fprintf(stderr, "tracectl run: %s\n", std::string(p.status().message()).c_str());
+      return kExitUsage;
+    }
+    exports = std::move(*p);
+  }
+
+  capture::CaptureOptions copts;
+  copts.follow_forks = o.follow_forks;
+  copts.syscalls = o.syscalls;
+  copts.min_duration_ns = o.min_duration_ns;
+  copts.stats_only = o.stats && !want_spans;
+  auto source_or = capture::OpenBpfEventSource(copts);
+  if (!source_or.ok()) {
+    std::fprintf(stderr, "tracectl run: cannot start tracing: %s\n",
+                 std::string(source_or.status().message()).c_str());
+    return kExitCannotTrace;
+  }
+  capture::EventSource& source = **source_or;
+
+  // Sinks.
+  FanOutSink fanout;
+  std::unique_ptr<TreePrinter> tree;
+  // Like strace -o, --output sends the trace to the file instead of the terminal.
+  if (!o.quiet && !o.stats && o.output_path.empty()) {
+    tree = std::make_unique<TreePrinter>(stderr);
+    fanout.Add(tree.get());
+  }
+  std::unique_ptr<syscalls::StatsAggregator> stats;
+  if (o.stats && !copts.stats_only) {
+    stats = std::make_unique<syscalls::StatsAggregator>();
+    fanout.Add(stats.get());
+  }
+  spans::SpanBuilderOptions bopts;
+  bopts.parent = parent;
+  bopts.service_name = o.service_name;
+  bopts.max_batch_spans = o.max_export_batch_spans;
+  bopts.clock = spans::ClockOffset::Measure();
+  {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    bopts.host_name = host;
+  }
+  spans::SpanBuilder builder(bopts, exports ? exports.get() : nullptr);
+  const bool build_spans = want_spans;
+  if (build_spans) fanout.Add(&builder);
+
+  struct sigaction sa = {};
+  sa.sa_handler = OnSignal;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
+  if (o.attach_pid) {
+    sigaction(SIGINT, &sa, nullptr);  // Ctrl-C detaches from -p PID
+  } else {
+    signal(SIGINT, SIG_IGN);  // the command gets Ctrl-C; we finish after it
+  }
+
+  // Start (or attach to) the target.
+  std::optional<GatedChild> child;
+  uint32_t root = 0;
+  std::string root_name;
+  if (!o.command.empty()) {
+    auto c = GatedChild::Spawn(o.command);
+    if (!c.ok()) {
+      std::fprintf(stderr, "tracectl run: %s\n", std::string(c.status().message()).c_str());
+      return 127;
+    }
+    child.emplace(std::move(*c));
+    root = child->pid();
+    root_name = Basename(child->path());
+  } else {
+    root = *o.attach_pid;
+    if (kill(root, 0) != 0 && errno == ESRCH) {
+      std::fprintf(stderr, "tracectl run: -p %u: no such process\n", root);
+      return kExitCannotTrace;
+    }
+    std::string comm;
+    if (FILE* f = std::fopen(absl::StrCat("/proc/", root, "/comm").c_str(), "r")) {
+      char buf[64] = {};
+      if (std::fgets(buf, sizeof buf, f)) comm = buf;
+      std::fclose(f);
+      while (!comm.empty() && comm.back() == '\n') comm.pop_back();
+    }
+    root_name = comm.empty() ? absl::StrCat(root) : comm;
+  }
+  if (auto st = source.AddTarget(root); !st.ok()) {
+    std::fprintf(stderr, "tracectl run: cannot trace pid %u: %s\n", root,
+                 std::string(st.message()).c_str());
+    return kExitCannotTrace;
+  }
+  fanout.AddLive(root);
+  if (build_spans) builder.AddRootProcess(root, MonotonicNowNs());
+  if (tree) tree->AddRoot(root, root_name);
+  if (build_spans && tree) {
+    std::fprintf(stderr, "trace %s%s\n", spans::HexId(builder.trace_id()),
+                 sampled ? "" : " (not sampled: printed here, not exported)");
+  }
+
+  int exit_code = 0;
+  if (child) {
+    if (auto st = child->Release(); !st.ok()) {
+      std::fprintf(stderr, "tracectl run: %s\n", std::string(st.message()).c_str());
+      (void)child->Wait();
+      return 127;
+    }
+  }
+
+  // Main loop: deliver events until the traced processes are gone.
+  bool root_done = false;
+  while (true) {
+    auto n = source.Poll(fanout, 2);
+    if (!n.ok()) {
+      std::fprintf(stderr, "tracectl run: capture failed: %s\n",
+                   std::string(n.status().message()).c_str());
+      break;
+    }
+    if (!root_done) {
+      if (child) {
+        int status = 0;
+        auto done = child->TryWait(&status);
+        if (done.ok() && *done) {
+          root_done = true;
+          exit_code = ExitCodeFromWaitStatus(status);
+        }
+      } else if (kill(root, 0) != 0 && errno == ESRCH) {
+        root_done = true;
+      }
+    }
+    if (g_interrupted.load()) break;
+    // strace -f waits for every traced process; so do we.
+    if (root_done && (!o.follow_forks || !fanout.AnyLive())) break;
+    if (root_done && *n == 0) fanout.PruneGone();
+  }
+  if (auto st = Drain(source, fanout); !st.ok()) {
+    std::fprintf(stderr, "tracectl run: capture failed: %s\n", std::string(st.message()).c_str());
+  }
+
+  // Results.
+  capture::CaptureCounters counters = source.Counters();
+  uint64_t drops = 0;
+  for (uint64_t d : counters.ringbuf_drops_per_cpu) drops += d;
+  if (build_spans) builder.Finish(MonotonicNowNs());
+
+  if (o.stats) {
+    std::vector<capture::SyscallTotals> totals;
+    if (copts.stats_only) {
+      auto t = source.Totals();
+      if (t.ok()) totals = std::move(*t);
+    } else {
+      totals = stats->Totals();
+    }
+    std::fputs(syscalls::FormatStatsTable(totals).c_str(), stderr);
+  }
+
+  int rc = exit_code;
+  if (exports) {
+    auto st = exports->Shutdown();
+    if (!st.ok()) {
+      std::fprintf(stderr, "tracectl run: export failed: %s\n", std::string(st.message()).c_str());
+      if (rc == 0) rc = kExitExportFailed;
+    }
+  }
+
+  std::string drop_text = "0 events lost";
+  if (drops > 0) {
+    std::string per_cpu;
+    for (size_t cpu = 0; cpu < counters.ringbuf_drops_per_cpu.size(); ++cpu) {
+      if (counters.ringbuf_drops_per_cpu[cpu] == 0) continue;
+      absl::StrAppend(&per_cpu, per_cpu.empty() ? "" : ", ", "cpu", cpu, ": ",
+                      counters.ringbuf_drops_per_cpu[cpu]);
+    }
+    drop_text = absl::StrCat(drops, " events LOST: ring buffer full (", per_cpu, ")");
+  }
+  if (!o.quiet) {
+    std::string exported;
+    if (exports) exported = absl::StrCat("; ", exports->Summary());
+    if (!copts.stats_only) {
+      std::fprintf(stderr, "tracectl: %llu syscalls, %llu processes traced; %s%s\n",
+                   static_cast<unsigned long long>(fanout.syscalls()),
+                   static_cast<unsigned long long>(fanout.processes()), drop_text.c_str(),
+                   exported.c_str());
+    } else if (drops > 0) {
+      std::fprintf(stderr, "tracectl: %s\n", drop_text.c_str());
+    }
+  } else if (drops > 0) {
+    std::fprintf(stderr, "tracectl: %s\n", drop_text.c_str());
+  }
+  return rc;
+}
+
+}  // namespace tracer::ctl
