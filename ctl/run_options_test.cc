@@ -1,0 +1,138 @@
+#include "ctl/run_options.h"
+
+#include <map>
+#include <sys/syscall.h>
+
+#include "gtest/gtest.h"
+
+namespace tracer::ctl {
+namespace {
+
+EnvLookup Env(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& k) -> std::optional<std::string> {
+    auto it = vars.find(k);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+absl::StatusOr<RunOptions> Parse(std::vector<std::string> args,
+                                 std::map<std::string, std::string> env = {}) {
+  return ParseRunOptions(args, Env(env));
+}
+
+TEST(RunOptions, CommandAfterDoubleDash) {
+  auto o = Parse({"-f", "--", "ls", "-la", "/etc"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_TRUE(o->follow_forks);
+  EXPECT_EQ(o->command, (std::vector<std::string>{"ls", "-la", "/etc"}));
+  EXPECT_TRUE(o->syscalls.empty());
+}
+
+TEST(RunOptions, CommandWithoutDoubleDashStopsAtFirstWord) {
+  auto o = Parse({"ls", "-la"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->command, (std::vector<std::string>{"ls", "-la"}));
+  EXPECT_FALSE(o->follow_forks);
+}
+
+TEST(RunOptions, TraceExpressionAndClassesUnion) {
+  auto o = Parse({"-e", "trace=openat,close", "--syscall-class", "network", "--", "true"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  auto has = [&](int nr) {
+    return std::find(o->syscalls.begin(), o->syscalls.end(), nr) != o->syscalls.end();
+  };
+  EXPECT_TRUE(has(SYS_openat));
+  EXPECT_TRUE(has(SYS_close));
+  EXPECT_TRUE(has(SYS_connect));
+  EXPECT_FALSE(has(SYS_read));
+}
+
+TEST(RunOptions, BareExpressionIsTrace) {
+  auto o = Parse({"-e", "openat", "--", "true"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->syscalls, std::vector<int>{SYS_openat});
+}
+
+TEST(RunOptions, UnknownSyscallNamesIt) {
+  auto o = Parse({"-e", "trace=opnat", "--", "true"});
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.status().message().find("opnat"), std::string::npos) << o.status();
+}
+
+TEST(RunOptions, UnknownClassNamesIt) {
+  auto o = Parse({"--syscall-class", "bogus", "--", "true"});
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.status().message().find("bogus"), std::string::npos) << o.status();
+}
+
+TEST(RunOptions, UnsupportedQualifierRejected) {
+  auto o = Parse({"-e", "signal=none", "--", "true"});
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.status().message().find("trace="), std::string::npos);
+}
+
+TEST(RunOptions, DurationInMicroseconds) {
+  auto o = Parse({"--filter-duration-gt", "1.5", "--", "true"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->min_duration_ns, 1500u);
+  EXPECT_FALSE(Parse({"--filter-duration-gt", "-3", "--", "true"}).ok());
+  EXPECT_FALSE(Parse({"--filter-duration-gt", "abc", "--", "true"}).ok());
+}
+
+TEST(RunOptions, AttachPid) {
+  auto o = Parse({"-p", "1234"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(*o->attach_pid, 1234);
+  EXPECT_FALSE(Parse({"-p", "0"}).ok());
+  EXPECT_FALSE(Parse({"-p", "x"}).ok());
+  EXPECT_FALSE(Parse({"-p", "12", "--", "ls"}).ok());
+}
+
+TEST(RunOptions, MissingCommand) {
+  auto o = Parse({"-f"});
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.status().message().find("no command"), std::string::npos);
+}
+
+TEST(RunOptions, MissingArgumentAndUnknownOption) {
+  EXPECT_NE(Parse({"--output"}).status().message().find("needs an argument"), std::string::npos);
+  EXPECT_NE(Parse({"--bogus", "--", "ls"}).status().message().find("--bogus"), std::string::npos);
+}
+
+TEST(RunOptions, OtlpProtocolValues) {
+  EXPECT_EQ(Parse({"--otlp-protocol", "http", "--", "ls"})->otlp_protocol, "http/protobuf");
+  EXPECT_EQ(Parse({"--otlp-protocol", "grpc", "--", "ls"})->otlp_protocol, "grpc");
+  EXPECT_FALSE(Parse({"--otlp-protocol", "carrier-pigeon", "--", "ls"}).ok());
+}
+
+TEST(RunOptions, EnvironmentAndFlagPrecedence) {
+  std::map<std::string, std::string> env = {
+      {"TRACEPARENT", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+      {"TRACESTATE", "congo=t61rcWkgMzE"},
+      {"OTEL_SERVICE_NAME", "from-env"},
+      {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "100"}};
+  auto o = Parse({"--", "ls"}, env);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->trace_parent, env["TRACEPARENT"]);
+  EXPECT_EQ(o->trace_state, "congo=t61rcWkgMzE");
+  EXPECT_EQ(o->service_name, "from-env");
+  EXPECT_EQ(o->max_export_batch_spans, 100u);
+
+  o = Parse({"--trace-parent", "00-aa-bb-01", "--otlp-service-name", "flag", "--", "ls"}, env);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->trace_parent, "00-aa-bb-01");
+  EXPECT_EQ(o->service_name, "flag");
+
+  EXPECT_FALSE(Parse({"--", "ls"}, {{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "0"}}).ok());
+}
+
+TEST(RunOptions, Help) {
+  auto o = Parse({"--help"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_TRUE(o->help);
+  EXPECT_NE(std::string(RunUsage()).find("--otlp-endpoint"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tracer::ctl
