@@ -57,7 +57,8 @@ class SpansTest(unittest.TestCase):
         return p, t0, t1
 
     def test_span_model(self):
-        p, t0, t1 = self.trace(["sh", "-c", "cat /etc/hostname >/dev/null; cat /nonexistent-x"])
+        p, t0, t1 = self.trace(
+            ["sh", "-c", "cat /etc/hostname >/dev/null; cat /nonexistent-x; exit $?"])
         self.assertEqual(p.returncode, 1, p.stderr)  # cat's exit code
         spans = read_spans(self.out)
         self.assertGreater(len(spans), 20)
