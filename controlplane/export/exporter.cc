@@ -1,0 +1,13 @@
+#include "controlplane/export/exporter.h"
+
+namespace tracer::exporting {
+
+int64_t CountSpans(const ExportTraceServiceRequest& request) {
+  int64_t n = 0;
+  for (const auto& rs : request.resource_spans()) {
+    for (const auto& ss : rs.scope_spans()) n += ss.spans_size();
+  }
+  return n;
+}
+
+}  // namespace tracer::exporting
