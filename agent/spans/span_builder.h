@@ -1,0 +1,216 @@
+// SpanBuilder: capture events (agent/capture/events.h) -> OpenTelemetry spans
+// as OTLP protobuf messages, batched.
+//
+// Span model (see the Spans section of the design page):
+//  - One *process span* per traced process, from fork/exec/attach to exit,
+//    named after its current executable ("ls"), kind INTERNAL. A forked
+//    child's process span is a child of its parent's process span; the root
+//    process (AddRootProcess) is a child of the caller's W3C span when a
+//    parent context is given, else a root span.
+//  - One *syscall span* per completed syscall, a child of its process span.
+//  - Every span of a builder shares one trace id: the parent context's, or a
+//    freshly generated one.
+//
+// Attribute names follow the OpenTelemetry semantic conventions for process
+// and service resources (semconv: resource/process.md, resource/service.md,
+// resource/host.md, resource/os.md, resource/README.md#telemetry-sdk) and use
+// `syscall.*` / `thread.id` for syscall spans.
+#ifndef TRACER_AGENT_SPANS_SPAN_BUILDER_H_
+#define TRACER_AGENT_SPANS_SPAN_BUILDER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "agent/capture/events.h"
+#include "agent/spans/clock.h"
+#include "agent/spans/trace_context.h"
+#include "google/protobuf/arena.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+
+namespace tracer::spans {
+
+// InstrumentationScope of the spans (OTLP ScopeSpans.scope) and the
+// telemetry.sdk.* identity in every resource.
+inline constexpr char kScopeName[] = "tracer.syscalls";
+inline constexpr char kScopeVersion[] = "0.1.0";
+inline constexpr char kSdkName[] = "tracer";
+inline constexpr char kSdkLanguage[] = "cpp";
+
+// One batch of spans, ready to export: an OTLP ExportTraceServiceRequest
+// (opentelemetry/proto/collector/trace/v1) holding one ResourceSpans per
+// traced process that has spans in the batch, each with exactly one
+// ScopeSpans (scope kScopeName/kScopeVersion).
+//
+// Memory: `request` lives on `arena` (protobuf arena allocation, so building
+// a batch does not heap-allocate per span); it is valid as long as the
+// SpanBatch is. Batches are handed out as shared_ptr<const SpanBatch> and are
+// immutable from then on, so any number of threads may read one.
+struct SpanBatch {
+  SpanBatch();
+  SpanBatch(const SpanBatch&) = delete;
+  SpanBatch& operator=(const SpanBatch&) = delete;
+
+  // Write access for the producer, before the batch is shared.
+  opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* mutable_request() {
+    return mutable_request_;
+  }
+
+  google::protobuf::Arena arena;
+
+ private:
+  // Arena-owned; declared after `arena`, which must outlive it.
+  opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* const mutable_request_;
+
+ public:
+  // The spans (read access; the same message as mutable_request()).
+  const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest& request;
+  // Number of spans across all ResourceSpans of `request`.
+  size_t span_count = 0;
+  // False when the parent context's sampled flag is off: the spans exist for
+  // local display but must not be exported (W3C Trace Context §3.2.2.5.1).
+  bool sampled = true;
+};
+
+// Receives finished batches. Implementations decide where batches go (WAL,
+// exporter, file); they may keep the shared_ptr as long as they like.
+// OnBatch is called on the thread that feeds the SpanBuilder.
+class BatchSink {
+ public:
+  virtual ~BatchSink() = default;
+  virtual void OnBatch(std::shared_ptr<const SpanBatch> batch) = 0;
+};
+
+struct SpanBuilderOptions {
+  // The caller's W3C trace context (traceparent/tracestate). When set, all
+  // spans use its trace id, trace flags and tracestate, and the root process
+  // span is a child of its parent span id. When unset, a new trace id is
+  // generated and spans carry the sampled flag.
+  std::optional<TraceContext> parent;
+  // service.name for every process. Empty: each process's executable name
+  // (semconv service.name is "logical name of the service"; for a traced
+  // command that is the program).
+  std::string service_name;
+  // host.name of every resource; omitted when empty.
+  std::string host_name;
+  // Extra resource attributes (string values), added after the standard
+  // ones, e.g. {"tracer.session.id", "s-42"}. A key equal to a standard key
+  // replaces the standard value.
+  std::vector<std::pair<std::string, std::string>> resource_attributes;
+  // A batch is handed to the sink as soon as it holds this many spans
+  // (OTEL_BSP_MAX_EXPORT_BATCH_SIZE). Must be >= 1.
+  size_t max_batch_spans = 512;
+  // CLOCK_MONOTONIC -> Unix conversion for every timestamp.
+  ClockOffset clock = ClockOffset::Measure();
+  // Best-effort reads of /proc/<pid>/{exe,cmdline,stat} to learn a process's
+  // executable, command line and parent when no event has told us (a root
+  // process we attached to, an exec whose argv was not captured). Tests
+  // feeding synthetic pids turn this off.
+  bool read_proc = true;
+};
+
+// What the builder has produced so far.
+struct SpanBuilderCounters {
+  uint64_t syscall_spans = 0;
+  uint64_t process_spans = 0;
+  uint64_t batches = 0;
+  // Processes first seen through a syscall (their fork/exec record was not
+  // delivered, e.g. lost to a full ring buffer); they get a process span
+  // starting at that syscall.
+  uint64_t processes_discovered_late = 0;
+};
+
+// Turns capture events into spans and batches.
+//
+// Thread-safety: none. One thread calls everything (the thread that polls the
+// EventSource); the BatchSink is called synchronously from that thread.
+class SpanBuilder : public capture::EventSink {
+ public:
+  // `sink` receives every batch; it may be nullptr (batches are built and
+  // dropped, e.g. when nothing is exported), else it must outlive the
+  // builder. A new trace id is drawn here unless options.parent is set.
+  SpanBuilder(SpanBuilderOptions options, BatchSink* sink);
+  ~SpanBuilder() override;
+
+  SpanBuilder(const SpanBuilder&) = delete;
+  SpanBuilder& operator=(const SpanBuilder&) = delete;
+
+  // Declares process `tgid` that tracing started with (the command tracectl
+  // spawned, or a process it attached to) and opens its process span at
+  // `start_mono_ns` (CLOCK_MONOTONIC ns). Its span's parent is the options'
+  // parent span, or none. With read_proc, its executable, command line and
+  // parent pid are read from /proc now; a later exec updates them.
+  void AddRootProcess(uint32_t tgid, uint64_t start_mono_ns);
+
+  // EventSink. OnSyscall appends one syscall span; OnProcess opens (kFork),
+  // renames and re-describes (kExec) or ends (kExit) a process span. Either
+  // may hand a full batch to the sink.
+  void OnSyscall(const capture::SyscallEvent& event) override;
+  void OnProcess(const capture::ProcessEvent& event) override;
+
+  // Hands the current batch to the sink if it holds any span.
+  void Flush();
+
+  // Ends every still-open process span at `now_mono_ns` (without an exit
+  // code: the process outlived the trace) and flushes.
+  void Finish(uint64_t now_mono_ns);
+
+  // The trace id of every span of this builder.
+  const TraceId& trace_id() const { return trace_id_; }
+
+  // The process span id of `tgid`, or nullopt if the builder does not know
+  // the process (never seen, or forgotten a while after it exited).
+  std::optional<SpanId> ProcessSpanId(uint32_t tgid) const;
+
+  const SpanBuilderCounters& counters() const { return counters_; }
+
+ private:
+  struct Process;
+
+  Process& NewProcess(uint32_t tgid, uint64_t start_mono_ns, const Process* parent);
+  Process& ProcessFor(uint32_t tgid, uint64_t ts_mono_ns);
+  // The span list of `p` in the current batch (created on first use).
+  google::protobuf::RepeatedPtrField<opentelemetry::proto::trace::v1::Span>& SpansOf(Process& p);
+  opentelemetry::proto::trace::v1::Span& AddSpan(Process& p);
+  void SpanAdded();
+  void EndProcessSpan(Process& p, uint64_t end_mono_ns, const int32_t* wait_status);
+  void FillResource(const Process& p, opentelemetry::proto::resource::v1::Resource& r) const;
+  void ForgetOldExitedProcesses();
+  void StartBatch();
+
+  const SpanBuilderOptions options_;
+  BatchSink* const sink_;
+  IdGenerator ids_;
+  TraceId trace_id_;
+  uint32_t span_flags_ = kTraceFlagSampled;
+  bool sampled_ = true;
+
+  absl::flat_hash_map<uint32_t, std::unique_ptr<Process>> processes_;
+  std::vector<uint32_t> exited_order_;  // tgids of exited processes, oldest first
+  Process* last_ = nullptr;             // cache for runs of one process's syscalls
+
+  std::shared_ptr<SpanBatch> batch_;
+  uint64_t batch_seq_ = 0;
+  std::vector<Process*> batch_processes_;  // processes with spans in batch_
+  // Processes replaced (pid reuse) while they had spans in batch_; kept
+  // until the batch is handed over, when their resource is written.
+  std::vector<std::unique_ptr<Process>> retired_;
+
+  SpanBuilderCounters counters_;
+};
+
+// Decodes a wait(2) status (ProcessEvent::exit_code) into the process's exit
+// code. A normal exit gives WEXITSTATUS (0-255). A death by signal N gives
+// 128+N, the shell convention ($? after `kill -9` is 137), and sets
+// `*signal_name` (if non-null) to the signal's name ("SIGKILL"); otherwise
+// `*signal_name` is cleared. Thread-safe.
+int ExitCodeFromWaitStatus(int32_t wait_status, std::string* signal_name);
+
+}  // namespace tracer::spans
+
+#endif  // TRACER_AGENT_SPANS_SPAN_BUILDER_H_
