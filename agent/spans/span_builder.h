@@ -9,7 +9,31 @@
 //    parent context is given, else a root span.
 //  - One *syscall span* per completed syscall, a child of its process span.
 //  - Every span of a builder shares one trace id: the parent context's, or a
-//    freshly generated one.
+//    freshly generated one; flags and tracestate come from the parent context
+//    (no parent: flags = sampled, no tracestate).
+//
+// Process span: attributes process.pid (int) and, when the process exited
+// while traced, process.exit.code (int): WEXITSTATUS for a normal exit, or
+// 128+N for a death by signal N (the shell's $? convention, so SIGKILL is
+// 137) with status ERROR and the signal's name as message ("SIGKILL"). Any
+// other non-zero exit code is status ERROR with message "exit code N".
+// Start: fork time (children), AddRootProcess time (root), or the first
+// event seen (processes whose fork record was lost). End: exit, or Finish().
+//
+// Syscall span: name and syscall.name = the syscall's name ("openat"),
+// syscall.number (int), syscall.args / syscall.result (strace-style text from
+// agent/syscalls/format.h), syscall.duration_us (double, µs), thread.id
+// (int). start = event start converted to Unix ns, end = start + duration
+// (= start for calls that do not return, like exit_group). A return value in
+// -4095..-1 sets status ERROR with the errno name ("ENOENT") as message.
+//
+// Resource (one per process, in each batch where it has spans): service.name,
+// host.name, os.type, process.pid, process.parent_pid,
+// process.executable.path, process.executable.name, process.command_line,
+// telemetry.sdk.{name,language,version}, then the extra attributes. It is
+// written when the batch is handed over, so it describes the process as it is
+// then: after an exec, the new program (service.name included) for every span
+// of that process in the batch.
 //
 // Attribute names follow the OpenTelemetry semantic conventions for process
 // and service resources (semconv: resource/process.md, resource/service.md,
