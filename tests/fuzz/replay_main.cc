@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "replay: cannot read %s\n", argv[i]);
       return 2;
     }
-    seeds.emplace_back(std::istreambuf_iterator<char>(in), {});
+    seeds.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
   std::mt19937_64 rng(0x5eed);
   size_t runs = 0;
