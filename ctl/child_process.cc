@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -111,6 +112,22 @@ GatedChild::~GatedChild() {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
   }
+}
+
+absl::Status GatedChild::WaitUntilGated(int timeout_ms) {
+  std::string path = absl::StrCat("/proc/", pid_, "/syscall");
+  for (int waited_us = 0; waited_us < timeout_ms * 1000; waited_us += 100) {
+    if (FILE* f = std::fopen(path.c_str(), "r")) {
+      char buf[32] = {};
+      bool got = std::fgets(buf, sizeof buf, f) != nullptr;
+      std::fclose(f);
+      // "0 0x..." : blocked in syscall 0 (read) on x86-64.
+      if (got && buf[0] == '0' && buf[1] == ' ') return absl::OkStatus();
+    }
+    usleep(100);
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat("child ", pid_, " did not reach its start gate in ", timeout_ms, " ms"));
 }
 
 absl::Status GatedChild::Release() {

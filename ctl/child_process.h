@@ -30,6 +30,12 @@ class GatedChild {
   pid_t pid() const { return pid_; }
   const std::string& path() const { return path_; }
 
+  // Waits until the child sleeps in its read(2) of the gate (from
+  // /proc/<pid>/syscall), so that registering it as a target now captures
+  // none of its pre-exec syscalls, as strace shows none. Errors:
+  // DEADLINE_EXCEEDED after `timeout_ms`.
+  absl::Status WaitUntilGated(int timeout_ms);
+
   // Lets the child execve. Returns FAILED_PRECONDITION with the errno text
   // when execve failed (the child then exits with 127, reaped by Wait()).
   absl::Status Release();

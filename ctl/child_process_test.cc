@@ -29,7 +29,7 @@ TEST(GatedChild, HeldUntilReleasedThenRuns) {
   std::string marker = std::string(dir) + "/ran";
   auto c = GatedChild::Spawn({"sh", "-c", "touch " + marker + "; exit 5"});
   ASSERT_TRUE(c.ok()) << c.status();
-  usleep(100 * 1000);
+  ASSERT_TRUE(c->WaitUntilGated(5000).ok());
   EXPECT_NE(access(marker.c_str(), F_OK), 0) << "child ran before Release()";
   int status = 0;
   EXPECT_FALSE(*c->TryWait(&status));

@@ -201,6 +201,10 @@ int RunCommand(const RunOptions& o) {
       return 127;
     }
     child.emplace(std::move(*c));
+    if (auto st = child->WaitUntilGated(5000); !st.ok()) {
+      std::fprintf(stderr, "tracectl run: %s\n", std::string(st.message()).c_str());
+      return kExitCannotTrace;
+    }
     root = child->pid();
     root_name = Basename(child->path());
   } else {

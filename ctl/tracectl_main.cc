@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "glog/logging.h"
 #include "ctl/run_command.h"
 #include "ctl/run_options.h"
 #include "ctl/version.h"
@@ -26,6 +27,10 @@ Run `tracectl run --help` for the tracing flags.
 
 int main(int argc, char** argv) {
   using namespace tracer::ctl;
+  // A CLI: diagnostics go to stderr, not to log files.
+  FLAGS_logtostderr = true;
+  FLAGS_minloglevel = google::GLOG_WARNING;
+  google::InitGoogleLogging(argv[0]);
   if (argc < 2) {
     std::fputs(kUsage, stderr);
     return kExitUsage;

@@ -198,6 +198,12 @@ std::string FormatPositional(const SyscallEvent& e, const Signature& sig,
   int count = std::min<int>(sig.arg_count, 6);
   bool is_fcntl = count == 3 && sig.kinds[1] == ArgKind::kFcntlCmd;
   if (is_fcntl && !FcntlTakesArg(e.args[1])) count = 2;
+  // open/openat: like strace, the mode is shown only when the flags use it.
+  if (count >= 2 && sig.kinds[count - 1] == ArgKind::kMode &&
+      sig.kinds[count - 2] == ArgKind::kOpenFlags) {
+    uint64_t flags = e.args[count - 2];
+    if (!(flags & O_CREAT) && (flags & O_TMPFILE) != O_TMPFILE) --count;
+  }
   std::string out;
   for (int i = 0; i < count; ++i) {
     if (i > 0) out += ", ";
