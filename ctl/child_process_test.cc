@@ -1,5 +1,6 @@
 #include "ctl/child_process.h"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,8 +20,13 @@ TEST(ResolveExecutable, MissingIsNotFound) {
   auto p = ResolveExecutable("definitely-not-a-command-xyz");
   EXPECT_EQ(p.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(ResolveExecutable("/nonexistent/bin").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(ResolveExecutable("/etc/hostname").status().code(),
-            absl::StatusCode::kPermissionDenied);
+  char path[] = "/tmp/notexecXXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  ASSERT_EQ(chmod(path, 0644), 0);
+  EXPECT_EQ(ResolveExecutable(path).status().code(), absl::StatusCode::kPermissionDenied);
+  unlink(path);
 }
 
 TEST(GatedChild, HeldUntilReleasedThenRuns) {
