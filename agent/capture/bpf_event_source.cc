@@ -1,0 +1,285 @@
+// Live EventSource over bpf/syscalls.bpf.c. This file alone owns the libbpf
+// skeleton and its phases: open -> set rodata -> load -> check ABI ->
+// attach -> ring buffer.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <glog/logging.h>
+#include <time.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "agent/capture/event_source.h"
+#include "agent/capture/libbpf_status.h"
+#include "agent/capture/record_decoder.h"
+#include "agent/capture/syscalls_events.h"
+#include "bpf/syscalls.skel.h"
+
+namespace tracer::capture {
+namespace {
+
+// Upper bound on one wait inside Poll(): the kernel side submits syscall
+// records without waking us (BPF_RB_NO_WAKEUP, the cheap path), so we look
+// at the ring at least this often while waiting.
+constexpr int kPollSliceMs = 2;
+
+// libbpf's log (including the verifier's, on a load failure) goes to glog.
+int LibbpfLog(enum libbpf_print_level level, const char* format, va_list args) {
+  if (level == LIBBPF_DEBUG) return 0;
+  va_list copy;
+  va_copy(copy, args);
+  const int n = std::vsnprintf(nullptr, 0, format, copy);
+  va_end(copy);
+  if (n <= 0) return n;
+  std::string line(static_cast<size_t>(n) + 1, '\0');
+  std::vsnprintf(line.data(), line.size(), format, args);
+  line.resize(n);
+  while (!line.empty() && line.back() == '\n') line.pop_back();
+  if (level == LIBBPF_WARN) {
+    LOG(WARNING) << "libbpf: " << line;
+  } else {
+    VLOG(1) << "libbpf: " << line;
+  }
+  return n;
+}
+
+uint64_t NowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct SkeletonDeleter {
+  void operator()(syscalls* s) const { syscalls__destroy(s); }
+};
+struct RingBufferDeleter {
+  void operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
+};
+
+class BpfEventSource : public EventSource {
+ public:
+  static absl::StatusOr<std::unique_ptr<BpfEventSource>> Create(const CaptureOptions& options);
+
+  absl::Status AddTarget(uint32_t tgid) override;
+  absl::StatusOr<int> Poll(EventSink& sink, int timeout_ms) override;
+  CaptureCounters Counters() const override;
+  absl::StatusOr<std::vector<SyscallTotals>> Totals() const override;
+
+ private:
+  explicit BpfEventSource(const CaptureOptions& options) : options_(options) {}
+
+  absl::Status Configure();
+  static int OnRecord(void* ctx, void* data, size_t size);
+  // Per-CPU u64 values of `drops` at `reason`.
+  std::vector<uint64_t> DropsPerCpu(uint32_t reason) const;
+
+  const CaptureOptions options_;
+  const int ncpus_ = libbpf_num_possible_cpus();
+  std::unique_ptr<syscalls, SkeletonDeleter> skel_;
+  std::unique_ptr<ring_buffer, RingBufferDeleter> rb_;
+  // Valid only during Poll(); OnRecord delivers to it.
+  EventSink* sink_ = nullptr;
+  uint64_t delivered_ = 0;
+  uint64_t invalid_ = 0;
+  // Reused for every record so decoding does not allocate.
+  SyscallEvent syscall_;
+  ProcessEvent process_;
+};
+
+absl::Status ValidateOptions(const CaptureOptions& o) {
+  const uint32_t page = 4096;
+  if (o.ringbuf_bytes < page || (o.ringbuf_bytes & (o.ringbuf_bytes - 1)) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ring buffer size ", o.ringbuf_bytes, " must be a power of two of at least 4096 bytes"));
+  }
+  for (int nr : o.syscalls) {
+    if (nr < 0 || nr >= bpf_abi::kMaxNr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("syscall number ", nr, " outside 0..", bpf_abi::kMaxNr - 1));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<BpfEventSource>> BpfEventSource::Create(
+    const CaptureOptions& options) {
+  if (auto st = ValidateOptions(options); !st.ok()) return st;
+  static std::once_flag log_once;
+  std::call_once(log_once, [] { libbpf_set_print(LibbpfLog); });
+
+  std::unique_ptr<BpfEventSource> source(new BpfEventSource(options));
+  if (source->ncpus_ <= 0) return LibbpfStatus(source->ncpus_, "count possible CPUs");
+  if (auto st = source->Configure(); !st.ok()) return st;
+  return source;
+}
+
+absl::Status BpfEventSource::Configure() {
+  // Open.
+  errno = 0;
+  skel_.reset(syscalls__open());
+  if (!skel_) return LibbpfErrnoStatus("open BPF object");
+
+  // Settings, fixed at load.
+  auto* ro = skel_->rodata;
+  ro->follow_forks = options_.follow_forks ? 1 : 0;
+  ro->stats_only = options_.stats_only ? 1 : 0;
+  ro->min_duration_ns = options_.min_duration_ns;
+  ro->filter_enabled = options_.syscalls.empty() ? 0 : 1;
+  for (int w = 0; w < bpf_abi::kFilterWords; ++w) ro->syscall_filter[w] = 0;
+  for (int nr : options_.syscalls) ro->syscall_filter[nr / 64] |= uint64_t{1} << (nr % 64);
+  if (auto st = LibbpfStatus(
+          bpf_map__set_max_entries(skel_->maps.events, options_.ringbuf_bytes),
+          "size the ring buffer");
+      !st.ok()) {
+    return st;
+  }
+
+  // Load (the verifier runs here), then check what we loaded speaks our ABI.
+  if (auto st = LibbpfStatus(syscalls__load(skel_.get()), "load BPF programs"); !st.ok()) {
+    return st;
+  }
+  if (skel_->rodata->abi_version != bpf_abi::kAbiVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("BPF object speaks record ABI ", skel_->rodata->abi_version,
+                     ", this binary expects ", bpf_abi::kAbiVersion));
+  }
+
+  // Attach the raw tracepoints.
+  if (auto st = LibbpfStatus(syscalls__attach(skel_.get()), "attach raw tracepoints");
+      !st.ok()) {
+    return st;
+  }
+
+  // Ring buffer consumer.
+  errno = 0;
+  rb_.reset(ring_buffer__new(bpf_map__fd(skel_->maps.events), &BpfEventSource::OnRecord, this,
+                             nullptr));
+  if (!rb_) return LibbpfErrnoStatus("create ring buffer consumer");
+  return absl::OkStatus();
+}
+
+absl::Status BpfEventSource::AddTarget(uint32_t tgid) {
+  const uint8_t one = 1;
+  int err = bpf_map__update_elem(skel_->maps.targets, &tgid, sizeof tgid, &one, sizeof one,
+                                 BPF_ANY);
+  if (err == 0) return absl::OkStatus();
+  absl::Status st = LibbpfStatus(err, absl::StrCat("add pid ", tgid, " to the target map"));
+  return absl::InternalError(st.message());
+}
+
+int BpfEventSource::OnRecord(void* ctx, void* data, size_t size) {
+  auto* self = static_cast<BpfEventSource*>(ctx);
+  switch (DecodeRecord(data, size, &self->syscall_, &self->process_)) {
+    case DecodeResult::kSyscall:
+      self->sink_->OnSyscall(self->syscall_);
+      ++self->delivered_;
+      break;
+    case DecodeResult::kProcess:
+      self->sink_->OnProcess(self->process_);
+      ++self->delivered_;
+      break;
+    case DecodeResult::kInvalid:
+      ++self->invalid_;
+      break;
+  }
+  return 0;
+}
+
+absl::StatusOr<int> BpfEventSource::Poll(EventSink& sink, int timeout_ms) {
+  sink_ = &sink;
+  const uint64_t before = delivered_;
+  const uint64_t deadline = NowMs() + (timeout_ms > 0 ? timeout_ms : 0);
+  absl::Status status;
+  while (true) {
+    int n = ring_buffer__consume(rb_.get());
+    if (n < 0 && n != -EINTR) {
+      status = LibbpfStatus(n, "read the ring buffer");
+      break;
+    }
+    if (n > 0) break;
+    const uint64_t now = NowMs();
+    if (now >= deadline) break;
+    // Process records do wake us; syscall records are found by the next
+    // consume after this slice.
+    n = ring_buffer__poll(rb_.get(), static_cast<int>(std::min<uint64_t>(deadline - now,
+                                                                          kPollSliceMs)));
+    if (n < 0 && n != -EINTR) {
+      status = LibbpfStatus(n, "wait on the ring buffer");
+      break;
+    }
+    if (n > 0) break;
+  }
+  sink_ = nullptr;
+  if (!status.ok()) return absl::InternalError(status.message());
+  return static_cast<int>(delivered_ - before);
+}
+
+std::vector<uint64_t> BpfEventSource::DropsPerCpu(uint32_t reason) const {
+  std::vector<uint64_t> values(ncpus_, 0);
+  if (bpf_map__lookup_elem(skel_->maps.drops, &reason, sizeof reason, values.data(),
+                           values.size() * sizeof(uint64_t), 0) != 0) {
+    // Reading an existing per-CPU array slot cannot fail short of a
+    // kernel bug; report zeros rather than invent numbers.
+    LOG(WARNING) << "reading BPF drop counters failed: errno " << errno;
+    std::fill(values.begin(), values.end(), 0);
+  }
+  return values;
+}
+
+CaptureCounters BpfEventSource::Counters() const {
+  auto sum = [](const std::vector<uint64_t>& v) {
+    uint64_t s = 0;
+    for (uint64_t x : v) s += x;
+    return s;
+  };
+  CaptureCounters c;
+  c.ringbuf_drops_per_cpu = DropsPerCpu(SYSCALLS_DROP_RINGBUF);
+  c.events = delivered_;
+  c.missed_syscalls = sum(DropsPerCpu(SYSCALLS_DROP_PENDING_FULL));
+  c.exec_args_lost = sum(DropsPerCpu(SYSCALLS_DROP_EXEC_STASH));
+  c.forks_not_followed = sum(DropsPerCpu(SYSCALLS_DROP_TARGETS_FULL));
+  c.invalid_records = invalid_;
+  return c;
+}
+
+absl::StatusOr<std::vector<SyscallTotals>> BpfEventSource::Totals() const {
+  std::vector<SyscallTotals> out;
+  if (!options_.stats_only) return out;
+  std::vector<bpf_abi::Totals> per_cpu(ncpus_);
+  for (uint32_t nr = 0; nr < static_cast<uint32_t>(bpf_abi::kMaxNr); ++nr) {
+    int err = bpf_map__lookup_elem(skel_->maps.totals, &nr, sizeof nr, per_cpu.data(),
+                                   per_cpu.size() * sizeof(bpf_abi::Totals), 0);
+    if (err != 0) {
+      absl::Status st = LibbpfStatus(err, "read syscall totals");
+      return absl::InternalError(st.message());
+    }
+    SyscallTotals t;
+    t.nr = static_cast<int32_t>(nr);
+    for (const auto& v : per_cpu) {
+      t.calls += v.calls;
+      t.errors += v.errors;
+      t.total_ns += v.total_ns;
+    }
+    if (t.calls > 0) out.push_back(t);
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EventSource>> OpenBpfEventSource(const CaptureOptions& options) {
+  auto source = BpfEventSource::Create(options);
+  if (!source.ok()) return source.status();
+  return std::unique_ptr<EventSource>(std::move(*source));
+}
+
+}  // namespace tracer::capture
