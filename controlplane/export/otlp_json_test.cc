@@ -109,6 +109,18 @@ TEST(OtlpJson, RoundTripsEveryField) {
   EXPECT_TRUE(d.Compare(req, *back)) << diff;
 }
 
+TEST(OtlpJson, Fixed64AboveInt64Max) {
+  ExportTraceServiceRequest req;
+  req.add_resource_spans()->add_scope_spans()->add_spans()->set_end_time_unix_nano(
+      18446744073709551615ULL);
+  std::string json = ToOtlpJson(req);
+  EXPECT_THAT(json, HasSubstr(R"("endTimeUnixNano":"18446744073709551615")"));
+  auto back = FromOtlpJson(json);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->resource_spans(0).scope_spans(0).spans(0).end_time_unix_nano(),
+            18446744073709551615ULL);
+}
+
 TEST(OtlpJson, DecodesSnakeCaseNumbersAndEnumNames) {
   auto req = FromOtlpJson(
       R"({"resource_spans":[{"scope_spans":[{"spans":[{"trace_id":"0102030405060708090A0B0C0D0E0FF0",)"

@@ -155,7 +155,9 @@ ExportTraceServiceRequest MakeRichRequest(Fields fields) {
   err->set_name("connect");
   err->set_kind(trace::Span::SPAN_KIND_PRODUCER);
   err->set_start_time_unix_nano(1800000000000000000ULL);
-  err->set_end_time_unix_nano(18446744073709551615ULL);  // max fixed64
+  // Largest value every OTLP decoder reads back: protobufjs' fromObject
+  // turns fixed64 strings >= 2^63 negative (the unit tests cover 2^64-1).
+  err->set_end_time_unix_nano(9223372036854775807ULL);
   err->mutable_status()->set_code(trace::Status::STATUS_CODE_ERROR);
   err->mutable_status()->set_message("ECONNREFUSED: \"refused\"");
   return req;
