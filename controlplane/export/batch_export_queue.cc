@@ -28,9 +28,8 @@ absl::Status BatchExportQueue::Enqueue(std::shared_ptr<const ExportTraceServiceR
   if (!accepting_) {
     counters_.spans_dropped += span_count;
     dropped_spans_since_report_ += span_count;
-    return absl::FailedPreconditionError(
-        absl::StrCat("export queue for ", backend_, " is shut down; ", span_count,
-                     " spans dropped"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "export queue for ", backend_, " is shut down; ", span_count, " spans dropped"));
   }
   if (!fits()) {
     counters_.spans_dropped += span_count;
@@ -81,8 +80,7 @@ void BatchExportQueue::Run() {
 
 bool BatchExportQueue::Idle() const { return queue_.empty() && !in_flight_; }
 
-absl::Status BatchExportQueue::TakeReport(absl::StatusCode timeout_code,
-                                          absl::string_view prefix) {
+absl::Status BatchExportQueue::TakeReport(absl::StatusCode timeout_code, absl::string_view prefix) {
   const bool failed = failed_requests_since_report_ > 0 || dropped_spans_since_report_ > 0;
   if (timeout_code == absl::StatusCode::kOk && !failed) return absl::OkStatus();
   std::string msg = absl::StrCat("export to ", backend_, ": ", prefix);
@@ -111,9 +109,8 @@ absl::Status BatchExportQueue::Flush(absl::Time deadline) {
   while (!Idle()) {
     if (space_cv_.WaitWithDeadline(&mu_, deadline) && !Idle()) {
       return TakeReport(absl::StatusCode::kDeadlineExceeded,
-                        absl::StrCat("flush timed out with ", queued_spans_,
-                                     " spans queued and ", in_flight_ ? 1 : 0,
-                                     " request in flight; "));
+                        absl::StrCat("flush timed out with ", queued_spans_, " spans queued and ",
+                                     in_flight_ ? 1 : 0, " request in flight; "));
     }
   }
   return TakeReport(absl::StatusCode::kOk, "");
@@ -145,9 +142,9 @@ absl::Status BatchExportQueue::Shutdown(absl::Time deadline) {
   worker_.join();
   absl::Status exporter_status = exporter_->Shutdown();
   absl::MutexLock lock(&mu_);
-  absl::Status report = TakeReport(
-      timeout_note.empty() ? absl::StatusCode::kOk : absl::StatusCode::kDeadlineExceeded,
-      timeout_note);
+  absl::Status report =
+      TakeReport(timeout_note.empty() ? absl::StatusCode::kOk : absl::StatusCode::kDeadlineExceeded,
+                 timeout_note);
   if (report.ok() && !exporter_status.ok()) return exporter_status;
   return report;
 }

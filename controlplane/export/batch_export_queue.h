@@ -68,8 +68,7 @@ class BatchExportQueue {
   // Queues `request` (shared, never modified) holding `span_count` spans.
   // Errors: RESOURCE_EXHAUSTED when full under kDrop; FAILED_PRECONDITION
   // after Shutdown(). Refused spans are counted as dropped.
-  absl::Status Enqueue(std::shared_ptr<const ExportTraceServiceRequest> request,
-                       size_t span_count);
+  absl::Status Enqueue(std::shared_ptr<const ExportTraceServiceRequest> request, size_t span_count);
 
   // Waits until everything enqueued before the call has been exported or
   // has failed, or until `deadline`. Returns OK if all requests since the

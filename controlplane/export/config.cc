@@ -59,7 +59,8 @@ absl::StatusOr<std::string> PercentDecode(absl::string_view s, absl::string_view
 }
 
 bool IsTokenChar(unsigned char c) {
-  return absl::ascii_isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  return absl::ascii_isalnum(c) ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
 absl::StatusOr<std::string> HttpTracesUrl(const std::string& url, bool append_always,
@@ -88,8 +89,8 @@ absl::StatusOr<Protocol> ParseProtocol(std::string_view value) {
   if (value == "grpc") return Protocol::kGrpc;
   if (value == "http/protobuf") return Protocol::kHttpProtobuf;
   if (value == "http/json") return Protocol::kHttpJson;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown OTLP protocol \"", std::string(value), "\" (want grpc, http/protobuf or http/json)"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown OTLP protocol \"", std::string(value),
+                                                 "\" (want grpc, http/protobuf or http/json)"));
 }
 
 absl::StatusOr<Headers> ParseHeaders(std::string_view list_in) {
@@ -118,8 +119,7 @@ absl::StatusOr<Headers> ParseHeaders(std::string_view list_in) {
     }
     for (char c : *value) {
       if (c == '\r' || c == '\n' || c == '\0') {
-        return absl::InvalidArgumentError(
-            absl::StrCat(where, ": value contains CR, LF or NUL"));
+        return absl::InvalidArgumentError(absl::StrCat(where, ": value contains CR, LF or NUL"));
       }
     }
     headers.emplace_back(std::move(*key), std::move(*value));
@@ -164,7 +164,8 @@ absl::StatusOr<ExporterConfig> ExporterConfigFromEnv(const EnvLookup& env,
     }
   } else if (base_endpoint && !base_endpoint->empty()) {
     if (http) {
-      auto url = HttpTracesUrl(*base_endpoint, /*append_always=*/true, "OTEL_EXPORTER_OTLP_ENDPOINT");
+      auto url =
+          HttpTracesUrl(*base_endpoint, /*append_always=*/true, "OTEL_EXPORTER_OTLP_ENDPOINT");
       if (!url.ok()) return url.status();
       config.endpoint = *url;
     } else {
@@ -196,8 +197,8 @@ absl::StatusOr<ExporterConfig> ExporterConfigFromEnv(const EnvLookup& env,
     } else if (v == "none") {
       config.compression = Compression::kNone;
     } else {
-      return invalid(s->source, absl::StrCat("unknown compression \"", s->value,
-                                             "\" (want gzip or none)"));
+      return invalid(s->source,
+                     absl::StrCat("unknown compression \"", s->value, "\" (want gzip or none)"));
     }
   }
 

@@ -54,8 +54,8 @@ TEST(ExporterConfigFromEnv, HttpBaseEndpointGetsSignalPath) {
            {"http://collector:4318/", "http://collector:4318/v1/traces"},
            {"https://gw.example/otlp", "https://gw.example/otlp/v1/traces"},
        }) {
-    auto c = From({{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"},
-                   {"OTEL_EXPORTER_OTLP_ENDPOINT", base}});
+    auto c =
+        From({{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"}, {"OTEL_EXPORTER_OTLP_ENDPOINT", base}});
     ASSERT_TRUE(c.ok()) << c.status();
     EXPECT_EQ(c->endpoint, want) << base;
   }
@@ -156,16 +156,23 @@ TEST(ExporterConfigFromEnv, ErrorsNameTheVariable) {
     std::string want;
   };
   for (const Case& k : std::vector<Case>{
-           {{{"OTEL_EXPORTER_OTLP_PROTOCOL", "http"}}, "OTEL_EXPORTER_OTLP_PROTOCOL: unknown OTLP protocol \"http\""},
-           {{{"OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "zstd"}}, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: unknown compression"},
+           {{{"OTEL_EXPORTER_OTLP_PROTOCOL", "http"}},
+            "OTEL_EXPORTER_OTLP_PROTOCOL: unknown OTLP protocol \"http\""},
+           {{{"OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "zstd"}},
+            "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: unknown compression"},
            {{{"OTEL_EXPORTER_OTLP_TIMEOUT", "10s"}}, "OTEL_EXPORTER_OTLP_TIMEOUT: timeout \"10s\""},
            {{{"OTEL_EXPORTER_OTLP_TIMEOUT", "-1"}}, "positive number of milliseconds"},
-           {{{"OTEL_EXPORTER_OTLP_INSECURE", "yes"}}, "OTEL_EXPORTER_OTLP_INSECURE: \"yes\" is not true or false"},
-           {{{"OTEL_EXPORTER_OTLP_HEADERS", "a=1,broken"}}, "OTEL_EXPORTER_OTLP_HEADERS: header 2 (\"broken\") is not key=value"},
+           {{{"OTEL_EXPORTER_OTLP_INSECURE", "yes"}},
+            "OTEL_EXPORTER_OTLP_INSECURE: \"yes\" is not true or false"},
+           {{{"OTEL_EXPORTER_OTLP_HEADERS", "a=1,broken"}},
+            "OTEL_EXPORTER_OTLP_HEADERS: header 2 (\"broken\") is not key=value"},
            {{{"OTEL_EXPORTER_OTLP_CLIENT_KEY", "/k.pem"}}, "set both or neither"},
-           {{{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"}, {"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"}},
-            "OTEL_EXPORTER_OTLP_ENDPOINT: endpoint \"collector:4318\": needs an http:// or https:// scheme"},
-           {{{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "ftp://x:1"}}, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"},
+           {{{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"},
+             {"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"}},
+            "OTEL_EXPORTER_OTLP_ENDPOINT: endpoint \"collector:4318\": needs an http:// or "
+            "https:// scheme"},
+           {{{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "ftp://x:1"}},
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"},
        }) {
     auto c = From(k.env);
     ASSERT_FALSE(c.ok()) << k.want;

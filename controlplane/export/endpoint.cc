@@ -77,8 +77,9 @@ absl::StatusOr<std::string> ReadPemFile(const std::string& path, std::string_vie
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     int err = errno != 0 ? errno : ENOENT;
-    return absl::Status(absl::ErrnoToStatusCode(err), absl::StrCat(std::string(what), " file \"", path,
-                                                 "\": ", std::strerror(err)));
+    return absl::Status(
+        absl::ErrnoToStatusCode(err),
+        absl::StrCat(std::string(what), " file \"", path, "\": ", std::strerror(err)));
   }
   std::ostringstream content;
   content << in.rdbuf();

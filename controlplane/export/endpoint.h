@@ -1,5 +1,5 @@
-// Where and how an exporter connects: splitting OTLP endpoint URLs ("http://host:4318/v1/traces", "host:4317",
-// "https://[::1]:4317") into their parts, and reading TLS files.
+// Where and how an exporter connects: splitting OTLP endpoint URLs ("http://host:4318/v1/traces",
+// "host:4317", "https://[::1]:4317") into their parts, and reading TLS files.
 #ifndef CONTROLPLANE_EXPORT_ENDPOINT_H_
 #define CONTROLPLANE_EXPORT_ENDPOINT_H_
 

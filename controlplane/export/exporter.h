@@ -55,8 +55,7 @@ class SpanExporter {
   // DEADLINE_EXCEEDED / RESOURCE_EXHAUSTED ... as the transport reported
   // them (see retry_policy.h for which ones are marked retryable);
   // FAILED_PRECONDITION after Shutdown().
-  virtual absl::StatusOr<ExportResult> Export(
-      const ExportTraceServiceRequest& request) = 0;
+  virtual absl::StatusOr<ExportResult> Export(const ExportTraceServiceRequest& request) = 0;
 
   // Flushes buffered data and releases the transport. Idempotent; Export()
   // fails afterwards. Returns the first error met while flushing/closing.

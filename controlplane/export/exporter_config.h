@@ -55,9 +55,12 @@ struct ExporterConfig {
 // The protocol's name as in OTEL_EXPORTER_OTLP_PROTOCOL.
 inline std::string_view ProtocolName(Protocol protocol) {
   switch (protocol) {
-    case Protocol::kGrpc: return "grpc";
-    case Protocol::kHttpProtobuf: return "http/protobuf";
-    case Protocol::kHttpJson: return "http/json";
+    case Protocol::kGrpc:
+      return "grpc";
+    case Protocol::kHttpProtobuf:
+      return "http/protobuf";
+    case Protocol::kHttpJson:
+      return "http/json";
   }
   return "?";
 }

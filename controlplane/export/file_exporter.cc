@@ -21,8 +21,9 @@ absl::StatusOr<std::unique_ptr<FileExporter>> FileExporter::Create(const std::st
   FILE* f = std::fopen(path.c_str(), append ? "ae" : "we");
   if (f == nullptr) {
     int err = errno;
-    return absl::Status(absl::ErrnoToStatusCode(err),
-                        absl::StrCat("file exporter: cannot open \"", path, "\": ", std::strerror(err)));
+    return absl::Status(
+        absl::ErrnoToStatusCode(err),
+        absl::StrCat("file exporter: cannot open \"", path, "\": ", std::strerror(err)));
   }
   return std::unique_ptr<FileExporter>(new FileExporter(path, f, /*owned=*/true));
 }
@@ -39,8 +40,9 @@ FileExporter::FileExporter(std::string path, FILE* file, bool owned)
 FileExporter::~FileExporter() { Shutdown().IgnoreError(); }
 
 absl::Status FileExporter::ErrnoError(const char* op, int err) const {
-  return absl::Status(absl::ErrnoToStatusCode(err != 0 ? err : EIO),
-                      absl::StrCat(Describe(), ": ", op, ": ", std::strerror(err != 0 ? err : EIO)));
+  return absl::Status(
+      absl::ErrnoToStatusCode(err != 0 ? err : EIO),
+      absl::StrCat(Describe(), ": ", op, ": ", std::strerror(err != 0 ? err : EIO)));
 }
 
 absl::StatusOr<ExportResult> FileExporter::Export(const ExportTraceServiceRequest& request) {

@@ -14,8 +14,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "controlplane/export/exporter_config.h"
 #include "controlplane/export/exporter.h"
+#include "controlplane/export/exporter_config.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 
 namespace grpc {

@@ -13,8 +13,8 @@
 #include "controlplane/export/endpoint.h"
 #include "controlplane/export/otlp_json.h"
 #include "controlplane/export/retry_policy.h"
-#include "google/protobuf/unknown_field_set.h"
 #include "google/protobuf/struct.pb.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace tracer::exporting {
@@ -66,17 +66,27 @@ int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 
 absl::StatusCode CodeForHttpStatus(long status) {
   switch (status) {
-    case 400: return absl::StatusCode::kInvalidArgument;
-    case 401: return absl::StatusCode::kUnauthenticated;
-    case 403: return absl::StatusCode::kPermissionDenied;
-    case 404: return absl::StatusCode::kNotFound;
-    case 408: return absl::StatusCode::kDeadlineExceeded;
-    case 413: return absl::StatusCode::kInvalidArgument;
-    case 429: return absl::StatusCode::kResourceExhausted;
-    case 501: return absl::StatusCode::kUnimplemented;
+    case 400:
+      return absl::StatusCode::kInvalidArgument;
+    case 401:
+      return absl::StatusCode::kUnauthenticated;
+    case 403:
+      return absl::StatusCode::kPermissionDenied;
+    case 404:
+      return absl::StatusCode::kNotFound;
+    case 408:
+      return absl::StatusCode::kDeadlineExceeded;
+    case 413:
+      return absl::StatusCode::kInvalidArgument;
+    case 429:
+      return absl::StatusCode::kResourceExhausted;
+    case 501:
+      return absl::StatusCode::kUnimplemented;
     case 502:
-    case 503: return absl::StatusCode::kUnavailable;
-    case 504: return absl::StatusCode::kDeadlineExceeded;
+    case 503:
+      return absl::StatusCode::kUnavailable;
+    case 504:
+      return absl::StatusCode::kDeadlineExceeded;
     default:
       return status >= 500 ? absl::StatusCode::kInternal : absl::StatusCode::kUnknown;
   }
@@ -102,7 +112,8 @@ bool IsTransientCurlError(CURLcode code) {
 absl::StatusOr<std::string> GzipCompress(std::string_view data) {
   z_stream zs{};
   // 15 window bits + 16: write a gzip header and trailer instead of zlib's.
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK) {
     return absl::InternalError("gzip: deflateInit2 failed");
   }
   std::string out(deflateBound(&zs, data.size()) + 32, '\0');
@@ -134,7 +145,8 @@ std::string HttpErrorMessage(std::string_view content_type_in, std::string_view 
     google::protobuf::Struct json;
     google::protobuf::util::JsonParseOptions options;
     if (google::protobuf::util::JsonStringToMessage(
-            google::protobuf::StringPiece(body.data(), body.size()), &json, options).ok()) {
+            google::protobuf::StringPiece(body.data(), body.size()), &json, options)
+            .ok()) {
       auto it = json.fields().find("message");
       if (it != json.fields().end() && it->second.has_string_value()) {
         return it->second.string_value();
@@ -155,9 +167,10 @@ absl::StatusOr<std::unique_ptr<OtlpHttpExporter>> OtlpHttpExporter::Create(
   }
   auto ep = ParseEndpoint(config.endpoint, /*allow_no_scheme=*/false);
   if (!ep.ok()) return ep.status();
-  for (const auto& [file, what] : {std::pair{config.certificate_file, "certificate"},
-                                  std::pair{config.client_key_file, "client key"},
-                                  std::pair{config.client_certificate_file, "client certificate"}}) {
+  for (const auto& [file, what] :
+       {std::pair{config.certificate_file, "certificate"},
+        std::pair{config.client_key_file, "client key"},
+        std::pair{config.client_certificate_file, "client certificate"}}) {
     if (file.empty()) continue;
     auto pem = ReadPemFile(file, what);
     if (!pem.ok()) return pem.status();
@@ -246,9 +259,8 @@ absl::StatusOr<ExportResult> OtlpHttpExporter::Export(const ExportTraceServiceRe
       return absl::CancelledError(absl::StrCat(Describe(), ": cancelled"));
     }
     if (rc == CURLE_OPERATION_TIMEDOUT) {
-      return MarkRetryable(absl::DeadlineExceededError(
-          absl::StrCat(Describe(), ": timed out after ", absl::FormatDuration(config_.timeout),
-                       ": ", detail)));
+      return MarkRetryable(absl::DeadlineExceededError(absl::StrCat(
+          Describe(), ": timed out after ", absl::FormatDuration(config_.timeout), ": ", detail)));
     }
     absl::Status error = absl::UnavailableError(absl::StrCat(Describe(), ": ", detail));
     return IsTransientCurlError(rc) ? MarkRetryable(error) : error;

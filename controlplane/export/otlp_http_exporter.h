@@ -18,8 +18,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "controlplane/export/exporter_config.h"
 #include "controlplane/export/exporter.h"
+#include "controlplane/export/exporter_config.h"
 
 namespace tracer::exporting {
 

@@ -3,12 +3,12 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include <string_view>
 #include "google/protobuf/util/json_util.h"
 
 namespace tracer::exporting {
@@ -25,14 +25,24 @@ class Writer {
  public:
   explicit Writer(std::string* out) : out_(out) {}
 
-  void BeginObject() { Sep(); out_->push_back('{'); first_ = true; }
-  void EndObject() { out_->push_back('}'); first_ = false; }
+  void BeginObject() {
+    Sep();
+    out_->push_back('{');
+    first_ = true;
+  }
+  void EndObject() {
+    out_->push_back('}');
+    first_ = false;
+  }
   void BeginArray(std::string_view key) {
     Key(key);
     out_->push_back('[');
     first_ = true;
   }
-  void EndArray() { out_->push_back(']'); first_ = false; }
+  void EndArray() {
+    out_->push_back(']');
+    first_ = false;
+  }
   // Starts a member `"key":` (the value follows).
   void Key(std::string_view key) {
     Sep();
@@ -122,13 +132,27 @@ class Writer {
       unsigned char c = *p;
       if (c < 0x80) {
         switch (c) {
-          case '"': out_->append("\\\""); break;
-          case '\\': out_->append("\\\\"); break;
-          case '\n': out_->append("\\n"); break;
-          case '\r': out_->append("\\r"); break;
-          case '\t': out_->append("\\t"); break;
-          case '\b': out_->append("\\b"); break;
-          case '\f': out_->append("\\f"); break;
+          case '"':
+            out_->append("\\\"");
+            break;
+          case '\\':
+            out_->append("\\\\");
+            break;
+          case '\n':
+            out_->append("\\n");
+            break;
+          case '\r':
+            out_->append("\\r");
+            break;
+          case '\t':
+            out_->append("\\t");
+            break;
+          case '\b':
+            out_->append("\\b");
+            break;
+          case '\f':
+            out_->append("\\f");
+            break;
           default: {
             static constexpr char kDigits[] = "0123456789abcdef";
             out_->append("\\u00");
@@ -177,10 +201,18 @@ void WriteKeyValues(Writer& w, std::string_view key,
 void WriteAnyValue(Writer& w, const common::AnyValue& v) {
   w.BeginObject();
   switch (v.value_case()) {
-    case common::AnyValue::kStringValue: w.String("stringValue", v.string_value()); break;
-    case common::AnyValue::kBoolValue: w.Bool("boolValue", v.bool_value()); break;
-    case common::AnyValue::kIntValue: w.Int64String("intValue", v.int_value()); break;
-    case common::AnyValue::kDoubleValue: w.Double("doubleValue", v.double_value()); break;
+    case common::AnyValue::kStringValue:
+      w.String("stringValue", v.string_value());
+      break;
+    case common::AnyValue::kBoolValue:
+      w.Bool("boolValue", v.bool_value());
+      break;
+    case common::AnyValue::kIntValue:
+      w.Int64String("intValue", v.int_value());
+      break;
+    case common::AnyValue::kDoubleValue:
+      w.Double("doubleValue", v.double_value());
+      break;
     case common::AnyValue::kArrayValue:
       w.Key("arrayValue");
       w.BeginObject();
@@ -197,8 +229,11 @@ void WriteAnyValue(Writer& w, const common::AnyValue& v) {
       WriteKeyValues(w, "values", v.kvlist_value().values());
       w.EndObject();
       break;
-    case common::AnyValue::kBytesValue: w.Base64("bytesValue", v.bytes_value()); break;
-    case common::AnyValue::VALUE_NOT_SET: break;
+    case common::AnyValue::kBytesValue:
+      w.Base64("bytesValue", v.bytes_value());
+      break;
+    case common::AnyValue::VALUE_NOT_SET:
+      break;
   }
   w.EndObject();
 }
@@ -294,9 +329,9 @@ absl::Status FixId(std::string* field, size_t want_bytes, const char* name) {
     ok = ok && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
   }
   if (!ok) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "OTLP/JSON: ", name, " must be ", want_bytes * 2,
-        " hex digits (OTLP JSON encodes ids as hex, not base64)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("OTLP/JSON: ", name, " must be ", want_bytes * 2,
+                     " hex digits (OTLP JSON encodes ids as hex, not base64)"));
   }
   *field = absl::HexStringToBytes(text);
   return absl::OkStatus();
@@ -364,8 +399,7 @@ absl::StatusOr<ExportTraceServiceRequest> FromOtlpJson(std::string_view json) {
   auto status = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), &request, options);
   if (!status.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("OTLP/JSON: ", status.ToString()));
+    return absl::InvalidArgumentError(absl::StrCat("OTLP/JSON: ", status.ToString()));
   }
   for (auto& rs : *request.mutable_resource_spans()) {
     for (auto& ss : *rs.mutable_scope_spans()) {

@@ -23,7 +23,8 @@ ExportTraceServiceRequest SmallRequest() {
   auto* ss = rs->add_scope_spans();
   ss->mutable_scope()->set_name("lib");
   auto* s = ss->add_spans();
-  s->set_trace_id(std::string("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\xf0", 16));
+  s->set_trace_id(
+      std::string("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\xf0", 16));
   s->set_span_id(std::string("\xaa\xbb\xcc\xdd\xee\xff\x00\x11", 8));
   s->set_parent_span_id(std::string("\x00\x00\x00\x00\x00\x00\x00\x01", 8));
   s->set_name("a\"b\\c\n");
@@ -64,9 +65,7 @@ TEST(OtlpJson, GoldenSmallRequest) {
       R"("events":[{"timeUnixNano":"5","name":"e"}],"status":{"message":"bad","code":2}}]}]}]})");
 }
 
-TEST(OtlpJson, EmptyRequest) {
-  EXPECT_EQ(ToOtlpJson(ExportTraceServiceRequest()), "{}");
-}
+TEST(OtlpJson, EmptyRequest) { EXPECT_EQ(ToOtlpJson(ExportTraceServiceRequest()), "{}"); }
 
 TEST(OtlpJson, SingleLineNoTrailingNewline) {
   std::string json = ToOtlpJson(testing::MakeRichRequest());
@@ -79,9 +78,8 @@ TEST(OtlpJson, EscapesControlCharactersAndRepairsInvalidUtf8) {
   ExportTraceServiceRequest req;
   req.add_resource_spans()->add_scope_spans()->add_spans()->set_name(
       std::string("a\x01\x1f\x7f\xc3\xbc\xff\xc3z", 9));
-  EXPECT_THAT(ToOtlpJson(req),
-              HasSubstr(R"("name":"a\u0001\u001f)"
-                        "\x7f\xc3\xbc\xef\xbf\xbd\xef\xbf\xbdz\""));
+  EXPECT_THAT(ToOtlpJson(req), HasSubstr(R"("name":"a\u0001\u001f)"
+                                         "\x7f\xc3\xbc\xef\xbf\xbd\xef\xbf\xbdz\""));
 }
 
 TEST(OtlpJson, NonFiniteDoubles) {
@@ -146,12 +144,13 @@ TEST(OtlpJson, RejectsBase64Ids) {
 }
 
 TEST(OtlpJson, RejectsWrongIdLengthsAndNonHex) {
-  for (const char* bad : {
-           R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"aabbccddeeff00"}]}]}]})",
-           R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"aabbccddeeff00112233"}]}]}]})",
-           R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"parentSpanId":"zzbbccddeeff0011"}]}]}]})",
-           R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"links":[{"traceId":"01"}]}]}]}]})",
-       }) {
+  for (
+      const char* bad : {
+          R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"aabbccddeeff00"}]}]}]})",
+          R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"aabbccddeeff00112233"}]}]}]})",
+          R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"parentSpanId":"zzbbccddeeff0011"}]}]}]})",
+          R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"links":[{"traceId":"01"}]}]}]}]})",
+      }) {
     auto req = FromOtlpJson(bad);
     EXPECT_FALSE(req.ok()) << bad;
   }

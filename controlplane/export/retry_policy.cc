@@ -53,15 +53,15 @@ bool IsRetryableGrpcCode(absl::StatusCode code, bool has_retry_info) {
 }
 
 bool IsRetryableHttpStatus(int http_status) {
-  return http_status == 429 || http_status == 502 || http_status == 503 ||
-         http_status == 504;
+  return http_status == 429 || http_status == 502 || http_status == 503 || http_status == 504;
 }
 
 std::optional<absl::Duration> ParseRetryAfter(std::string_view value, absl::Time now) {
   absl::string_view v(value.data(), value.size());
   v = absl::StripAsciiWhitespace(v);
   if (v.empty()) return std::nullopt;
-  if (std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+  if (std::all_of(v.begin(), v.end(),
+                  [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
     int64_t seconds = 0;
     if (!absl::SimpleAtoi(v, &seconds)) return std::nullopt;
     return absl::Seconds(seconds);
@@ -69,8 +69,8 @@ std::optional<absl::Duration> ParseRetryAfter(std::string_view value, absl::Time
   absl::Time when;
   std::string err;
   // IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
-  if (!absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT", std::string(v), absl::UTCTimeZone(),
-                       &when, &err)) {
+  if (!absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT", std::string(v), absl::UTCTimeZone(), &when,
+                       &err)) {
     return std::nullopt;
   }
   return std::max(absl::ZeroDuration(), when - now);
@@ -132,13 +132,12 @@ absl::StatusOr<ExportResult> RetryingExporter::Export(const ExportTraceServiceRe
   Backoff backoff(policy_, uniform01_);
   int retries = 0;
   auto fail = [&](absl::Status last, absl::string_view why) {
-    absl::Status out(last.code(),
-                     retries == 0 && why.empty()
-                         ? std::string(last.message())
-                         : absl::StrCat(why, "after ", retries + 1, " attempt",
-                                        retries == 0 ? "" : "s", " in ",
-                                        absl::FormatDuration(clock_->Now() - start), ": ",
-                                        last.message()));
+    absl::Status out(
+        last.code(),
+        retries == 0 && why.empty()
+            ? std::string(last.message())
+            : absl::StrCat(why, "after ", retries + 1, " attempt", retries == 0 ? "" : "s", " in ",
+                           absl::FormatDuration(clock_->Now() - start), ": ", last.message()));
     out.SetPayload(kRetriesUrl, absl::Cord(absl::StrCat(retries)));
     return out;
   };

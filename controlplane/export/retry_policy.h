@@ -72,8 +72,7 @@ int RetriesOf(const absl::Status& status);
 class Backoff {
  public:
   // `uniform01` returns values in [0, 1); the default uses absl::BitGen.
-  explicit Backoff(const RetryPolicy& policy,
-                   std::function<double()> uniform01 = nullptr);
+  explicit Backoff(const RetryPolicy& policy, std::function<double()> uniform01 = nullptr);
 
   // The wait before the next retry: the current interval randomized by
   // +-randomization_factor, after which the interval grows by `multiplier`
@@ -113,8 +112,7 @@ class RetryingExporter : public SpanExporter {
  public:
   // `clock` (nullptr = RealRetryClock()) must outlive the exporter.
   RetryingExporter(std::unique_ptr<SpanExporter> inner, RetryPolicy policy,
-                   RetryClock* clock = nullptr,
-                   std::function<double()> uniform01 = nullptr);
+                   RetryClock* clock = nullptr, std::function<double()> uniform01 = nullptr);
 
   absl::StatusOr<ExportResult> Export(const ExportTraceServiceRequest& request) override;
   absl::Status Shutdown() override;

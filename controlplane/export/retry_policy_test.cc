@@ -66,11 +66,11 @@ TEST(RetryClassification, GrpcCodesPerSpec) {
   }
   EXPECT_FALSE(IsRetryableGrpcCode(absl::StatusCode::kResourceExhausted, false));
   EXPECT_TRUE(IsRetryableGrpcCode(absl::StatusCode::kResourceExhausted, true));
-  for (auto c : {absl::StatusCode::kUnknown, absl::StatusCode::kInvalidArgument,
-                 absl::StatusCode::kNotFound, absl::StatusCode::kAlreadyExists,
-                 absl::StatusCode::kPermissionDenied, absl::StatusCode::kFailedPrecondition,
-                 absl::StatusCode::kUnimplemented, absl::StatusCode::kInternal,
-                 absl::StatusCode::kUnauthenticated}) {
+  for (auto c :
+       {absl::StatusCode::kUnknown, absl::StatusCode::kInvalidArgument, absl::StatusCode::kNotFound,
+        absl::StatusCode::kAlreadyExists, absl::StatusCode::kPermissionDenied,
+        absl::StatusCode::kFailedPrecondition, absl::StatusCode::kUnimplemented,
+        absl::StatusCode::kInternal, absl::StatusCode::kUnauthenticated}) {
     EXPECT_FALSE(IsRetryableGrpcCode(c, true)) << c;
   }
 }
@@ -123,7 +123,8 @@ TEST(Backoff, GrowsByMultiplierUpToMaxWithJitterBounds) {
 TEST(RetryingExporter, RetriesRetryableThenSucceeds) {
   FakeClock clock;
   auto inner = std::make_unique<ScriptedExporter>(
-      &clock, std::deque<absl::StatusOr<ExportResult>>{Unavailable(), Unavailable(), ExportResult{3, "three bad", 0}});
+      &clock, std::deque<absl::StatusOr<ExportResult>>{Unavailable(), Unavailable(),
+                                                       ExportResult{3, "three bad", 0}});
   auto calls = inner->calls_;
   RetryingExporter ex(std::move(inner), RetryPolicy{}, &clock, [] { return 0.5; });
   auto r = ex.Export(ExportTraceServiceRequest());
@@ -137,7 +138,8 @@ TEST(RetryingExporter, RetriesRetryableThenSucceeds) {
 TEST(RetryingExporter, NonRetryableReturnsAtOnceWithBackendMessage) {
   FakeClock clock;
   auto inner = std::make_unique<ScriptedExporter>(
-      &clock, std::deque<absl::StatusOr<ExportResult>>{absl::InvalidArgumentError("HTTP 400: bad span")});
+      &clock,
+      std::deque<absl::StatusOr<ExportResult>>{absl::InvalidArgumentError("HTTP 400: bad span")});
   auto calls = inner->calls_;
   RetryingExporter ex(std::move(inner), RetryPolicy{}, &clock);
   auto r = ex.Export(ExportTraceServiceRequest());
@@ -151,8 +153,8 @@ TEST(RetryingExporter, NonRetryableReturnsAtOnceWithBackendMessage) {
 TEST(RetryingExporter, HonoursRetryAfterWhenLongerThanBackoff) {
   FakeClock clock;
   auto inner = std::make_unique<ScriptedExporter>(
-      &clock, std::deque<absl::StatusOr<ExportResult>>{Unavailable(absl::Seconds(42)),
-                                                       Unavailable(absl::Seconds(1)), ExportResult{}});
+      &clock, std::deque<absl::StatusOr<ExportResult>>{
+                  Unavailable(absl::Seconds(42)), Unavailable(absl::Seconds(1)), ExportResult{}});
   RetryingExporter ex(std::move(inner), RetryPolicy{}, &clock, [] { return 0.5; });
   ASSERT_TRUE(ex.Export(ExportTraceServiceRequest()).ok());
   // 42 s asked > 5 s backoff; then 7.5 s backoff > 1 s asked.
@@ -198,8 +200,7 @@ TEST(RetryingExporter, DisabledPolicyMakesOneAttempt) {
   RetryPolicy p;
   p.enabled = false;
   RetryingExporter ex(std::move(inner), p, &clock);
-  EXPECT_EQ(ex.Export(ExportTraceServiceRequest()).status().code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ex.Export(ExportTraceServiceRequest()).status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(*calls, 1);
 }
 

@@ -22,13 +22,13 @@ common::KeyValue* Add(google::protobuf::RepeatedPtrField<common::KeyValue>* kvs,
   return kv;
 }
 
-void AddString(google::protobuf::RepeatedPtrField<common::KeyValue>* kvs,
-               const std::string& key, const std::string& v) {
+void AddString(google::protobuf::RepeatedPtrField<common::KeyValue>* kvs, const std::string& key,
+               const std::string& v) {
   Add(kvs, key)->mutable_value()->set_string_value(v);
 }
 
-void AddInt(google::protobuf::RepeatedPtrField<common::KeyValue>* kvs,
-            const std::string& key, int64_t v) {
+void AddInt(google::protobuf::RepeatedPtrField<common::KeyValue>* kvs, const std::string& key,
+            int64_t v) {
   Add(kvs, key)->mutable_value()->set_int_value(v);
 }
 
@@ -91,7 +91,10 @@ ExportTraceServiceRequest MakeRichRequest(Fields fields) {
   Add(attrs, "double.zero")->mutable_value()->set_double_value(0.0);
   Add(attrs, "string.empty")->mutable_value()->set_string_value("");
   AddString(attrs, "string.utf8", "gr\xc3\xbc\xc3\x9f dich \xe2\x9c\x93 \xf0\x9f\x90\x9d");
-  AddString(attrs, "string.control", std::string("a\x01" "b\nc\x7f", 6));
+  AddString(attrs, "string.control",
+            std::string("a\x01"
+                        "b\nc\x7f",
+                        6));
   auto* arr = Add(attrs, "array")->mutable_value()->mutable_array_value();
   arr->add_values()->set_string_value("x");
   arr->add_values()->set_int_value(7);

@@ -23,11 +23,11 @@
 namespace tracer::interop {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::SizeIs;
 using exporting::ExporterConfig;
 using exporting::ExportTraceServiceRequest;
 using exporting::Protocol;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
 
 class OtlpInteropTest : public ::testing::Test {
  protected:
@@ -67,7 +67,8 @@ class OtlpInteropTest : public ::testing::Test {
   }
 
   // Each received line decodes to the corresponding sent request.
-  static void ExpectReceived(const PeerReceiver& r, const std::vector<ExportTraceServiceRequest>& sent) {
+  static void ExpectReceived(const PeerReceiver& r,
+                             const std::vector<ExportTraceServiceRequest>& sent) {
     std::vector<std::string> lines = r.Requests();
     ASSERT_THAT(lines, SizeIs(sent.size()));
     for (size_t i = 0; i < sent.size(); ++i) {
@@ -163,8 +164,8 @@ TEST_F(OtlpInteropTest, GrpcUnavailableTwiceIsRetriedAndExportedOnce) {
 
 TEST_F(OtlpInteropTest, GrpcResourceExhaustedRetriedOnlyWithRetryInfo) {
   {
-    auto r = StartReceiver({"--grpc-port", "0", "--fail-grpc", "RESOURCE_EXHAUSTED:1",
-                            "--retry-delay-ms", "400"});
+    auto r = StartReceiver(
+        {"--grpc-port", "0", "--fail-grpc", "RESOURCE_EXHAUSTED:1", "--retry-delay-ms", "400"});
     ASSERT_NE(r, nullptr);
     auto ex = exporting::CreateExporter(Config(Protocol::kGrpc, GrpcUrl(*r)));
     ASSERT_TRUE(ex.ok());
@@ -206,8 +207,8 @@ TEST_F(OtlpInteropTest, Http503RetryAfterIsHonoured) {
 
 TEST_F(OtlpInteropTest, Http400IsNotRetriedAndCarriesTheBackendsMessage) {
   for (Protocol p : {Protocol::kHttpProtobuf, Protocol::kHttpJson}) {
-    auto r = StartReceiver({"--http-port", "0", "--fail-http", "400:-1", "--fail-message",
-                            "span name is too long"});
+    auto r = StartReceiver(
+        {"--http-port", "0", "--fail-http", "400:-1", "--fail-message", "span name is too long"});
     ASSERT_NE(r, nullptr);
     auto ex = exporting::CreateExporter(Config(p, HttpUrl(*r)));
     ASSERT_TRUE(ex.ok());
@@ -223,9 +224,9 @@ TEST_F(OtlpInteropTest, Http400IsNotRetriedAndCarriesTheBackendsMessage) {
 TEST_F(OtlpInteropTest, BackendDownGivesAClearErrorWithinTheBudget) {
   const int port = UnusedPort();
   for (Protocol p : {Protocol::kGrpc, Protocol::kHttpProtobuf}) {
-    ExporterConfig c = Config(p, p == Protocol::kGrpc
-                                     ? absl::StrCat("http://127.0.0.1:", port)
-                                     : absl::StrCat("http://127.0.0.1:", port, "/v1/traces"));
+    ExporterConfig c =
+        Config(p, p == Protocol::kGrpc ? absl::StrCat("http://127.0.0.1:", port)
+                                       : absl::StrCat("http://127.0.0.1:", port, "/v1/traces"));
     c.timeout = absl::Milliseconds(500);
     c.retry.max_elapsed_time = absl::Seconds(2);
     auto ex = exporting::CreateExporter(c);
@@ -267,7 +268,8 @@ long PostJson(const std::string& url, const std::string& body) {
 TEST_F(OtlpInteropTest, FileExporterOutputIsValidOtlpJsonForTheReceiver) {
   const char* tmp = std::getenv("TEST_TMPDIR");
   const std::string path = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/interop-spans.jsonl");
-  std::vector<ExportTraceServiceRequest> sent = {Rich(), exporting::testing::MakeSyscallRequest(50, 3)};
+  std::vector<ExportTraceServiceRequest> sent = {Rich(),
+                                                 exporting::testing::MakeSyscallRequest(50, 3)};
   {
     auto fx = exporting::FileExporter::Create(path);
     ASSERT_TRUE(fx.ok()) << fx.status();

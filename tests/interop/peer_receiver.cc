@@ -51,7 +51,8 @@ std::optional<std::string> FindNode() {
 std::string ReceiverScript() {
   for (const char* base : {static_cast<const char*>(std::getenv("TEST_SRCDIR")), "."}) {
     if (base == nullptr) continue;
-    for (const char* rel : {"/tracer/tests/peers/otlp_receiver.js", "/tests/peers/otlp_receiver.js"}) {
+    for (const char* rel :
+         {"/tracer/tests/peers/otlp_receiver.js", "/tests/peers/otlp_receiver.js"}) {
       std::string cand = absl::StrCat(base, rel);
       if (Exists(cand)) return cand;
     }
@@ -115,8 +116,8 @@ absl::StatusOr<std::unique_ptr<PeerReceiver>> PeerReceiver::Start(const std::str
   const std::string ready = base + ".ready";
   for (const auto& p : {r->out_path_, r->log_path_, ready}) unlink(p.c_str());
 
-  std::vector<std::string> argv = {*node, ReceiverScript(), "--out", r->out_path_,
-                                   "--log", r->log_path_, "--ready-file", ready};
+  std::vector<std::string> argv = {*node,   ReceiverScript(), "--out",        r->out_path_,
+                                   "--log", r->log_path_,     "--ready-file", ready};
   argv.insert(argv.end(), args.begin(), args.end());
   const std::string node_path = absl::StrCat("NODE_PATH=", peers_dir, "/node_modules");
 
