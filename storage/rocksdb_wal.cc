@@ -59,15 +59,12 @@ rocksdb::ColumnFamilyOptions RecordsCfOptions() {
   rocksdb::ColumnFamilyOptions o;
   o.write_buffer_size = 64 << 20;
   o.max_write_buffer_number = 4;
-  // Batches are tens of KiB: keep them in blob files so they are written
-  // once after the log instead of being rewritten by every compaction; the
-  // LSM then only holds small blob references that compact cheaply.
-  o.enable_blob_files = true;
-  o.min_blob_size = 2048;
-  o.blob_file_size = 128 << 20;
-  o.enable_blob_garbage_collection = true;
+  // Values stay inline in the SSTs. Blob files (enable_blob_files) were
+  // measured too (BENCHMARKS.md): they cut compaction rewrites, but every
+  // ReadFrom then costs one pread per record and replay ran 3x slower.
+  // Serialized spans are already dense; compression costs more CPU than
+  // the disk time it saves on two cores.
   o.compression = rocksdb::kNoCompression;
-  o.blob_compression_type = rocksdb::kNoCompression;
   return o;
 }
 

@@ -10,7 +10,8 @@
 // ReadFrom. Prints every repeat and a table of medians with each figure's
 // ratio to the baseline of the same thread count.
 //
-//   bazel run -c opt //tests/bench/wal:wal_bench -- --repeats=3 --seconds=3
+//   bazel build -c opt //tests/bench/wal:wal_bench
+//   bazel-out/k8-opt/bin/tests/bench/wal/wal_bench --repeats=5 --seconds=2
 #include <fcntl.h>
 #include <unistd.h>
 
