@@ -13,6 +13,9 @@ while read -r pkg; do
   want+=("$pkg")
 done < "$here/packages.txt"
 want+=("$@")
+# Debian's nodejs ships without npm (a separate package); NodeSource's nodejs
+# includes it and conflicts with Debian's npm. Ask for npm only if missing.
+command -v npm >/dev/null 2>&1 || want+=(npm)
 
 missing=()
 for pkg in "${want[@]}"; do
