@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <set>
@@ -17,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "agent/capture/event_source.h"
+#include "agent/pipeline/wal_stage.h"
 #include "agent/spans/clock.h"
 #include "agent/spans/span_builder.h"
 #include "agent/spans/trace_context.h"
@@ -24,6 +27,7 @@
 #include "ctl/child_process.h"
 #include "ctl/export_pipeline.h"
 #include "ctl/tree_printer.h"
+#include "storage/rocksdb_wal.h"
 
 namespace tracer::ctl {
 namespace {
@@ -102,6 +106,28 @@ bool ExportRequested(const RunOptions& o, const EnvLookup& env) {
          env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").has_value();
 }
 
+// Opens this run's write-ahead log in a fresh directory under `base`.
+absl::StatusOr<std::unique_ptr<storage::Wal>> OpenRunWal(const std::string& base,
+                                                         std::string* dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(base, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--data-dir ", base, ": cannot create: ", ec.message()));
+  }
+  std::string tmpl = absl::StrCat(base, "/run-", getpid(), "-XXXXXX");
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--data-dir ", base, ": ", std::strerror(errno)));
+  }
+  *dir = tmpl;
+  storage::WalOptions wo;
+  wo.data_dir = tmpl;
+  auto wal = storage::RocksDbWal::Open(wo);
+  if (!wal.ok()) return wal.status();
+  return std::unique_ptr<storage::Wal>(std::move(*wal));
+}
+
 }  // namespace
 
 int RunCommand(const RunOptions& o) {
@@ -153,6 +179,21 @@ int RunCommand(const RunOptions& o) {
   }
   capture::EventSource& source = **source_or;
 
+  // Every batch is made durable before it ships (DESIGN.md, "Storage").
+  std::string wal_dir;
+  std::unique_ptr<storage::Wal> wal;
+  std::unique_ptr<pipeline::WalStage> wal_stage;
+  if (exports) {
+    auto w = OpenRunWal(o.data_dir, &wal_dir);
+    if (!w.ok()) {
+      std::fprintf(stderr, "tracectl run: write-ahead log: %s\n",
+                   std::string(w.status().message()).c_str());
+      return kExitCannotTrace;
+    }
+    wal = std::move(*w);
+    wal_stage = std::make_unique<pipeline::WalStage>(wal.get(), exports.get());
+  }
+
   // Sinks.
   FanOutSink fanout;
   std::unique_ptr<TreePrinter> tree;
@@ -176,7 +217,7 @@ int RunCommand(const RunOptions& o) {
     gethostname(host, sizeof host - 1);
     bopts.host_name = host;
   }
-  spans::SpanBuilder builder(bopts, exports ? exports.get() : nullptr);
+  spans::SpanBuilder builder(bopts, wal_stage.get());
   const bool build_spans = want_spans;
   if (build_spans) fanout.Add(&builder);
 
@@ -293,10 +334,24 @@ int RunCommand(const RunOptions& o) {
 
   int rc = exit_code;
   if (exports) {
-    auto st = exports->Shutdown();
+    absl::Status wal_st = wal_stage->Close();
+    absl::Status st = exports->Shutdown();
+    if (!wal_st.ok()) {
+      std::fprintf(stderr, "tracectl run: %s\n", std::string(wal_st.message()).c_str());
+      if (rc == 0) rc = kExitExportFailed;
+    }
     if (!st.ok()) {
       std::fprintf(stderr, "tracectl run: export failed: %s\n", std::string(st.message()).c_str());
+      std::fprintf(stderr,
+                   "tracectl run: the spans are kept in %s (RocksDB write-ahead log of OTLP "
+                   "ExportTraceServiceRequest batches)\n",
+                   wal_dir.c_str());
       if (rc == 0) rc = kExitExportFailed;
+    }
+    wal.reset();
+    if (st.ok() && wal_st.ok()) {
+      std::error_code ec;
+      std::filesystem::remove_all(wal_dir, ec);  // every destination has every span
     }
   }
 

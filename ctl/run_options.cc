@@ -25,6 +25,7 @@ enum LongOnly {
   kOtlpHeaders,
   kOtlpServiceName,
   kTraceParent,
+  kDataDir,
 };
 
 const option kLongOptions[] = {
@@ -43,6 +44,7 @@ const option kLongOptions[] = {
     {"otlp-headers", required_argument, nullptr, kOtlpHeaders},
     {"otlp-service-name", required_argument, nullptr, kOtlpServiceName},
     {"trace-parent", required_argument, nullptr, kTraceParent},
+    {"data-dir", required_argument, nullptr, kDataDir},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -167,6 +169,10 @@ absl::StatusOr<RunOptions> ParseRunOptions(const std::vector<std::string>& args,
       case kTraceParent:
         opts.trace_parent = optarg;
         break;
+      case kDataDir:
+        opts.data_dir = optarg;
+        if (opts.data_dir.empty()) return Invalid("--data-dir: empty directory name");
+        break;
       case 'h':
         opts.help = true;
         return opts;
@@ -243,6 +249,12 @@ Export to any OTLP backend (Jaeger, Tempo, Honeycomb, a Collector):
   Environment: OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
   OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_SERVICE_NAME,
   OTEL_BSP_MAX_EXPORT_BATCH_SIZE (default 512) and the other OTEL_EXPORTER_OTLP_*.
+
+Durability:
+      --data-dir DIR           spans are appended and synced to a write-ahead log
+                               under DIR before they are exported (default
+                               /var/lib/tracer/runs); a run whose export failed
+                               leaves its log there instead of losing the spans
 
 Trace context (W3C):
       --trace-parent TP        join trace TP (00-<trace-id>-<parent-id>-<flags>);

@@ -37,6 +37,9 @@ struct RunOptions {
   std::string trace_parent;                // --trace-parent / TRACEPARENT ("" = new trace)
   std::string trace_state;                 // TRACESTATE
   size_t max_export_batch_spans = 512;     // OTEL_BSP_MAX_EXPORT_BATCH_SIZE
+  // --data-dir: where each run's write-ahead log of span batches lives (a
+  // RocksDB directory per run, removed once every destination has the spans).
+  std::string data_dir = "/var/lib/tracer/runs";
   bool help = false;                       // -h/--help: print usage, exit 0
 };
 
