@@ -221,15 +221,6 @@ int RunCommand(const RunOptions& o) {
   const bool build_spans = want_spans;
   if (build_spans) fanout.Add(&builder);
 
-  struct sigaction sa = {};
-  sa.sa_handler = OnSignal;
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGHUP, &sa, nullptr);
-  if (o.attach_pid) {
-    sigaction(SIGINT, &sa, nullptr);  // Ctrl-C detaches from -p PID
-  } else {
-    signal(SIGINT, SIG_IGN);  // the command gets Ctrl-C; we finish after it
-  }
 
   // Start (or attach to) the target.
   std::optional<GatedChild> child;
@@ -262,6 +253,16 @@ int RunCommand(const RunOptions& o) {
       while (!comm.empty() && comm.back() == '\n') comm.pop_back();
     }
     root_name = comm.empty() ? absl::StrCat(root) : comm;
+  }
+  // Set after the child is forked, so it starts with default dispositions.
+  struct sigaction sa = {};
+  sa.sa_handler = OnSignal;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
+  if (o.attach_pid) {
+    sigaction(SIGINT, &sa, nullptr);  // Ctrl-C detaches from -p PID
+  } else {
+    signal(SIGINT, SIG_IGN);  // the command gets Ctrl-C; we finish after it
   }
   if (auto st = source.AddTarget(root); !st.ok()) {
     std::fprintf(stderr, "tracectl run: cannot trace pid %u: %s\n", root,

@@ -35,7 +35,8 @@ def strace_counts(cmd):
     with tempfile.NamedTemporaryFile(suffix=".strace") as out:
         subprocess.run(["strace", "-f", "-c", "-o", out.name] + cmd,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
-        return u.parse_summary(open(out.name).read())
+        with open(out.name) as f:
+            return u.parse_summary(f.read())
 
 
 def tracectl_counts(cmd, user_space):
