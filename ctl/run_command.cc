@@ -272,7 +272,7 @@ int RunCommand(const RunOptions& o) {
   fanout.AddLive(root);
   if (build_spans) builder.AddRootProcess(root, MonotonicNowNs());
   if (tree) tree->AddRoot(root, root_name);
-  if (build_spans && tree) {
+  if (tree) {
     std::fprintf(stderr, "trace %s%s\n", spans::HexId(builder.trace_id()).c_str(),
                  sampled ? "" : " (not sampled: printed here, not exported)");
   }
