@@ -52,12 +52,14 @@ struct {
   __type(value, __u8);
 } targets SEC(".maps");
 
-/* Syscall in flight per traced thread: tid -> enter half. Entries live as
- * long as the thread (removed at thread exit) and are rewritten in place. */
+/* Syscall in flight per traced thread: task-local storage (no hashing on the
+ * hot path, freed with the task, follows a thread that exec's and takes over
+ * the leader's pid). Created at the first traced sys_enter of a thread and
+ * rewritten in place after that. */
 struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 32768);
-  __type(key, __u32);
+  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
   __type(value, struct syscalls_pending);
 } pending SEC(".maps");
 
@@ -141,7 +143,8 @@ struct capture_spec {
 #define ADDR_ARG(a, l) {LEN_ARG, a, SYSCALLS_BLOB_SOCKADDR, l}
 #define ADDR_PTR(a, l) {LEN_PTR, a, SYSCALLS_BLOB_SOCKADDR, l}
 
-/* execve/execveat are handled separately (exec__blobs, exec_stash). */
+/* execve/execveat are handled separately: exec__stash at sched_process_exec
+ * when they succeed, blob__argv at sys_exit when they fail. */
 static const struct capture_spec capture_specs[SYSCALLS_MAX_NR] = {
     [__NR_read] = {{DATA_RET(1)}},
     [__NR_pread64] = {{DATA_RET(1)}},
@@ -240,6 +243,58 @@ static __always_inline void record__emit_plain(__u64 pid_tgid, long nr, const __
   }
   record__fill(r, pid_tgid, nr, args, start_ns, duration_ns, ret, flags);
   bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+}
+
+/* A syscall record with one data blob, reserved at its largest in the ring
+ * buffer and filled in place (read/write and friends: the hottest blob path,
+ * so no scratch copy). hdr.size says how much of it is used. */
+struct data_record {
+  struct syscalls_syscall_record r;
+  struct syscalls_blob h;
+  __u8 data[SYSCALLS_DATA_CAP];
+};
+
+static __always_inline void record__emit_data(__u64 pid_tgid, long nr, const __u64 *args,
+                                              __u64 start_ns, __u64 duration_ns, long ret,
+                                              const struct blob_spec *s) {
+  struct data_record *d = bpf_ringbuf_reserve(&events, sizeof(*d), 0);
+  if (!d) {
+    drops__add(SYSCALLS_DROP_RINGBUF);
+    return;
+  }
+  record__fill(&d->r, pid_tgid, nr, args, start_ns, duration_ns, ret, 0);
+  __u8 mode = s->mode;
+  __u8 arg = s->arg;
+  __u8 len_arg = s->len_arg;
+  __u64 want = 0;
+  int ok = arg <= 5 && len_arg <= 5 && args[arg & 7] != 0;
+  if (ok && mode == LEN_ARG) {
+    want = args[len_arg & 7];
+  } else if (ok && mode == LEN_RET && ret > 0) {
+    want = ret;
+  } else {
+    ok = 0;
+  }
+  if (ok) {
+    __u8 flags = 0;
+    if (want > SYSCALLS_DATA_CAP) {
+      want = SYSCALLS_DATA_CAP;
+      flags = SYSCALLS_BLOB_F_TRUNCATED;
+    }
+    __u32 len = want;
+    barrier_var(len);
+    len &= 2 * SYSCALLS_DATA_CAP - 1;
+    if (len <= SYSCALLS_DATA_CAP &&
+        bpf_probe_read_user(d->data, len, (const void *)args[arg & 7]) == 0) {
+      d->h.arg_index = arg;
+      d->h.kind = SYSCALLS_BLOB_BYTES;
+      d->h.flags = flags;
+      d->h.reserved = 0;
+      d->h.len = len;
+      d->r.hdr.size = sizeof(d->r) + sizeof(d->h) + len;
+    }
+  }
+  bpf_ringbuf_submit(d, BPF_RB_NO_WAKEUP);
 }
 
 /* Reads the 32-bit length a syscall stored at a user pointer. */
@@ -431,22 +486,53 @@ static __always_inline void exec__stash(__u32 tid, long nr, const char *filename
 
 /* ---- syscalls ------------------------------------------------------------- */
 
+/* The x86-64 syscall argument registers sit together in struct pt_regs
+ * (r10 r9 r8 ax cx dx si di): the user-space register frame, fixed by the
+ * ptrace ABI. The asserts tie this window to the kernel's layout. */
+struct regs_window {
+  __u64 r10, r9, r8, ax, cx, dx, si, di;
+};
+#define REGS_WINDOW_OFFSET __builtin_offsetof(struct pt_regs, r10)
+_Static_assert(__builtin_offsetof(struct pt_regs, di) - REGS_WINDOW_OFFSET ==
+                   __builtin_offsetof(struct regs_window, di),
+               "pt_regs layout");
+_Static_assert(__builtin_offsetof(struct pt_regs, r8) - REGS_WINDOW_OFFSET ==
+                   __builtin_offsetof(struct regs_window, r8),
+               "pt_regs layout");
+_Static_assert(__builtin_offsetof(struct pt_regs, dx) - REGS_WINDOW_OFFSET ==
+                   __builtin_offsetof(struct regs_window, dx),
+               "pt_regs layout");
+
 SEC("raw_tp/sys_enter")
 int handle_sys_enter(struct bpf_raw_tracepoint_args *ctx) {
   long nr = ctx->args[1];
   if (!filter__selected(nr)) return 0;
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   __u32 tgid = pid_tgid >> 32;
-  if (!bpf_map_lookup_elem(&targets, &tgid)) return 0;
+  /* A thread with `pending` storage belongs to a target (storage is created
+   * only below, and targets leave the map only when all their threads are
+   * gone), so traced threads skip the hash lookup. */
+  struct task_struct *task = bpf_get_current_task_btf();
+  struct syscalls_pending *p = bpf_task_storage_get(&pending, task, 0, 0);
+  if (!p) {
+    if (!bpf_map_lookup_elem(&targets, &tgid)) return 0;
+    p = bpf_task_storage_get(&pending, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (!p) {
+      drops__add(SYSCALLS_DROP_PENDING_FULL);
+      return 0;
+    }
+  }
 
-  struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-  struct syscalls_pending fresh = {};
-  fresh.args[0] = BPF_CORE_READ(regs, di);
-  fresh.args[1] = BPF_CORE_READ(regs, si);
-  fresh.args[2] = BPF_CORE_READ(regs, dx);
-  fresh.args[3] = BPF_CORE_READ(regs, r10);
-  fresh.args[4] = BPF_CORE_READ(regs, r8);
-  fresh.args[5] = BPF_CORE_READ(regs, r9);
+  /* One read of r10..di instead of six (hot path). */
+  struct regs_window w;
+  bpf_probe_read_kernel(&w, sizeof(w), (const void *)(ctx->args[0] + REGS_WINDOW_OFFSET));
+  struct syscalls_pending fresh;
+  fresh.args[0] = w.di;
+  fresh.args[1] = w.si;
+  fresh.args[2] = w.dx;
+  fresh.args[3] = w.r10;
+  fresh.args[4] = w.r8;
+  fresh.args[5] = w.r9;
   fresh.nr = nr;
   fresh.start_ns = bpf_ktime_get_ns();
 
@@ -458,14 +544,7 @@ int handle_sys_enter(struct bpf_raw_tracepoint_args *ctx) {
     return 0;
   }
 
-  __u32 tid = (__u32)pid_tgid;
-  struct syscalls_pending *p = bpf_map_lookup_elem(&pending, &tid);
-  if (p) {
-    *p = fresh; /* rewrite in place: no allocation on the hot path */
-  } else if (bpf_map_update_elem(&pending, &tid, &fresh, BPF_NOEXIST) != 0) {
-    drops__add(SYSCALLS_DROP_PENDING_FULL);
-    return 0;
-  }
+  *p = fresh;
   return 0;
 }
 
@@ -473,7 +552,7 @@ SEC("raw_tp/sys_exit")
 int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx) {
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   __u32 tid = (__u32)pid_tgid;
-  struct syscalls_pending *p = bpf_map_lookup_elem(&pending, &tid);
+  struct syscalls_pending *p = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, 0);
   if (!p || p->start_ns == 0) return 0; /* not traced, or no enter seen */
 
   __u64 now = bpf_ktime_get_ns();
@@ -504,7 +583,12 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx) {
     return 0;
   }
 
-  /* Blob-carrying record: assemble in the per-CPU scratch, then copy. */
+  if (!is_exec && spec->blob[0].kind == SYSCALLS_BLOB_BYTES && spec->blob[1].mode == LEN_NONE) {
+    record__emit_data(pid_tgid, nr, p->args, start_ns, duration_ns, ret, &spec->blob[0]);
+    return 0;
+  }
+
+  /* Other blob-carrying records: assemble in the per-CPU scratch, then copy. */
   __u32 zero = 0;
   struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
   if (!s) return 0;
@@ -586,31 +670,18 @@ int handle_fork(struct bpf_raw_tracepoint_args *ctx) {
   return 0;
 }
 
-/* Moves a tid-keyed entry after a non-leader thread exec'd and took over
- * the leader's tid (de_thread). */
-static __always_inline void exec__move_pending(__u32 old_tid, __u32 new_tid) {
-  struct syscalls_pending *p = bpf_map_lookup_elem(&pending, &old_tid);
-  if (p) {
-    struct syscalls_pending copy = *p;
-    if (bpf_map_update_elem(&pending, &new_tid, &copy, BPF_ANY) != 0)
-      drops__add(SYSCALLS_DROP_PENDING_FULL);
-    bpf_map_delete_elem(&pending, &old_tid);
-  }
-}
-
 SEC("raw_tp/sched_process_exec")
 int handle_exec(struct bpf_raw_tracepoint_args *ctx) {
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   __u32 tgid = pid_tgid >> 32;
   __u32 tid = (__u32)pid_tgid;
   if (!bpf_map_lookup_elem(&targets, &tgid)) return 0;
-  __u32 old_tid = (__u32)ctx->args[1];
-  if (old_tid != tid) exec__move_pending(old_tid, tid);
 
   struct linux_binprm *bprm = (struct linux_binprm *)ctx->args[2];
   const char *filename = BPF_CORE_READ(bprm, filename);
   if (!stats_only) {
-    struct syscalls_pending *p = bpf_map_lookup_elem(&pending, &tid);
+    struct syscalls_pending *p =
+        bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, 0);
     if (p && p->start_ns != 0) exec__stash(tid, p->nr, filename);
   }
 
@@ -633,8 +704,7 @@ int handle_exit(struct bpf_raw_tracepoint_args *ctx) {
   __u32 tgid = pid_tgid >> 32;
   __u32 tid = (__u32)pid_tgid;
   if (!bpf_map_lookup_elem(&targets, &tgid)) return 0;
-  bpf_map_delete_elem(&pending, &tid);
-  bpf_map_delete_elem(&exec_stash, &tid);
+  bpf_map_delete_elem(&exec_stash, &tid); /* `pending` goes with the task */
 
   /* Fires for every exiting thread; report the process once, when the last
    * thread goes (signal->live has already been decremented). */

@@ -46,7 +46,10 @@
 #define SYSCALLS_DATA_CAP 64      /* read/write/send/recv data, first bytes */
 #define SYSCALLS_SOCKADDR_CAP 128 /* struct sockaddr_* */
 #define SYSCALLS_ARGV_CAP 512     /* all execve argv strings with separators */
-#define SYSCALLS_ARGV_MAX_ARGS 8  /* argv strings read at most */
+/* argv strings read at most for a FAILED execve (read from the caller's
+ * memory at sys_exit). A successful execve's argv comes from the new image's
+ * argument area in one piece, limited only by SYSCALLS_ARGV_CAP. */
+#define SYSCALLS_ARGV_MAX_ARGS 8
 
 /* Largest record the kernel emits: header + filename blob + argv blob. */
 #define SYSCALLS_MAX_RECORD_BYTES 1024
@@ -88,7 +91,7 @@ enum syscalls_blob_flags {
 /* Indexes into the per-CPU `drops` array (K increments, U sums over CPUs). */
 enum syscalls_drop_reason {
   SYSCALLS_DROP_RINGBUF = 0,     /* ring buffer full: a record was lost */
-  SYSCALLS_DROP_PENDING_FULL = 1, /* per-thread map full: a syscall was missed */
+  SYSCALLS_DROP_PENDING_FULL = 1, /* per-thread storage not allocated: a syscall was missed */
   SYSCALLS_DROP_EXEC_STASH = 2,  /* execve filename/argv could not be kept */
   SYSCALLS_DROP_TARGETS_FULL = 3, /* a forked child could not be followed */
   SYSCALLS_DROP_REASONS = 4,
@@ -144,8 +147,8 @@ struct syscalls_totals {
   __u64 total_ns; /* ns, summed duration */
 };
 
-/* Value of the `pending` hash map (key: tid), kernel-private: the sys_enter
- * half of a syscall. start_ns == 0 means no syscall is in flight. */
+/* Value of the `pending` task-local storage, kernel-private: the sys_enter
+ * half of a thread's syscall. start_ns == 0 means no syscall is in flight. */
 struct syscalls_pending {
   __u64 start_ns; /* ns at sys_enter (K) */
   __u64 args[6];  /* register arguments at sys_enter (K) */

@@ -422,6 +422,10 @@ TEST_F(CaptureBpfTest, ErrorsPathsDataAndSockaddrs) {
     syscall(SYS_write, devnull, "hello world", 11);
     int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     syscall(SYS_connect, s, &addr, sizeof addr);
+    char prog[] = "/nonexistent-capture-test/prog";
+    char arg1[] = "--flag";
+    char* exec_argv[] = {prog, arg1, nullptr};
+    syscall(SYS_execve, prog, exec_argv, environ);
     return 7;
   });
   const uint32_t pid = child.pid();
@@ -469,6 +473,17 @@ TEST_F(CaptureBpfTest, ErrorsPathsDataAndSockaddrs) {
   EXPECT_EQ(connects[0].Blob(1)->kind, BlobKind::kSockaddr);
   EXPECT_EQ(connects[0].Blob(1)->data,
             std::string(reinterpret_cast<const char*>(&addr), sizeof addr));
+
+  // A failed execve still reports filename and argv (read at sys_exit).
+  auto execs = sink.Of(pid, SYS_execve);
+  ASSERT_EQ(execs.size(), 1u);
+  EXPECT_EQ(execs[0].ret, -ENOENT);
+  ASSERT_NE(execs[0].Blob(0), nullptr);
+  EXPECT_EQ(execs[0].Blob(0)->data, "/nonexistent-capture-test/prog");
+  ASSERT_NE(execs[0].Blob(1), nullptr);
+  EXPECT_EQ(execs[0].Blob(1)->data,
+            absl::StrCat("/nonexistent-capture-test/prog", std::string(1, '\0'), "--flag"));
+  EXPECT_EQ(sink.Process(ProcessEvent::Kind::kExec, pid), nullptr);
 
   auto exits = sink.Of(pid, SYS_exit_group);
   ASSERT_EQ(exits.size(), 1u);

@@ -20,6 +20,9 @@ DEFINE_uint32(ringbuf_mb, 64, "ring buffer size (MiB, power of two)");
 DEFINE_bool(stats, false, "kernel-side stats mode instead of per-syscall records");
 DEFINE_bool(print, false, "print every event (debugging; slow)");
 DEFINE_bool(untraced, true, "also time an untraced run first");
+DEFINE_bool(attached_miss, false,
+            "also time a run with the programs attached but the command not traced "
+            "(the cost every untraced process pays)");
 
 namespace {
 
@@ -114,6 +117,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto& source = **source_or;
+  if (FLAGS_attached_miss) std::printf("attached, not traced: %.3f s\n", RunUntraced(cmd));
   CountingSink sink;
   int gate = -1;
   pid_t pid = SpawnGated(cmd, &gate);

@@ -20,7 +20,10 @@ struct CaptureOptions {
   // in the kernel at fork time, so their first syscalls are not missed.
   bool follow_forks = false;
   // Aggregate per-syscall calls/errors/time in the kernel (strace -c style)
-  // instead of sending one record per syscall; read with Totals().
+  // instead of sending one record per syscall; read with Totals(). Counts
+  // what `strace -f -c` counts: completed calls only, so exit/exit_group
+  // (which never return) are not counted. Process records (fork/exec/exit)
+  // are still delivered through Poll().
   bool stats_only = false;
   // Syscall numbers to trace; empty means all.
   std::vector<int> syscalls;
