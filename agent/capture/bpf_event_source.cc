@@ -71,6 +71,7 @@ class BpfEventSource : public EventSource {
 
   absl::Status AddTarget(uint32_t tgid) override;
   absl::StatusOr<int> Poll(EventSink& sink, int timeout_ms) override;
+  absl::StatusOr<int> PollRaw(RawRecordSink& sink, int timeout_ms) override;
   CaptureCounters Counters() const override;
   absl::StatusOr<std::vector<SyscallTotals>> Totals() const override;
 
@@ -86,8 +87,11 @@ class BpfEventSource : public EventSource {
   const int ncpus_ = libbpf_num_possible_cpus();
   std::unique_ptr<syscalls, SkeletonDeleter> skel_;
   std::unique_ptr<ring_buffer, RingBufferDeleter> rb_;
-  // Valid only during Poll(); OnRecord delivers to it.
+  absl::StatusOr<int> PollWith(int timeout_ms);
+
+  // Valid only during Poll()/PollRaw(); OnRecord delivers to one of them.
   EventSink* sink_ = nullptr;
+  RawRecordSink* raw_sink_ = nullptr;
   uint64_t delivered_ = 0;
   uint64_t invalid_ = 0;
   // Reused for every record so decoding does not allocate.
@@ -178,6 +182,11 @@ absl::Status BpfEventSource::AddTarget(uint32_t tgid) {
 
 int BpfEventSource::OnRecord(void* ctx, void* data, size_t size) {
   auto* self = static_cast<BpfEventSource*>(ctx);
+  if (self->raw_sink_ != nullptr) {
+    self->raw_sink_->OnRawRecord(data, size);
+    ++self->delivered_;
+    return 0;
+  }
   switch (DecodeRecord(data, size, &self->syscall_, &self->process_)) {
     case DecodeResult::kSyscall:
       self->sink_->OnSyscall(self->syscall_);
@@ -196,6 +205,19 @@ int BpfEventSource::OnRecord(void* ctx, void* data, size_t size) {
 
 absl::StatusOr<int> BpfEventSource::Poll(EventSink& sink, int timeout_ms) {
   sink_ = &sink;
+  auto n = PollWith(timeout_ms);
+  sink_ = nullptr;
+  return n;
+}
+
+absl::StatusOr<int> BpfEventSource::PollRaw(RawRecordSink& sink, int timeout_ms) {
+  raw_sink_ = &sink;
+  auto n = PollWith(timeout_ms);
+  raw_sink_ = nullptr;
+  return n;
+}
+
+absl::StatusOr<int> BpfEventSource::PollWith(int timeout_ms) {
   const uint64_t before = delivered_;
   const uint64_t deadline = NowMs() + (timeout_ms > 0 ? timeout_ms : 0);
   absl::Status status;
@@ -218,7 +240,6 @@ absl::StatusOr<int> BpfEventSource::Poll(EventSink& sink, int timeout_ms) {
     }
     if (n > 0) break;
   }
-  sink_ = nullptr;
   if (!status.ok()) return absl::InternalError(status.message());
   return static_cast<int>(delivered_ - before);
 }

@@ -34,6 +34,16 @@ struct CaptureOptions {
   uint32_t ringbuf_bytes = 64u << 20;
 };
 
+// Receives undecoded ring-buffer records (layouts in bpf/syscalls.h), for
+// consumers that copy them away quickly and decode later with
+// DecodeRecord() (agent/capture/record_decoder.h), off the polling thread.
+// `data` is valid only during the call.
+class RawRecordSink {
+ public:
+  virtual ~RawRecordSink() = default;
+  virtual void OnRawRecord(const void* data, size_t size) = 0;
+};
+
 // A source of capture events. Not thread-safe: one thread configures it and
 // calls Poll(); Counters() and Totals() may be called from that thread only.
 class EventSource {
@@ -48,6 +58,12 @@ class EventSource {
   // wait) for the first. Returns the number of events delivered. Errors:
   // INTERNAL on a ring-buffer failure (EINTR is not an error).
   virtual absl::StatusOr<int> Poll(EventSink& sink, int timeout_ms) = 0;
+
+  // Like Poll(), but hands over each record undecoded. Sources without raw
+  // records return UNIMPLEMENTED.
+  virtual absl::StatusOr<int> PollRaw(RawRecordSink& sink, int timeout_ms) {
+    return absl::UnimplementedError("this event source has no raw records");
+  }
 
   // Drop and delivery counters so far (ring-buffer drops per CPU).
   virtual CaptureCounters Counters() const = 0;
