@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "glog/logging.h"
+#include "ctl/certs_command.h"
 #include "ctl/run_command.h"
 #include "ctl/run_options.h"
 #include "ctl/version.h"
@@ -17,6 +18,7 @@ const char kUsage[] = R"(Usage: tracectl COMMAND [ARGS...]
 
 Commands:
   run       trace a command's (or a process's) syscalls as OpenTelemetry spans
+  certs     create a CA and issue server, agent and user certificates (mTLS)
   version   print the version
   help      show this help, or `tracectl help COMMAND` for one command
 
@@ -40,6 +42,8 @@ int main(int argc, char** argv) {
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     if (!rest.empty() && rest[0] == "run") {
       std::fputs(RunUsage(), stdout);
+    } else if (!rest.empty() && rest[0] == "certs") {
+      std::fputs(CertsUsage(), stdout);
     } else {
       std::fputs(kUsage, stdout);
     }
@@ -49,6 +53,7 @@ int main(int argc, char** argv) {
     std::printf("tracectl %s\n", kVersion);
     return 0;
   }
+  if (cmd == "certs") return CertsCommand(rest);
   if (cmd == "run") {
     auto options = ParseRunOptions(rest, ProcessEnv());
     if (!options.ok()) {
