@@ -22,7 +22,8 @@ exporting::RetryPolicy CliRetryPolicy() {
 
 // The queue bound for a one-shot CLI run. OTEL_BSP_MAX_QUEUE_SIZE wins; the
 // default is larger than the SDK's 2048 because a traced command produces
-// spans in bursts far faster than an application does.
+// spans in bursts far faster than an application does. (Bursts beyond it
+// wait as compact raw records upstream, in the capture spill.)
 absl::StatusOr<size_t> QueueSpans(const EnvLookup& env) {
   if (auto v = env("OTEL_BSP_MAX_QUEUE_SIZE")) {
     size_t n;
@@ -32,7 +33,7 @@ absl::StatusOr<size_t> QueueSpans(const EnvLookup& env) {
     }
     return n;
   }
-  return size_t{1} << 20;
+  return size_t{1} << 16;
 }
 
 }  // namespace

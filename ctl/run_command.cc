@@ -16,9 +16,12 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "agent/capture/event_source.h"
+#include "agent/pipeline/record_spill.h"
 #include "agent/pipeline/wal_stage.h"
 #include "agent/spans/clock.h"
 #include "agent/spans/span_builder.h"
@@ -54,11 +57,18 @@ class FanOutSink : public capture::EventSink {
   void Add(capture::EventSink* sink) {
     if (sink != nullptr) sinks_.push_back(sink);
   }
-  void AddLive(uint32_t tgid) { live_.insert(tgid); }
-  bool AnyLive() const { return !live_.empty(); }
+  void AddLive(uint32_t tgid) {
+    absl::MutexLock l(&mu_);
+    live_.insert(tgid);
+  }
+  bool AnyLive() const {
+    absl::MutexLock l(&mu_);
+    return !live_.empty();
+  }
   // Forgets traced processes that no longer exist (their exit record may
   // have been lost to a full ring buffer), so the run cannot hang on them.
   void PruneGone() {
+    absl::MutexLock l(&mu_);
     for (auto it = live_.begin(); it != live_.end();) {
       if (kill(static_cast<pid_t>(*it), 0) != 0 && errno == ESRCH) {
         it = live_.erase(it);
@@ -68,33 +78,42 @@ class FanOutSink : public capture::EventSink {
     }
   }
   uint64_t syscalls() const { return syscalls_; }
-  uint64_t processes() const { return processes_; }
+  uint64_t processes() const {
+    absl::MutexLock l(&mu_);
+    return processes_;
+  }
 
   void OnSyscall(const capture::SyscallEvent& e) override {
     ++syscalls_;
     for (auto* s : sinks_) s->OnSyscall(e);
   }
   void OnProcess(const capture::ProcessEvent& e) override {
-    if (e.kind == capture::ProcessEvent::Kind::kFork) {
-      live_.insert(e.tgid);
-      ++processes_;
-    } else if (e.kind == capture::ProcessEvent::Kind::kExit) {
-      live_.erase(e.tgid);
+    {
+      absl::MutexLock l(&mu_);
+      if (e.kind == capture::ProcessEvent::Kind::kFork) {
+        live_.insert(e.tgid);
+        ++processes_;
+      } else if (e.kind == capture::ProcessEvent::Kind::kExit) {
+        live_.erase(e.tgid);
+      }
     }
     for (auto* s : sinks_) s->OnProcess(e);
   }
 
  private:
   std::vector<capture::EventSink*> sinks_;
-  std::set<uint32_t> live_;
+  // Written by the spill's worker thread, read by the polling thread.
+  mutable absl::Mutex mu_;
+  std::set<uint32_t> live_ ABSL_GUARDED_BY(mu_);
   uint64_t syscalls_ = 0;
-  uint64_t processes_ = 1;
+  uint64_t processes_ ABSL_GUARDED_BY(mu_) = 1;
 };
 
 // Drains the ring buffer until it stays empty.
-absl::Status Drain(capture::EventSource& source, capture::EventSink& sink) {
+absl::Status Drain(capture::EventSource& source, pipeline::RecordSpill& spill) {
   for (int idle = 0; idle < 3;) {
-    auto n = source.Poll(sink, 5);
+    auto n = source.PollRaw(spill, 5);
+    spill.Publish();
     if (!n.ok()) return n.status();
     idle = *n == 0 ? idle + 1 : 0;
   }
@@ -179,11 +198,13 @@ int RunCommand(const RunOptions& o) {
   }
   capture::EventSource& source = **source_or;
 
-  // Every batch is made durable before it ships (DESIGN.md, "Storage").
+  // Every batch is made durable before it ships off the node (DESIGN.md,
+  // "Storage"). A run that only writes a local --output file needs no
+  // second local copy: the file is written directly.
   std::string wal_dir;
   std::unique_ptr<storage::Wal> wal;
   std::unique_ptr<pipeline::WalStage> wal_stage;
-  if (exports) {
+  if (exports && want_export) {
     auto w = OpenRunWal(o.data_dir, &wal_dir);
     if (!w.ok()) {
       std::fprintf(stderr, "tracectl run: write-ahead log: %s\n",
@@ -217,7 +238,9 @@ int RunCommand(const RunOptions& o) {
     gethostname(host, sizeof host - 1);
     bopts.host_name = host;
   }
-  spans::SpanBuilder builder(bopts, wal_stage.get());
+  spans::BatchSink* first_stage = wal_stage ? static_cast<spans::BatchSink*>(wal_stage.get())
+                                            : static_cast<spans::BatchSink*>(exports.get());
+  spans::SpanBuilder builder(bopts, first_stage);
   const bool build_spans = want_spans;
   if (build_spans) fanout.Add(&builder);
 
@@ -288,8 +311,13 @@ int RunCommand(const RunOptions& o) {
 
   // Main loop: deliver events until the traced processes are gone.
   bool root_done = false;
+  // The polling thread only copies records out of the ring buffer; decoding,
+  // span building and printing happen on the spill's worker thread, so a
+  // burst of syscalls costs memory for a moment instead of kernel drops.
+  pipeline::RecordSpill spill(&fanout);
   while (true) {
-    auto n = source.Poll(fanout, 2);
+    auto n = source.PollRaw(spill, 2);
+    spill.Publish();
     if (!n.ok()) {
       std::fprintf(stderr, "tracectl run: capture failed: %s\n",
                    std::string(n.status().message()).c_str());
@@ -312,9 +340,11 @@ int RunCommand(const RunOptions& o) {
     if (root_done && (!o.follow_forks || !fanout.AnyLive())) break;
     if (root_done && *n == 0) fanout.PruneGone();
   }
-  if (auto st = Drain(source, fanout); !st.ok()) {
+  if (auto st = Drain(source, spill); !st.ok()) {
     std::fprintf(stderr, "tracectl run: capture failed: %s\n", std::string(st.message()).c_str());
   }
+  spill.Close();
+  const pipeline::RecordSpillCounters spilled = spill.counters();
 
   // Results.
   capture::CaptureCounters counters = source.Counters();
@@ -335,7 +365,7 @@ int RunCommand(const RunOptions& o) {
 
   int rc = exit_code;
   if (exports) {
-    absl::Status wal_st = wal_stage->Close();
+    absl::Status wal_st = wal_stage ? wal_stage->Close() : absl::OkStatus();
     absl::Status st = exports->Shutdown();
     if (!wal_st.ok()) {
       std::fprintf(stderr, "tracectl run: %s\n", std::string(wal_st.message()).c_str());
@@ -343,20 +373,23 @@ int RunCommand(const RunOptions& o) {
     }
     if (!st.ok()) {
       std::fprintf(stderr, "tracectl run: export failed: %s\n", std::string(st.message()).c_str());
-      std::fprintf(stderr,
-                   "tracectl run: the spans are kept in %s (RocksDB write-ahead log of OTLP "
-                   "ExportTraceServiceRequest batches)\n",
-                   wal_dir.c_str());
+      if (!wal_dir.empty()) {
+        std::fprintf(stderr,
+                     "tracectl run: the spans are kept in %s (RocksDB write-ahead log of OTLP "
+                     "ExportTraceServiceRequest batches)\n",
+                     wal_dir.c_str());
+      }
       if (rc == 0) rc = kExitExportFailed;
     }
     wal.reset();
-    if (st.ok() && wal_st.ok()) {
+    if (st.ok() && wal_st.ok() && !wal_dir.empty()) {
       std::error_code ec;
       std::filesystem::remove_all(wal_dir, ec);  // every destination has every span
     }
   }
 
-  std::string drop_text = "0 events lost";
+  // Every place that can lose events says how many (DESIGN.md).
+  std::vector<std::string> losses;
   if (drops > 0) {
     std::string per_cpu;
     for (size_t cpu = 0; cpu < counters.ringbuf_drops_per_cpu.size(); ++cpu) {
@@ -364,8 +397,19 @@ int RunCommand(const RunOptions& o) {
       absl::StrAppend(&per_cpu, per_cpu.empty() ? "" : ", ", "cpu", cpu, ": ",
                       counters.ringbuf_drops_per_cpu[cpu]);
     }
-    drop_text = absl::StrCat(drops, " events LOST: ring buffer full (", per_cpu, ")");
+    losses.push_back(absl::StrCat(drops, " events LOST: ring buffer full (", per_cpu, ")"));
   }
+  if (spilled.records_dropped > 0) {
+    drops += spilled.records_dropped;
+    losses.push_back(absl::StrCat(spilled.records_dropped,
+                                  " events LOST: user-space backlog over 1 GiB"));
+  }
+  if (counters.missed_syscalls > 0) {
+    losses.push_back(absl::StrCat(counters.missed_syscalls,
+                                  " syscalls LOST: in-flight table full"));
+    drops += counters.missed_syscalls;
+  }
+  const std::string drop_text = losses.empty() ? "0 events lost" : absl::StrJoin(losses, "; ");
   if (!o.quiet) {
     std::string exported;
     if (exports) exported = absl::StrCat("; ", exports->Summary());

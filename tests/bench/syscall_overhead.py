@@ -45,6 +45,7 @@ def main():
         "strace -f -c": ["strace", "-f", "-c", "-o", "/dev/null"] + dd,
     }
     times = {k: [] for k in cases}
+    dd_own = {k: [] for k in cases}  # dd's own elapsed time ("copied, X s")
     drops = []
     for r in range(max(a.repeats, a.strace_repeats)):
         for name, cmd in cases.items():
@@ -53,17 +54,23 @@ def main():
                 continue
             dt, err = timed(cmd)
             times[name].append(dt)
+            m = re.search(r"copied, ([\d.]+) s", err)
+            if m:
+                dd_own[name].append(float(m.group(1)))
             if "--output" in cmd:
                 m = re.search(r"(\d+) events (lost|LOST)", err)
                 drops.append(int(m.group(1)) if m else -1)
             print(f"  {name:34s} run {r + 1}: {dt:8.3f} s", file=sys.stderr)
 
     base = statistics.median(times["untraced"])
-    rows = ["| case | median wall time (s) | runs | ratio to untraced |",
-            "|---|---|---|---|"]
+    base_dd = statistics.median(dd_own["untraced"])
+    rows = ["| case | median wall time of the whole run (s) | ratio | median time dd itself took (s) | ratio | runs |",
+            "|---|---|---|---|---|---|"]
     for name, ts in times.items():
         med = statistics.median(ts)
-        rows.append(f"| {name} | {med:.3f} | {len(ts)} | {med / base:.2f}x |")
+        own = statistics.median(dd_own[name]) if dd_own[name] else float("nan")
+        rows.append(f"| {name} | {med:.3f} | {med / base:.2f}x | {own:.3f} | "
+                    f"{own / base_dd:.2f}x | {len(ts)} |")
     table = "\n".join(rows)
     summary = (f"Workload: `{' '.join(dd)}` ({2 * a.count:,} syscalls). "
                f"Ring-buffer drops under full capture, per run: {drops}.")

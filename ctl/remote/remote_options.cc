@@ -1,0 +1,544 @@
+#include "ctl/remote/remote_options.h"
+
+#include <getopt.h>
+
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
+#include "agent/syscalls/syscall_classes.h"
+
+namespace tracer::ctl::remote {
+namespace {
+
+// Bounds shared with the control plane's validation (session.proto comments).
+constexpr size_t kMaxNodeNames = 256;
+constexpr size_t kMaxLabels = 32;
+constexpr size_t kMaxNameBytes = 128;
+constexpr size_t kMaxCommBytes = 15;
+constexpr size_t kMaxPathBytes = 4096;
+constexpr size_t kMaxSyscalls = 512;
+constexpr size_t kMaxStringBytes = 253;
+const std::set<std::string> kClasses = {"file",   "network", "process", "memory",
+                                        "signal", "ipc",     "desc"};
+
+enum LongOnly {
+  kServer = 1000,
+  kCerts,
+  kUser,
+  kInsecure,
+  kNodes,
+  kPid,
+  kCgroup,
+  kComm,
+  kAllProcesses,
+  kSyscallClass,
+  kFilterDurationGt,
+  kHttp,
+  kSampler,
+  kSamplerArg,
+  kDuration,
+  kMaxSpans,
+  kName,
+  kAll,
+  kSince,
+  kService,
+  kLimit,
+};
+
+const option kLongOptions[] = {
+    {"server", required_argument, nullptr, kServer},
+    {"certs", required_argument, nullptr, kCerts},
+    {"user", required_argument, nullptr, kUser},
+    {"insecure", no_argument, nullptr, kInsecure},
+    {"nodes", required_argument, nullptr, kNodes},
+    {"pid", required_argument, nullptr, kPid},
+    {"cgroup", required_argument, nullptr, kCgroup},
+    {"comm", required_argument, nullptr, kComm},
+    {"all-processes", no_argument, nullptr, kAllProcesses},
+    {"syscall-class", required_argument, nullptr, kSyscallClass},
+    {"expr", required_argument, nullptr, 'e'},
+    {"filter-duration-gt", required_argument, nullptr, kFilterDurationGt},
+    {"follow-forks", no_argument, nullptr, 'f'},
+    {"http", no_argument, nullptr, kHttp},
+    {"sampler", required_argument, nullptr, kSampler},
+    {"sampler-arg", required_argument, nullptr, kSamplerArg},
+    {"duration", required_argument, nullptr, kDuration},
+    {"max-spans", required_argument, nullptr, kMaxSpans},
+    {"name", required_argument, nullptr, kName},
+    {"all", no_argument, nullptr, kAll},
+    {"since", required_argument, nullptr, kSince},
+    {"service", required_argument, nullptr, kService},
+    {"limit", required_argument, nullptr, kLimit},
+    {"help", no_argument, nullptr, 'h'},
+    {nullptr, 0, nullptr, 0},
+};
+
+absl::Status Invalid(absl::string_view msg) { return absl::InvalidArgumentError(msg); }
+
+// getopt_long over `args` (prefixed with a program name).
+class Getopt {
+ public:
+  explicit Getopt(const std::vector<std::string>& args) : storage_{"tracectl"} {
+    storage_.insert(storage_.end(), args.begin(), args.end());
+    for (std::string& s : storage_) argv_.push_back(s.data());
+    argv_.push_back(nullptr);
+    optind = 0;
+    opterr = 0;
+  }
+  int Next() {
+    return getopt_long(static_cast<int>(argv_.size() - 1), argv_.data(), ":e:fh", kLongOptions,
+                       nullptr);
+  }
+  std::string Current() const { return argv_[optind - 1]; }
+  std::vector<std::string> Rest() const {
+    return std::vector<std::string>(argv_.begin() + optind, argv_.end() - 1);
+  }
+
+ private:
+  std::vector<std::string> storage_;
+  std::vector<char*> argv_;
+};
+
+void ConnectionDefaults(const EnvLookup& env, ConnectionOptions* c) {
+  if (auto v = env("TRACER_SERVER"); v && !v->empty()) c->server = *v;
+  if (auto v = env("TRACER_CERTS"); v && !v->empty()) c->certs_dir = *v;
+  if (auto v = env("TRACER_USER"); v && !v->empty()) c->user = *v;
+}
+
+// Handles a connection flag; false when `c` is not one.
+bool ConnectionFlag(int c, ConnectionOptions* conn, absl::Status* status) {
+  switch (c) {
+    case kServer:
+      conn->server = optarg;
+      if (conn->server.empty() || conn->server.size() > kMaxStringBytes) {
+        *status = Invalid("--server: expected HOST:PORT");
+      }
+      return true;
+    case kCerts:
+      conn->certs_dir = optarg;
+      if (conn->certs_dir.empty()) *status = Invalid("--certs: empty directory name");
+      return true;
+    case kUser:
+      conn->user = optarg;
+      if (conn->user.empty()) *status = Invalid("--user: empty name");
+      return true;
+    case kInsecure:
+      conn->insecure = true;
+      return true;
+    default:
+      return false;
+  }
+}
+
+absl::Status CheckConnection(const ConnectionOptions& c) {
+  if (c.insecure) return absl::OkStatus();  // loopback is checked when dialing
+  if (c.certs_dir.empty()) {
+    return Invalid(
+        "no certificates: give --certs DIR (with ca.pem, USER.pem, USER.key; or $TRACER_CERTS), "
+        "or --insecure for a control plane on loopback");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status OtherFlagError(int c, const Getopt& g) {
+  if (c == ':') return Invalid(absl::StrCat("option ", g.Current(), " needs an argument"));
+  return Invalid(absl::StrCat("unknown option ", g.Current(), " (see tracectl help remote)"));
+}
+
+absl::Status ParseNodes(const std::string& value, tracer::v1::NodeSelector* nodes) {
+  nodes->Clear();
+  if (value == "all") {
+    nodes->set_all(true);
+    return absl::OkStatus();
+  }
+  absl::string_view rest = value;
+  if (absl::ConsumePrefix(&rest, "label=")) {
+    for (absl::string_view pair : absl::StrSplit(rest, ',')) {
+      std::pair<std::string, std::string> kv = absl::StrSplit(pair, absl::MaxSplits('=', 1));
+      if (kv.first.empty() || pair.find('=') == absl::string_view::npos) {
+        return Invalid(absl::StrCat("--nodes ", value, ": expected label=KEY=VALUE[,KEY=VALUE]"));
+      }
+      if (kv.first.size() > kMaxStringBytes || kv.second.size() > kMaxStringBytes) {
+        return Invalid(absl::StrCat("--nodes: label ", kv.first, " is too long"));
+      }
+      (*nodes->mutable_labels())[kv.first] = kv.second;
+    }
+    if (nodes->labels_size() > static_cast<int>(kMaxLabels)) {
+      return Invalid(absl::StrCat("--nodes: at most ", kMaxLabels, " labels"));
+    }
+    return absl::OkStatus();
+  }
+  for (absl::string_view name : absl::StrSplit(value, ',')) {
+    if (name.empty() || name.size() > kMaxStringBytes) {
+      return Invalid(absl::StrCat("--nodes ", value, ": empty or over-long node name"));
+    }
+    nodes->add_names(std::string(name));
+  }
+  if (nodes->names_size() > static_cast<int>(kMaxNodeNames)) {
+    return Invalid(absl::StrCat("--nodes: at most ", kMaxNodeNames, " names"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AddClass(const std::string& raw, const std::string& flag, tracer::v1::Capture* cap) {
+  std::string cls = raw;
+  if (!cls.empty() && cls[0] == '%') cls.erase(0, 1);
+  if (kClasses.count(cls) == 0) {
+    return Invalid(absl::StrCat(flag, " ", raw,
+                                ": unknown class (known: file, network, process, memory, "
+                                "signal, ipc, desc)"));
+  }
+  cap->add_syscall_classes(cls);
+  return absl::OkStatus();
+}
+
+// -e trace=a,b,%class: names and classes only (no negation, '?' or regex, which
+// a session cannot carry).
+absl::Status ParseExpr(const std::string& arg, tracer::v1::Capture* cap) {
+  absl::string_view expr = arg;
+  if (!absl::ConsumePrefix(&expr, "trace=")) absl::ConsumePrefix(&expr, "t=");
+  if (expr.find('=') != absl::string_view::npos) {
+    return Invalid(absl::StrCat("-e ", arg, ": only the trace= qualifier is supported"));
+  }
+  for (absl::string_view item : absl::StrSplit(expr, ',')) {
+    std::string e(item);
+    if (e.empty()) return Invalid(absl::StrCat("-e ", arg, ": empty element"));
+    if (e[0] == '%') {
+      if (auto s = AddClass(e, "-e", cap); !s.ok()) return s;
+      continue;
+    }
+    if (e[0] == '!' || e[0] == '?' || e[0] == '/') {
+      return Invalid(absl::StrCat("-e ", arg, ": '", e,
+                                  "': sessions take syscall names and %classes only"));
+    }
+    auto nrs = syscalls::ParseTraceExpression(e);
+    if (!nrs.ok()) return Invalid(absl::StrCat("-e ", arg, ": ", nrs.status().message()));
+    cap->add_syscalls(e);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<tracer::v1::Sampling::Sampler> ParseSampler(const std::string& s) {
+  using S = tracer::v1::Sampling;
+  if (s == "always_on") return S::ALWAYS_ON;
+  if (s == "always_off") return S::ALWAYS_OFF;
+  if (s == "traceidratio") return S::TRACE_ID_RATIO;
+  if (s == "parentbased_always_on") return S::PARENT_BASED_ALWAYS_ON;
+  if (s == "parentbased_always_off") return S::PARENT_BASED_ALWAYS_OFF;
+  if (s == "parentbased_traceidratio") return S::PARENT_BASED_TRACE_ID_RATIO;
+  return Invalid(absl::StrCat("--sampler ", s,
+                              ": expected always_on, always_off, traceidratio, "
+                              "parentbased_always_on, parentbased_always_off or "
+                              "parentbased_traceidratio"));
+}
+
+absl::StatusOr<uint64_t> ParseUint(const std::string& flag, const char* arg, uint64_t max) {
+  uint64_t v;
+  if (!absl::SimpleAtoi(arg, &v) || v > max) {
+    return Invalid(absl::StrCat(flag, " ", arg, ": expected a whole number up to ", max));
+  }
+  return v;
+}
+
+absl::StatusOr<absl::Duration> ParsePositiveDuration(const std::string& flag, const char* arg) {
+  absl::Duration d;
+  if (!absl::ParseDuration(arg, &d) || d <= absl::ZeroDuration() ||
+      d > absl::Hours(24 * 366)) {
+    return Invalid(absl::StrCat(flag, " ", arg, ": expected a duration such as 90s, 10m, 2h"));
+  }
+  return d;
+}
+
+bool IsHex(const std::string& s) {
+  for (char c : s) {
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<SessionStartOptions> ParseSessionStart(const std::vector<std::string>& args,
+                                                      const EnvLookup& env) {
+  SessionStartOptions opts;
+  ConnectionDefaults(env, &opts.connection);
+  tracer::v1::Session* session = opts.request.mutable_session();
+  session->mutable_nodes()->set_all(true);
+  tracer::v1::Capture* cap = session->mutable_capture();
+  bool have_sampler_arg = false;
+  double ratio = 1.0;
+  tracer::v1::Sampling::Sampler sampler = tracer::v1::Sampling::ALWAYS_ON;
+  int targets = 0;
+  Getopt g(args);
+  int c;
+  absl::Status status;
+  while ((c = g.Next()) != -1) {
+    if (ConnectionFlag(c, &opts.connection, &status)) {
+      if (!status.ok()) return status;
+      continue;
+    }
+    switch (c) {
+      case kNodes:
+        if (auto s = ParseNodes(optarg, session->mutable_nodes()); !s.ok()) return s;
+        break;
+      case kPid: {
+        auto pid = ParseUint("--pid", optarg, 4194304);
+        if (!pid.ok() || *pid == 0) return Invalid(absl::StrCat("--pid ", optarg, ": not a process id"));
+        session->mutable_target()->set_pid(static_cast<uint32_t>(*pid));
+        ++targets;
+        break;
+      }
+      case kCgroup: {
+        std::string p = optarg;
+        if (p.empty() || p[0] != '/' || p.size() > kMaxPathBytes) {
+          return Invalid(absl::StrCat("--cgroup ", p,
+                                      ": expected an absolute cgroup v2 path (e.g. /system.slice/nginx.service)"));
+        }
+        session->mutable_target()->set_cgroup_path(p);
+        ++targets;
+        break;
+      }
+      case kComm: {
+        std::string comm = optarg;
+        if (comm.empty() || comm.size() > kMaxCommBytes || comm.find('/') != std::string::npos) {
+          return Invalid(absl::StrCat("--comm ", comm,
+                                      ": expected an executable name of 1..15 bytes (the kernel's comm)"));
+        }
+        session->mutable_target()->set_comm(comm);
+        ++targets;
+        break;
+      }
+      case kAllProcesses:
+        session->mutable_target()->set_all_processes(true);
+        ++targets;
+        break;
+      case kSyscallClass:
+        if (auto s = AddClass(optarg, "--syscall-class", cap); !s.ok()) return s;
+        break;
+      case 'e':
+        if (auto s = ParseExpr(optarg, cap); !s.ok()) return s;
+        break;
+      case kFilterDurationGt: {
+        auto us = ParseUint("--filter-duration-gt", optarg, 3600ull * 1000 * 1000);
+        if (!us.ok()) return us.status();
+        cap->set_min_duration_us(*us);
+        break;
+      }
+      case 'f':
+        cap->set_follow_forks(true);
+        break;
+      case kHttp:
+        cap->set_http(true);
+        break;
+      case kSampler: {
+        auto s = ParseSampler(optarg);
+        if (!s.ok()) return s.status();
+        sampler = *s;
+        break;
+      }
+      case kSamplerArg:
+        if (!absl::SimpleAtod(optarg, &ratio) || !(ratio >= 0.0 && ratio <= 1.0)) {
+          return Invalid(absl::StrCat("--sampler-arg ", optarg, ": expected a ratio in 0..1"));
+        }
+        have_sampler_arg = true;
+        break;
+      case kDuration: {
+        auto d = ParsePositiveDuration("--duration", optarg);
+        if (!d.ok()) return d.status();
+        uint64_t secs = static_cast<uint64_t>(absl::ToInt64Seconds(*d));
+        if (secs == 0) return Invalid(absl::StrCat("--duration ", optarg, ": at least 1s"));
+        session->mutable_limits()->set_duration_seconds(secs);
+        break;
+      }
+      case kMaxSpans: {
+        auto n = ParseUint("--max-spans", optarg, 1000000000000ull);
+        if (!n.ok() || *n == 0) return Invalid(absl::StrCat("--max-spans ", optarg, ": expected a positive number"));
+        session->mutable_limits()->set_max_spans(*n);
+        break;
+      }
+      case kName:
+        if (std::string(optarg).size() > kMaxNameBytes) {
+          return Invalid(absl::StrCat("--name: at most ", kMaxNameBytes, " bytes"));
+        }
+        session->set_name(optarg);
+        break;
+      case 'h':
+        opts.help = true;
+        return opts;
+      case kAll:
+      case kSince:
+      case kService:
+      case kLimit:
+        return Invalid(absl::StrCat(g.Current(), " does not apply to session start"));
+      default:
+        return OtherFlagError(c, g);
+    }
+  }
+  if (!g.Rest().empty()) return Invalid(absl::StrCat("unexpected argument '", g.Rest()[0], "'"));
+  if (targets == 0) {
+    return Invalid("no target: give one of --pid N, --cgroup PATH, --comm NAME, --all-processes");
+  }
+  if (targets > 1) {
+    return Invalid("give only one target: --pid, --cgroup, --comm or --all-processes");
+  }
+  if (cap->syscall_classes_size() + cap->syscalls_size() > static_cast<int>(kMaxSyscalls)) {
+    return Invalid(absl::StrCat("-e/--syscall-class: at most ", kMaxSyscalls, " entries"));
+  }
+  bool ratio_sampler = sampler == tracer::v1::Sampling::TRACE_ID_RATIO ||
+                       sampler == tracer::v1::Sampling::PARENT_BASED_TRACE_ID_RATIO;
+  if (have_sampler_arg && !ratio_sampler) {
+    return Invalid("--sampler-arg applies only to traceidratio and parentbased_traceidratio");
+  }
+  session->mutable_sampling()->set_sampler(sampler);
+  if (ratio_sampler) session->mutable_sampling()->set_ratio(ratio);
+  if (auto s = CheckConnection(opts.connection); !s.ok()) return s;
+  return opts;
+}
+
+absl::StatusOr<RemoteOptions> ParseRemote(const std::string& group,
+                                          const std::vector<std::string>& args,
+                                          const EnvLookup& env) {
+  RemoteOptions opts;
+  ConnectionDefaults(env, &opts.connection);
+  std::vector<std::string> rest = args;
+  if (group == "status") {
+    opts.command = "status";
+  } else if (group == "session" || group == "traces" || group == "agents") {
+    if (rest.empty() || rest[0].empty() || rest[0][0] == '-') {
+      if (!rest.empty() && (rest[0] == "-h" || rest[0] == "--help")) {
+        opts.help = true;
+        return opts;
+      }
+      return Invalid(absl::StrCat("tracectl ", group, ": missing action"));
+    }
+    std::string action = rest[0];
+    rest.erase(rest.begin());
+    std::set<std::string> allowed;
+    if (group == "session") allowed = {"stop", "list", "show"};  // start: ParseSessionStart
+    if (group == "traces") allowed = {"list", "show"};
+    if (group == "agents") allowed = {"list"};
+    if (allowed.count(action) == 0) {
+      return Invalid(absl::StrCat("tracectl ", group, ": unknown action '", action, "'"));
+    }
+    opts.command = absl::StrCat(group, " ", action);
+  } else {
+    return Invalid(absl::StrCat("unknown remote command '", group, "'"));
+  }
+  Getopt g(rest);
+  int c;
+  absl::Status status;
+  std::vector<std::string> bad;
+  while ((c = g.Next()) != -1) {
+    if (ConnectionFlag(c, &opts.connection, &status)) {
+      if (!status.ok()) return status;
+      continue;
+    }
+    switch (c) {
+      case kAll:
+        if (opts.command != "session list") bad.push_back("--all");
+        opts.all = true;
+        break;
+      case kSince: {
+        if (opts.command != "traces list") bad.push_back("--since");
+        auto d = ParsePositiveDuration("--since", optarg);
+        if (!d.ok()) return d.status();
+        opts.since_ns = static_cast<uint64_t>(absl::ToInt64Nanoseconds(*d));
+        break;
+      }
+      case kService:
+        if (opts.command != "traces list") bad.push_back("--service");
+        opts.service = optarg;
+        if (opts.service.empty() || opts.service.size() > kMaxStringBytes) {
+          return Invalid("--service: expected a service name of 1..253 bytes");
+        }
+        break;
+      case kLimit: {
+        if (opts.command != "traces list") bad.push_back("--limit");
+        auto n = ParseUint("--limit", optarg, 1000);
+        if (!n.ok() || *n == 0) return Invalid(absl::StrCat("--limit ", optarg, ": expected 1..1000"));
+        opts.limit = static_cast<uint32_t>(*n);
+        break;
+      }
+      case 'h':
+        opts.help = true;
+        return opts;
+      case ':':
+      case '?':
+        return OtherFlagError(c, g);
+      default:
+        return Invalid(absl::StrCat(g.Current(), " does not apply to ", opts.command));
+    }
+  }
+  if (!bad.empty()) return Invalid(absl::StrCat(bad[0], " does not apply to ", opts.command));
+  std::vector<std::string> positional = g.Rest();
+  bool takes_id = opts.command == "session stop" || opts.command == "session show" ||
+                  opts.command == "traces show";
+  if (takes_id) {
+    const char* what = opts.command == "traces show" ? "TRACE_ID" : "SESSION_ID";
+    if (positional.size() != 1) {
+      return Invalid(absl::StrCat("tracectl ", opts.command, " takes one ", what));
+    }
+    opts.argument = positional[0];
+    if (opts.command == "traces show") {
+      opts.argument = absl::AsciiStrToLower(opts.argument);
+      if (opts.argument.size() != 32 || !IsHex(opts.argument)) {
+        return Invalid(absl::StrCat("TRACE_ID ", positional[0], ": expected 32 hex digits"));
+      }
+    } else if (opts.argument.empty() || opts.argument.size() > kMaxNameBytes) {
+      return Invalid("SESSION_ID: expected 1..128 bytes");
+    }
+  } else if (!positional.empty()) {
+    return Invalid(absl::StrCat("unexpected argument '", positional[0], "'"));
+  }
+  if (auto s = CheckConnection(opts.connection); !s.ok()) return s;
+  return opts;
+}
+
+const char* RemoteUsage() {
+  return R"(Usage: tracectl session start TARGET [CAPTURE] [SAMPLING] [LIMITS] [CONNECTION]
+       tracectl session stop SESSION_ID
+       tracectl session list [--all]
+       tracectl session show SESSION_ID
+       tracectl traces list [--since 10m] [--service NAME] [--limit N]
+       tracectl traces show TRACE_ID
+       tracectl agents list
+       tracectl status
+
+Remote sessions: the control plane pushes the session to the selected agents,
+which trace the target and upload spans. Viewers may list and show; starting
+and stopping sessions needs an operator (or admin) certificate.
+
+session start:
+  --nodes all|NAME[,NAME...]|label=KEY=VALUE[,KEY=VALUE...]   (default all)
+  Target, exactly one of:
+    --pid N | --cgroup PATH | --comm NAME | --all-processes
+  Capture:
+    --syscall-class C          file, network, process, memory, signal, ipc, desc
+                               (repeatable); -e trace=NAME,%CLASS,... likewise
+    --filter-duration-gt US    keep syscalls slower than US microseconds
+    -f, --follow-forks         also trace children of targets
+    --http                     HTTP SERVER/CLIENT spans
+  Sampling (deterministic on the trace id, so every node agrees):
+    --sampler always_on|always_off|traceidratio|parentbased_always_on|
+              parentbased_always_off|parentbased_traceidratio   (default always_on)
+    --sampler-arg R            ratio 0..1 for the *traceidratio samplers (default 1)
+  Limits:
+    --duration D               e.g. 90s, 10m, 2h (default: until stopped)
+    --max-spans N              per agent
+    --name NAME                a label for humans (<= 128 bytes)
+
+Connection (every command):
+  --server HOST:PORT   control plane (default $TRACER_SERVER or localhost:7443)
+  --certs DIR          certificate directory (default $TRACER_CERTS) holding
+                       ca.pem, USER.pem and USER.key (tracectl certs issue)
+  --user NAME          whose certificate to use (default $TRACER_USER or admin)
+  --insecure           plain text without certificates; loopback only
+)";
+}
+
+}  // namespace tracer::ctl::remote
