@@ -109,19 +109,19 @@ std::string RenderWaterfall(const tracer::v1::GetTraceResponse& trace, int bar_w
     }
   }
 
-  size_t name_w = 0, dur_w = 0;
-  std::vector<std::string> durs;
-  for (const Line& l : lines) {
-    const Span& s = *nodes[l.node].span;
-    durs.push_back(FormatDuration(EndOf(s) - s.start_time_unix_nano()));
-    // Display width: "µ" is two bytes, one column.
-    name_w = std::max(name_w, l.label.size());
-  }
+  // Display width in columns: UTF-8 continuation bytes ("µ") take none.
   auto columns = [](const std::string& s) {
     size_t n = 0;
     for (unsigned char c : s) n += (c & 0xC0) != 0x80;
     return n;
   };
+  size_t name_w = 0, dur_w = 0;
+  std::vector<std::string> durs;
+  for (const Line& l : lines) {
+    const Span& s = *nodes[l.node].span;
+    durs.push_back(FormatDuration(EndOf(s) - s.start_time_unix_nano()));
+    name_w = std::max(name_w, columns(l.label));
+  }
   for (const std::string& d : durs) dur_w = std::max(dur_w, columns(d));
 
   std::string out = absl::StrCat("trace ", absl::BytesToHexString(nodes[0].span->trace_id()), "  ",
@@ -141,7 +141,7 @@ std::string RenderWaterfall(const tracer::v1::GetTraceResponse& trace, int bar_w
     std::string bar(bar_width, ' ');
     std::fill(bar.begin() + from, bar.begin() + to, '=');
     std::string label = lines[k].label;
-    label.append(name_w - label.size(), ' ');
+    label.append(name_w - columns(label), ' ');
     std::string dur(dur_w - columns(durs[k]), ' ');
     dur += durs[k];
     absl::StrAppend(&out, label, "  ", dur, " |", bar, "|\n");

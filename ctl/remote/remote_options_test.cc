@@ -1,0 +1,147 @@
+#include "ctl/remote/remote_options.h"
+
+#include <map>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace tracer::ctl::remote {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+EnvLookup Env(std::map<std::string, std::string> vars = {}) {
+  return [vars](const std::string& k) -> std::optional<std::string> {
+    auto it = vars.find(k);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+std::string StartError(std::vector<std::string> args) {
+  args.push_back("--insecure");
+  auto o = ParseSessionStart(args, Env());
+  EXPECT_FALSE(o.ok());
+  return std::string(o.status().message());
+}
+
+TEST(SessionStartTest, FullCommandLine) {
+  auto o = ParseSessionStart(
+      {"--nodes", "node-1,node-2", "--comm", "nginx", "--syscall-class", "%network", "-e",
+       "trace=openat,%file", "--filter-duration-gt", "250", "-f", "--http", "--sampler",
+       "parentbased_traceidratio", "--sampler-arg", "0.25", "--duration", "10m", "--max-spans",
+       "5000", "--name", "slow nginx", "--server", "cp:7443", "--certs", "/pki", "--user", "al"},
+      Env());
+  ASSERT_TRUE(o.ok()) << o.status();
+  const tracer::v1::Session& s = o->request.session();
+  EXPECT_FALSE(s.nodes().all());
+  EXPECT_THAT(s.nodes().names(), ElementsAre("node-1", "node-2"));
+  EXPECT_EQ(s.target().comm(), "nginx");
+  EXPECT_THAT(s.capture().syscall_classes(), ElementsAre("network", "file"));
+  EXPECT_THAT(s.capture().syscalls(), ElementsAre("openat"));
+  EXPECT_EQ(s.capture().min_duration_us(), 250u);
+  EXPECT_TRUE(s.capture().follow_forks());
+  EXPECT_TRUE(s.capture().http());
+  EXPECT_EQ(s.sampling().sampler(), tracer::v1::Sampling::PARENT_BASED_TRACE_ID_RATIO);
+  EXPECT_DOUBLE_EQ(s.sampling().ratio(), 0.25);
+  EXPECT_EQ(s.limits().duration_seconds(), 600u);
+  EXPECT_EQ(s.limits().max_spans(), 5000u);
+  EXPECT_EQ(s.name(), "slow nginx");
+  EXPECT_EQ(o->connection.server, "cp:7443");
+  EXPECT_EQ(o->connection.certs_dir, "/pki");
+  EXPECT_EQ(o->connection.user, "al");
+}
+
+TEST(SessionStartTest, DefaultsAndLabels) {
+  auto o = ParseSessionStart({"--all-processes", "--nodes", "label=env=prod,tier=web"},
+                             Env({{"TRACER_CERTS", "/etc/tracer"}, {"TRACER_SERVER", "h:1"}}));
+  ASSERT_TRUE(o.ok()) << o.status();
+  const tracer::v1::Session& s = o->request.session();
+  EXPECT_TRUE(s.target().all_processes());
+  EXPECT_EQ(s.nodes().labels().at("env"), "prod");
+  EXPECT_EQ(s.nodes().labels().at("tier"), "web");
+  EXPECT_EQ(s.sampling().sampler(), tracer::v1::Sampling::ALWAYS_ON);
+  EXPECT_EQ(o->connection.certs_dir, "/etc/tracer");
+  EXPECT_EQ(o->connection.server, "h:1");
+  EXPECT_EQ(o->connection.user, "admin");
+
+  auto p = ParseSessionStart({"--pid", "42", "--insecure"}, Env());
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(p->request.session().nodes().all());
+  EXPECT_EQ(p->request.session().target().pid(), 42u);
+}
+
+TEST(SessionStartTest, ClearErrors) {
+  EXPECT_THAT(StartError({}), HasSubstr("no target"));
+  EXPECT_THAT(StartError({"--pid", "1", "--comm", "x"}), HasSubstr("only one target"));
+  EXPECT_THAT(StartError({"--pid", "abc"}), HasSubstr("--pid abc"));
+  EXPECT_THAT(StartError({"--comm", "a-very-long-command-name"}), HasSubstr("--comm"));
+  EXPECT_THAT(StartError({"--cgroup", "relative/path", }), HasSubstr("--cgroup"));
+  EXPECT_THAT(StartError({"--all-processes", "--syscall-class", "bogus"}),
+              HasSubstr("--syscall-class bogus"));
+  EXPECT_THAT(StartError({"--all-processes", "-e", "trace=notasyscall"}),
+              HasSubstr("notasyscall"));
+  EXPECT_THAT(StartError({"--all-processes", "-e", "trace=!openat"}),
+              HasSubstr("names and %classes only"));
+  EXPECT_THAT(StartError({"--all-processes", "--sampler", "sometimes"}),
+              HasSubstr("--sampler sometimes"));
+  EXPECT_THAT(StartError({"--all-processes", "--sampler", "traceidratio", "--sampler-arg", "1.5"}),
+              HasSubstr("--sampler-arg 1.5"));
+  EXPECT_THAT(StartError({"--all-processes", "--sampler-arg", "0.5"}),
+              HasSubstr("applies only to"));
+  EXPECT_THAT(StartError({"--all-processes", "--duration", "soon"}), HasSubstr("--duration soon"));
+  EXPECT_THAT(StartError({"--all-processes", "--max-spans", "0"}), HasSubstr("--max-spans 0"));
+  EXPECT_THAT(StartError({"--all-processes", "--name", std::string(129, 'x')}),
+              HasSubstr("--name"));
+  EXPECT_THAT(StartError({"--all-processes", "--nodes", "label=novalue"}), HasSubstr("--nodes"));
+  EXPECT_THAT(StartError({"--all-processes", "--since", "1m"}), HasSubstr("does not apply"));
+  EXPECT_THAT(StartError({"--all-processes", "--bogus"}), HasSubstr("unknown option --bogus"));
+  EXPECT_THAT(StartError({"--all-processes", "extra"}), HasSubstr("unexpected argument 'extra'"));
+  auto no_certs = ParseSessionStart({"--all-processes"}, Env());
+  EXPECT_THAT(std::string(no_certs.status().message()), HasSubstr("--certs DIR"));
+}
+
+TEST(RemoteTest, ParsesCommands) {
+  auto t = ParseRemote("traces", {"list", "--since", "10m", "--service", "nginx", "--insecure"},
+                       Env());
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->command, "traces list");
+  EXPECT_EQ(t->since_ns, 600ull * 1000000000);
+  EXPECT_EQ(t->service, "nginx");
+
+  auto show = ParseRemote("traces", {"show", "0AF7651916CD43DD8448EB211C80319C", "--insecure"},
+                          Env());
+  ASSERT_TRUE(show.ok()) << show.status();
+  EXPECT_EQ(show->argument, "0af7651916cd43dd8448eb211c80319c");
+
+  auto stop = ParseRemote("session", {"stop", "s-1", "--certs", "d"}, Env());
+  ASSERT_TRUE(stop.ok());
+  EXPECT_EQ(stop->command, "session stop");
+  EXPECT_EQ(stop->argument, "s-1");
+
+  auto st = ParseRemote("status", {"--insecure"}, Env());
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->command, "status");
+}
+
+TEST(RemoteTest, ClearErrors) {
+  auto err = [](const std::string& g, const std::vector<std::string>& a) {
+    std::vector<std::string> args = a;
+    args.push_back("--insecure");
+    auto o = ParseRemote(g, args, Env());
+    EXPECT_FALSE(o.ok());
+    return std::string(o.status().message());
+  };
+  EXPECT_THAT(err("traces", {"show", "xyz"}), HasSubstr("32 hex digits"));
+  EXPECT_THAT(err("traces", {"show"}), HasSubstr("takes one TRACE_ID"));
+  EXPECT_THAT(err("session", {"stop"}), HasSubstr("takes one SESSION_ID"));
+  EXPECT_THAT(err("session", {"pause", "x"}), HasSubstr("unknown action 'pause'"));
+  EXPECT_THAT(err("agents", {"list", "--since", "1m"}), HasSubstr("--since does not apply"));
+  EXPECT_THAT(err("traces", {"list", "--since", "yesterday"}), HasSubstr("--since yesterday"));
+  EXPECT_THAT(err("traces", {"list", "--limit", "5000"}), HasSubstr("--limit 5000"));
+  EXPECT_THAT(err("session", {"list", "extra"}), HasSubstr("unexpected argument"));
+}
+
+}  // namespace
+}  // namespace tracer::ctl::remote
