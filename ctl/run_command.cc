@@ -294,11 +294,11 @@ int RunCommand(const RunOptions& o) {
   }
   fanout.AddLive(root);
   if (build_spans) builder.AddRootProcess(root, MonotonicNowNs());
-  if (tree) tree->AddRoot(root, root_name);
   if (tree) {
     std::fprintf(stderr, "trace %s%s\n", spans::HexId(builder.trace_id()).c_str(),
                  sampled ? "" : " (not sampled: printed here, not exported)");
   }
+  if (tree) tree->AddRoot(root, root_name);
 
   int exit_code = 0;
   if (child) {
