@@ -1,0 +1,164 @@
+// SessionManager: applies the control plane's Policy (proto/tracer/v1/
+// session.proto) to the node's capture and turns captured events into the
+// sessions' spans (DESIGN.md, "Control path").
+//
+// For each ACTIVE session:
+//  - Target: pid -> that process; comm -> every process whose
+//    /proc/<pid>/comm equals it; cgroup_path -> every process whose cgroup v2
+//    path (/proc/<pid>/cgroup, "0::" line) is the path or below it;
+//    all_processes -> every process with a command line (not kernel
+//    threads). The agent's own process is never traced. comm, cgroup and
+//    all targets are re-scanned every rescan_interval, so processes started
+//    later join (from the scan on; their first syscalls before the scan are
+//    missed until the kernel can match at exec).
+//  - Capture: the syscall set (classes + names, agent/syscalls), the
+//    duration threshold and follow_forks. One kernel capture serves every
+//    session with the union of their sets; each session's own set and
+//    threshold are then applied in user space (counted as filtered out).
+//    The capture is re-opened whenever that union changes.
+//  - Spans: every attached root process (and, with follow_forks, its
+//    descendants) is one trace built by a spans::SpanBuilder with resource
+//    attribute tracer.session.id = the session id; the head-sampling
+//    decision is made per trace id (sampler.h); spans of unsampled traces
+//    are counted (spans_sampled_out) and not passed on. Sampled batches go
+//    to the sink (pipeline::WalStage, then the uploader).
+//  - Limits: max_spans (syscall spans routed to the session on this node)
+//    and duration_seconds (from created_unix_nano, or from when this agent
+//    applied it) end the session's capture here.
+//
+// Threading: Apply() and Counters() from any thread; RunOnce() and
+// Shutdown() from one capture thread, which is also where the EventSource
+// and every SpanBuilder live. Apply() hands the policy to that thread and
+// waits until it was applied.
+#ifndef TRACER_AGENT_DAEMON_SESSION_MANAGER_H_
+#define TRACER_AGENT_DAEMON_SESSION_MANAGER_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "agent/capture/event_source.h"
+#include "agent/daemon/control_client.h"
+#include "agent/spans/span_builder.h"
+#include "tracer/v1/agent.pb.h"
+
+namespace tracer::daemon {
+
+using EventSourceFactory =
+    std::function<absl::StatusOr<std::unique_ptr<capture::EventSource>>(
+        const capture::CaptureOptions&)>;
+
+struct SessionManagerOptions {
+  // Opens the kernel capture (capture::OpenBpfEventSource in the daemon).
+  EventSourceFactory open_source;
+  // Receives sampled span batches (thread-safe sink, e.g. WalStage). Not
+  // owned; must outlive the manager.
+  spans::BatchSink* sink = nullptr;
+  std::string host_name;
+  size_t max_batch_spans = 512;
+  // Partial batches are handed over at least this often.
+  absl::Duration flush_interval = absl::Seconds(1);
+  // Re-scan of /proc for comm / cgroup / all targets.
+  absl::Duration rescan_interval = absl::Seconds(1);
+  // Root of the proc file system (tests may point elsewhere).
+  std::string proc_root = "/proc";
+  // Passed to SpanBuilderOptions::read_proc.
+  bool read_proc = true;
+  // Never traced (the agent itself). 0: getpid().
+  uint32_t self_pid = 0;
+  // Called on the capture thread when a session ends by a limit, with the
+  // status of the current policy (to report it to the control plane).
+  std::function<void(const tracer::v1::PolicyStatus&)> on_status_change;
+};
+
+// Totals since construction (all sessions).
+struct SessionManagerCounters {
+  uint64_t spans_captured = 0;     // spans built (sampled or not)
+  uint64_t spans_sampled_out = 0;  // built, not passed on (sampler)
+  uint64_t spans_filtered_out = 0; // syscalls outside a session's set/threshold
+  uint64_t kernel_drops = 0;       // ring-buffer drops, over every capture opened
+  uint64_t captures_opened = 0;
+  uint64_t active_sessions = 0;
+  uint64_t traced_processes = 0;
+};
+
+class SessionManager : public PolicyHandler, private capture::EventSink {
+ public:
+  explicit SessionManager(SessionManagerOptions options);
+  ~SessionManager() override;
+
+  // PolicyHandler: queues `policy` for the capture thread and waits (up to
+  // 30 s) until RunOnce applied it. Sessions not ACTIVE, or absent, are
+  // stopped here (their open spans are ended and flushed). Per session:
+  // applied = false with the reason when the target or capture set is
+  // invalid (e.g. "target.pid 123: no such process", an unknown syscall
+  // name) or the capture could not be opened.
+  tracer::v1::PolicyStatus Apply(const tracer::v1::Policy& policy) override;
+
+  // Capture thread: applies a queued policy, polls events (waiting up to
+  // `poll_timeout_ms` when there is a capture, sleeping that long when not),
+  // re-scans targets, flushes, enforces limits.
+  void RunOnce(int poll_timeout_ms);
+
+  // Capture thread: ends every session (open spans ended, flushed to the
+  // sink) and closes the capture. Further Apply() calls fail their sessions.
+  void Shutdown();
+
+  SessionManagerCounters Counters() const;
+
+ private:
+  struct Session;
+  struct Trace;
+  class SamplingSink;
+
+  void ApplyNow(const tracer::v1::Policy& policy, tracer::v1::PolicyStatus* status);
+  void EndSession(Session& s, const std::string& why);
+  void RemoveTraces(Session* only);  // nullptr: every trace
+  // Re-opens the capture if the union of the active sessions' capture sets
+  // changed (or closes it when none is active). Re-attaches targets.
+  absl::Status SyncCapture();
+  void Rescan();
+  void Attach(Session& s, uint32_t pid);
+  tracer::v1::PolicyStatus CurrentStatus() const;
+  void CheckLimits();
+  void PublishCounters();
+
+  void OnSyscall(const capture::SyscallEvent& e) override;
+  void OnProcess(const capture::ProcessEvent& e) override;
+
+  const SessionManagerOptions options_;
+  const uint32_t self_pid_;
+
+  // Capture-thread state.
+  std::unique_ptr<capture::EventSource> source_;
+  std::optional<capture::CaptureOptions> source_options_;
+  std::map<std::string, std::unique_ptr<Session>> sessions_;  // by id
+  std::map<uint32_t, std::shared_ptr<Trace>> routes_;          // tgid -> trace
+  uint64_t policy_version_ = 0;
+  absl::Time last_flush_ = absl::InfinitePast();
+  absl::Time last_rescan_ = absl::InfinitePast();
+  uint64_t drops_closed_sources_ = 0;
+  bool shut_down_ = false;
+  SessionManagerCounters local_;
+
+  // Hand-over between Apply() and the capture thread.
+  mutable absl::Mutex mu_;
+  std::optional<tracer::v1::Policy> pending_ ABSL_GUARDED_BY(mu_);
+  uint64_t pending_ticket_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t done_ticket_ ABSL_GUARDED_BY(mu_) = 0;
+  tracer::v1::PolicyStatus done_status_ ABSL_GUARDED_BY(mu_);
+  SessionManagerCounters published_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace tracer::daemon
+
+#endif  // TRACER_AGENT_DAEMON_SESSION_MANAGER_H_
