@@ -2,12 +2,17 @@
 // with no daemons; the remote subcommands (sessions, traces, agents) talk to
 // the control plane.
 #include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "glog/logging.h"
 #include "ctl/certs_command.h"
+#include "ctl/remote/remote_commands.h"
+#include "ctl/remote/remote_options.h"
 #include "ctl/run_command.h"
 #include "ctl/run_options.h"
 #include "ctl/version.h"
@@ -19,6 +24,10 @@ const char kUsage[] = R"(Usage: tracectl COMMAND [ARGS...]
 Commands:
   run       trace a command's (or a process's) syscalls as OpenTelemetry spans
   certs     create a CA and issue server, agent and user certificates (mTLS)
+  session   start|stop|list|show remote tracing sessions on the agents
+  traces    list|show traces in the control plane's store (show: a waterfall)
+  agents    list the agents known to the control plane
+  status    agents and exporters: connected, lag, WAL bytes, drops, spans/s
   version   print the version
   help      show this help, or `tracectl help COMMAND` for one command
 
@@ -44,6 +53,8 @@ int main(int argc, char** argv) {
       std::fputs(RunUsage(), stdout);
     } else if (!rest.empty() && rest[0] == "certs") {
       std::fputs(CertsUsage(), stdout);
+    } else if (!rest.empty() && remote::IsRemoteGroup(rest[0])) {
+      std::fputs(remote::RemoteUsage(), stdout);
     } else {
       std::fputs(kUsage, stdout);
     }
@@ -54,6 +65,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "certs") return CertsCommand(rest);
+  if (remote::IsRemoteGroup(cmd)) {
+    auto env = [](const std::string& name) -> std::optional<std::string> {
+      const char* v = std::getenv(name.c_str());
+      if (v == nullptr) return std::nullopt;
+      return std::string(v);
+    };
+    return remote::RunRemoteCommand(cmd, rest, env, std::cout, std::cerr);
+  }
   if (cmd == "run") {
     auto options = ParseRunOptions(rest, ProcessEnv());
     if (!options.ok()) {

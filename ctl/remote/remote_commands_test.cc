@@ -1,0 +1,176 @@
+// The remote commands against a fake ControlService over real mutual TLS on
+// loopback (the fake authorizes with the same controlplane/auth check).
+#include "ctl/remote/remote_commands.h"
+
+#include <stdlib.h>
+
+#include <mutex>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "controlplane/auth/certs.h"
+#include "controlplane/auth/roles.h"
+#include "controlplane/auth/tls.h"
+#include "ctl/remote/waterfall.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "tracer/v1/control.grpc.pb.h"
+
+namespace tracer::ctl::remote {
+namespace {
+
+using ::testing::HasSubstr;
+
+class FakeControl final : public tracer::v1::ControlService::Service {
+ public:
+  grpc::Status StartSession(grpc::ServerContext* ctx, const tracer::v1::StartSessionRequest* req,
+                            tracer::v1::Session* resp) override {
+    if (auto s = auth::Authorize(*ctx, auth::Role::kOperator, "StartSession"); !s.ok()) return s;
+    if (req->session().target().kind_case() == tracer::v1::Target::KIND_NOT_SET) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "session.target: required");
+    }
+    std::lock_guard<std::mutex> l(mu);
+    started = req->session();
+    *resp = req->session();
+    resp->set_id("s-1");
+    resp->set_state(tracer::v1::Session::ACTIVE);
+    resp->set_version(7);
+    resp->set_created_by(auth::PeerIdentityOf(*ctx)->subject);
+    return grpc::Status::OK;
+  }
+  grpc::Status ListTraces(grpc::ServerContext* ctx, const tracer::v1::ListTracesRequest* req,
+                          tracer::v1::ListTracesResponse* resp) override {
+    if (auto s = auth::Authorize(*ctx, auth::Role::kViewer, "ListTraces"); !s.ok()) return s;
+    std::lock_guard<std::mutex> l(mu);
+    list_request = *req;
+    auto* t = resp->add_traces();
+    t->set_trace_id(std::string(16, '\x11'));
+    t->set_root_service("curl");
+    t->set_root_name("curl");
+    t->set_start_unix_nano(1700000000000000000ull);
+    t->set_end_unix_nano(1700000000002000000ull);
+    t->set_span_count(3);
+    return grpc::Status::OK;
+  }
+  grpc::Status GetTrace(grpc::ServerContext* ctx, const tracer::v1::GetTraceRequest* req,
+                        tracer::v1::GetTraceResponse* resp) override {
+    if (auto s = auth::Authorize(*ctx, auth::Role::kViewer, "GetTrace"); !s.ok()) return s;
+    if (req->trace_id() != std::string(16, '\x11')) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such trace");
+    }
+    *resp = trace;
+    return grpc::Status::OK;
+  }
+  std::mutex mu;
+  tracer::v1::Session started;
+  tracer::v1::ListTracesRequest list_request;
+  tracer::v1::GetTraceResponse trace;
+};
+
+EnvLookup NoEnv() {
+  return [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+}
+
+class RemoteCommandsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl =
+        absl::StrCat(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp", "/pki.XXXXXX");
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    ASSERT_TRUE(auth::CreateCa(dir_, false).ok());
+    auth::IssueRequest server{auth::CertKind::kServer, "server", auth::Role::kServer,
+                              {"localhost", "127.0.0.1"}};
+    ASSERT_TRUE(auth::IssueCertificate(dir_, server, false).ok());
+    for (auto [name, role] : {std::pair{"viewer", auth::Role::kViewer},
+                              std::pair{"operator", auth::Role::kOperator}}) {
+      auth::IssueRequest u{auth::CertKind::kUser, name, role, {}};
+      ASSERT_TRUE(auth::IssueCertificate(dir_, u, false).ok());
+    }
+    auto* rs = service_.trace.add_resource_spans();
+    auto* span = rs->add_scope_spans()->add_spans();
+    span->set_trace_id(std::string(16, '\x11'));
+    span->set_span_id("12345678");
+    span->set_name("curl");
+    span->set_start_time_unix_nano(1700000000000000000ull);
+    span->set_end_time_unix_nano(1700000000002000000ull);
+
+    auto creds = auth::ServerCredentialsFromFiles(auth::TlsFilesInDir(dir_, "server"));
+    ASSERT_TRUE(creds.ok());
+    grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:0", *creds, &port_);
+    b.RegisterService(&service_);
+    server_ = b.BuildAndStart();
+    ASSERT_GT(port_, 0);
+  }
+  void TearDown() override { server_->Shutdown(); }
+
+  int Run(const std::string& group, std::vector<std::string> args, const std::string& user) {
+    out_.str("");
+    err_.str("");
+    for (const std::string& a : {std::string("--server"), absl::StrCat("127.0.0.1:", port_),
+                                 std::string("--certs"), dir_, std::string("--user"), user}) {
+      args.push_back(a);
+    }
+    return RunRemoteCommand(group, args, NoEnv(), out_, err_);
+  }
+
+  std::string dir_;
+  FakeControl service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::ostringstream out_, err_;
+};
+
+TEST_F(RemoteCommandsTest, OperatorStartsSession) {
+  ASSERT_EQ(Run("session", {"start", "--comm", "nginx", "--http", "--duration", "10m"}, "operator"),
+            0)
+      << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("started session s-1"));
+  EXPECT_THAT(out_.str(), HasSubstr("comm nginx"));
+  EXPECT_THAT(out_.str(), HasSubstr("CN=operator,O=tracer"));
+  std::lock_guard<std::mutex> l(service_.mu);
+  EXPECT_EQ(service_.started.target().comm(), "nginx");
+  EXPECT_TRUE(service_.started.capture().http());
+  EXPECT_EQ(service_.started.limits().duration_seconds(), 600u);
+}
+
+TEST_F(RemoteCommandsTest, ViewerCannotStartSession) {
+  EXPECT_EQ(Run("session", {"start", "--all-processes"}, "viewer"), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("PERMISSION_DENIED"));
+  std::lock_guard<std::mutex> l(service_.mu);
+  EXPECT_EQ(service_.started.ByteSizeLong(), 0u);
+}
+
+TEST_F(RemoteCommandsTest, TracesListAndShow) {
+  ASSERT_EQ(Run("traces", {"list", "--since", "10m", "--service", "curl"}, "viewer"), 0)
+      << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("11111111111111111111111111111111"));
+  EXPECT_THAT(out_.str(), HasSubstr("2.00ms"));
+  {
+    std::lock_guard<std::mutex> l(service_.mu);
+    EXPECT_EQ(service_.list_request.service_name(), "curl");
+    EXPECT_GT(service_.list_request.since_unix_nano(), 0u);
+  }
+  ASSERT_EQ(Run("traces", {"show", "11111111111111111111111111111111"}, "viewer"), 0)
+      << err_.str();
+  EXPECT_EQ(out_.str(), RenderWaterfall(service_.trace));
+  EXPECT_EQ(Run("traces", {"show", "22222222222222222222222222222222"}, "viewer"), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("NOT_FOUND"));
+}
+
+TEST_F(RemoteCommandsTest, UsageAndConnectionErrors) {
+  EXPECT_EQ(Run("session", {"start"}, "operator"), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("no target"));
+  EXPECT_EQ(Run("traces", {"list"}, "nobody"), 1);  // no nobody.pem
+  EXPECT_THAT(err_.str(), HasSubstr("nobody.pem"));
+  std::ostringstream out, err;
+  EXPECT_EQ(RunRemoteCommand("status", {"--insecure", "--server", "10.1.2.3:7443"}, NoEnv(), out,
+                             err),
+            1);
+  EXPECT_THAT(err.str(), HasSubstr("only on loopback"));
+}
+
+}  // namespace
+}  // namespace tracer::ctl::remote
