@@ -499,6 +499,22 @@ void SessionManager::Shutdown() {
   if (absl::Status st = SyncCapture(); !st.ok()) LOG(ERROR) << "capture: " << st;
   RemoveTraces(nullptr);
   shut_down_ = true;
+  // Answer a policy still waiting in Apply() (its sessions are refused).
+  std::optional<tracer::v1::Policy> policy;
+  uint64_t ticket = 0;
+  {
+    absl::MutexLock l(&mu_);
+    policy = std::move(pending_);
+    pending_.reset();
+    ticket = pending_ticket_;
+  }
+  if (policy) {
+    tracer::v1::PolicyStatus st;
+    ApplyNow(*policy, &st);
+    absl::MutexLock l(&mu_);
+    done_ticket_ = ticket;
+    done_status_ = st;
+  }
   PublishCounters();
 }
 
