@@ -418,7 +418,7 @@ int RunCommand(const RunOptions& o) {
                    static_cast<unsigned long long>(fanout.syscalls()),
                    static_cast<unsigned long long>(fanout.processes()), drop_text.c_str(),
                    exported.c_str());
-    } else if (drops > 0) {
+    } else {
       std::fprintf(stderr, "tracectl: %s\n", drop_text.c_str());
     }
   } else if (drops > 0) {
