@@ -1,5 +1,7 @@
 #include "agent/upload/uploader.h"
 
+#include "agent/common/backoff.h"
+
 #include <algorithm>
 #include <atomic>
 #include <utility>
@@ -72,11 +74,8 @@ void Uploader::Run() {
     }
     const bool progressed = RunStream(agent_id);
     failures = progressed ? 0 : failures + 1;
-    absl::Duration cap = options_.initial_backoff;
-    for (int i = 0; i < failures && cap < options_.max_backoff; ++i) cap *= 2;
-    cap = std::min(cap, options_.max_backoff);
     const absl::Duration wait =
-        absl::Nanoseconds(absl::Uniform<int64_t>(rng, 0, absl::ToInt64Nanoseconds(cap) + 1));
+        agent::FullJitterBackoff(failures, options_.initial_backoff, options_.max_backoff, rng);
     absl::MutexLock l(&mu_);
     auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
     if (mu_.AwaitWithTimeout(absl::Condition(&stopping), wait)) return;
