@@ -6,6 +6,11 @@
  *                    per-syscall totals in stats mode
  * raw_tp/sched_process_{fork,exec,exit}   process lifecycle of targets
  *
+ * Targets: pids user space adds, their forks (follow_forks), and processes
+ * the kernel admits itself: every process (trace_all), those in a target
+ * cgroup (at their first syscall) and those exec'ing a target comm (at
+ * sched_process_exec, before the exec returns). See syscalls.h.
+ *
  * Record layouts and constants: syscalls.h. Run-time settings are the
  * `const volatile` globals below, set by user space before load.
  */
@@ -35,6 +40,23 @@ const volatile __u8 filter_enabled = 0;
 const volatile __u64 min_duration_ns = 0;
 /* Bit nr set: syscall nr is traced (when filter_enabled). */
 const volatile __u64 syscall_filter[SYSCALLS_FILTER_WORDS] = {};
+/* Never admitted by trace_all, cgroup or comm matching (the agent itself);
+ * 0: none. Pids added to `targets` by user space are traced regardless. */
+const volatile __u32 exclude_tgid = 0;
+
+/* ---- run-time switches (.bss, written by user space after load) ---------- *
+ * Plain globals, read on every check, so a change takes effect at the next
+ * event. All zero: only the pids in `targets` (and their followed forks) are
+ * traced, and an untraced thread's sys_enter costs one hash lookup. */
+
+/* Nonzero: every process except exclude_tgid is traced. */
+__u32 trace_all = 0;
+/* Nonzero: `comm_targets` is consulted at sched_process_exec. */
+__u32 comm_targets_on = 0;
+/* Bit l set: some key of `cgroup_targets` sits at cgroup v2 level l
+ * (root = 0); a process's ancestor at that level is looked up. 0: no cgroup
+ * targets, `cgroup_targets` is never consulted. */
+__u64 cgroup_target_levels = 0;
 
 /* ---- maps ---------------------------------------------------------------- */
 
@@ -51,6 +73,34 @@ struct {
   __type(key, __u32);
   __type(value, __u8);
 } targets SEC(".maps");
+
+/* Comm targets: NUL-padded task comm (16 bytes) -> 1. Written by user space
+ * (AddCommTarget); matched at sched_process_exec against the new comm. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, SYSCALLS_COMM_TARGETS_MAX);
+  __type(key, char[16]);
+  __type(value, __u8);
+} comm_targets SEC(".maps");
+
+/* Cgroup targets: cgroup v2 id (kernfs inode number) -> 1. Written by user
+ * space (AddCgroupTarget). A process in the cgroup or below it matches. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, SYSCALLS_CGROUP_TARGETS_MAX);
+  __type(key, __u64);
+  __type(value, __u8);
+} cgroup_targets SEC(".maps");
+
+/* Why a process was admitted by the kernel: tgid -> struct
+ * syscalls_admission. Written by K, read and deleted by user space; LRU so
+ * entries user space never asks about cannot fill it. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, SYSCALLS_ADMISSIONS_MAX);
+  __type(key, __u32);
+  __type(value, struct syscalls_admission);
+} admissions SEC(".maps");
 
 /* Syscall in flight per traced thread: task-local storage (no hashing on the
  * hot path, freed with the task, follows a thread that exec's and takes over
@@ -484,6 +534,52 @@ static __always_inline void exec__stash(__u32 tid, long nr, const char *filename
     drops__add(SYSCALLS_DROP_EXEC_STASH);
 }
 
+/* ---- kernel-side target matching ------------------------------------------ */
+
+/* Adds the current process to `targets` and records why. Returns 1 when it
+ * is now a target. */
+static __always_inline int target__add(__u32 tgid, __u32 reason, __u64 cgroup_id) {
+  __u8 one = 1;
+  if (bpf_map_update_elem(&targets, &tgid, &one, BPF_ANY) != 0) {
+    drops__add(SYSCALLS_DROP_TARGETS_FULL);
+    return 0;
+  }
+  struct syscalls_admission a = {};
+  a.cgroup_id = cgroup_id;
+  a.reason = reason;
+  bpf_get_current_comm(a.comm, sizeof(a.comm));
+  bpf_map_update_elem(&admissions, &tgid, &a, BPF_ANY);
+  return 1;
+}
+
+/* The key of `cgroup_targets` the current task's cgroup is, or lies below;
+ * 0 if none. One helper call and one lookup per level in use. */
+static __always_inline __u64 cgroup__matching_target(void) {
+  __u64 levels = cgroup_target_levels;
+  for (int l = 0; l <= SYSCALLS_CGROUP_MAX_LEVEL; l++) {
+    if (!(levels >> l)) break;
+    if (!((levels >> l) & 1)) continue;
+    __u64 id = bpf_get_current_ancestor_cgroup_id(l);
+    if (!id) break; /* the task sits above level l */
+    if (bpf_map_lookup_elem(&cgroup_targets, &id)) return id;
+  }
+  return 0;
+}
+
+/* First sys_enter of a thread whose process is not in `targets`, with
+ * trace_all or a cgroup target in force: admits the process if it matches.
+ * A cgroup match is preferred over trace_all so that the admission names
+ * the more specific target. */
+static __always_inline int target__admit_at_enter(__u32 tgid) {
+  if (tgid == exclude_tgid) return 0;
+  if (cgroup_target_levels) {
+    __u64 id = cgroup__matching_target();
+    if (id) return target__add(tgid, SYSCALLS_ADMIT_CGROUP, id);
+  }
+  if (trace_all) return target__add(tgid, SYSCALLS_ADMIT_TRACE_ALL, 0);
+  return 0;
+}
+
 /* ---- syscalls ------------------------------------------------------------- */
 
 /* The x86-64 syscall argument registers sit together in struct pt_regs
@@ -515,7 +611,11 @@ int handle_sys_enter(struct bpf_raw_tracepoint_args *ctx) {
   struct task_struct *task = bpf_get_current_task_btf();
   struct syscalls_pending *p = bpf_task_storage_get(&pending, task, 0, 0);
   if (!p) {
-    if (!bpf_map_lookup_elem(&targets, &tgid)) return 0;
+    /* Common untraced case: this one lookup, then two global loads. */
+    if (!bpf_map_lookup_elem(&targets, &tgid)) {
+      if (!(trace_all | cgroup_target_levels)) return 0;
+      if (!target__admit_at_enter(tgid)) return 0;
+    }
     p = bpf_task_storage_get(&pending, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
     if (!p) {
       drops__add(SYSCALLS_DROP_PENDING_FULL);
@@ -675,13 +775,38 @@ int handle_exec(struct bpf_raw_tracepoint_args *ctx) {
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   __u32 tgid = pid_tgid >> 32;
   __u32 tid = (__u32)pid_tgid;
-  if (!bpf_map_lookup_elem(&targets, &tgid)) return 0;
+  struct task_struct *task = bpf_get_current_task_btf();
+  if (!bpf_map_lookup_elem(&targets, &tgid)) {
+    /* Comm target: the new comm (set from the file name before this
+     * tracepoint) is matched here, so the exec'ing call's own return and
+     * everything after it are traced. */
+    if (!comm_targets_on || tgid == exclude_tgid) return 0;
+    char comm[16] = {};
+    bpf_get_current_comm(comm, sizeof(comm));
+    if (!bpf_map_lookup_elem(&comm_targets, comm)) return 0;
+    if (!target__add(tgid, SYSCALLS_ADMIT_COMM, 0)) return 0;
+    /* Its sys_enter was not seen: stand in for it so that sys_exit reports
+     * the execve/execveat. The call's number is in orig_ax; its argument
+     * registers were cleared by the loader, so args stay 0, and start_ns is
+     * now (the duration covers exec's tail only). */
+    struct syscalls_pending *np =
+        bpf_task_storage_get(&pending, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (!np) {
+      drops__add(SYSCALLS_DROP_PENDING_FULL);
+    } else {
+      struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+      long nr = BPF_CORE_READ(regs, orig_ax);
+      if (nr != __NR_execve && nr != __NR_execveat) nr = __NR_execve;
+      __builtin_memset(np->args, 0, sizeof(np->args));
+      np->nr = nr;
+      np->start_ns = bpf_ktime_get_ns();
+    }
+  }
 
   struct linux_binprm *bprm = (struct linux_binprm *)ctx->args[2];
   const char *filename = BPF_CORE_READ(bprm, filename);
   if (!stats_only) {
-    struct syscalls_pending *p =
-        bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, 0);
+    struct syscalls_pending *p = bpf_task_storage_get(&pending, task, 0, 0);
     if (p && p->start_ns != 0) exec__stash(tid, p->nr, filename);
   }
 

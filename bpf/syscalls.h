@@ -33,7 +33,39 @@
 /* Bump whenever a layout or a map changes meaning. The kernel program exposes
  * it as the read-only global `abi_version`; user space refuses to run when it
  * differs from the value it was compiled with. */
-#define SYSCALLS_ABI_VERSION 1
+#define SYSCALLS_ABI_VERSION 2
+
+/* Kernel-side target matching (ABI 2): besides the pids in `targets`, a
+ * process is admitted (its tgid added to `targets` by K) when
+ *   - trace_all is set (every process but the excluded tgid), or
+ *   - its cgroup v2 id, or the id of one of its ancestors at a level set in
+ *     cgroup_target_levels, is a key of `cgroup_targets`, or
+ *   - at sched_process_exec its new comm is a key of `comm_targets`.
+ * The first two are checked at the first sys_enter of an untraced thread,
+ * the last at exec, before the exec'ing call returns. Each admission leaves
+ * a struct syscalls_admission in the `admissions` LRU map (key: tgid) so user
+ * space can tell which target matched without reading /proc. */
+#define SYSCALLS_COMM_TARGETS_MAX 64
+#define SYSCALLS_CGROUP_TARGETS_MAX 64
+#define SYSCALLS_ADMISSIONS_MAX 8192
+/* Deepest cgroup v2 level (root = 0) a cgroup target may sit at. */
+#define SYSCALLS_CGROUP_MAX_LEVEL 31
+
+/* Why K admitted a process (syscalls_admission.reason). */
+enum syscalls_admit_reason {
+  SYSCALLS_ADMIT_TRACE_ALL = 1,
+  SYSCALLS_ADMIT_CGROUP = 2,
+  SYSCALLS_ADMIT_COMM = 3,
+};
+
+/* Value of the `admissions` map (key: tgid). Written by K at admission; U
+ * reads and deletes it. */
+struct syscalls_admission {
+  __u64 cgroup_id; /* CGROUP: the key of cgroup_targets that matched; else 0 */
+  __u32 reason;    /* enum syscalls_admit_reason */
+  __u32 reserved;  /* 0 */
+  char comm[16];   /* task comm at admission, NUL-padded (COMM: the key) */
+};
 
 /* Syscall numbers covered by the filter bitmap and the stats table
  * (x86-64 numbers are < 512). Larger numbers are traced when no filter is
@@ -93,7 +125,8 @@ enum syscalls_drop_reason {
   SYSCALLS_DROP_RINGBUF = 0,     /* ring buffer full: a record was lost */
   SYSCALLS_DROP_PENDING_FULL = 1, /* per-thread storage not allocated: a syscall was missed */
   SYSCALLS_DROP_EXEC_STASH = 2,  /* execve filename/argv could not be kept */
-  SYSCALLS_DROP_TARGETS_FULL = 3, /* a forked child could not be followed */
+  SYSCALLS_DROP_TARGETS_FULL = 3, /* a forked child, or a process matched by
+                                   * trace_all/cgroup/comm, could not be added */
   SYSCALLS_DROP_REASONS = 4,
 };
 

@@ -3,11 +3,16 @@
 // attach -> ring buffer.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <glog/logging.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdarg>
+#include <cstring>
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -18,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "agent/capture/event_source.h"
 #include "agent/capture/libbpf_status.h"
 #include "agent/capture/record_decoder.h"
@@ -70,6 +76,10 @@ class BpfEventSource : public EventSource {
   static absl::StatusOr<std::unique_ptr<BpfEventSource>> Create(const CaptureOptions& options);
 
   absl::Status AddTarget(uint32_t tgid) override;
+  absl::Status AddCommTarget(const std::string& comm) override;
+  absl::StatusOr<uint64_t> AddCgroupTarget(const std::string& cgroup_path) override;
+  absl::Status SetTraceAll(bool enabled) override;
+  std::optional<KernelAdmission> TakeAdmission(uint32_t tgid) override;
   absl::StatusOr<int> Poll(EventSink& sink, int timeout_ms) override;
   absl::StatusOr<int> PollRaw(RawRecordSink& sink, int timeout_ms) override;
   CaptureCounters Counters() const override;
@@ -137,6 +147,8 @@ absl::Status BpfEventSource::Configure() {
   ro->follow_forks = options_.follow_forks ? 1 : 0;
   ro->stats_only = options_.stats_only ? 1 : 0;
   ro->min_duration_ns = options_.min_duration_ns;
+  ro->exclude_tgid =
+      options_.exclude_tgid != 0 ? options_.exclude_tgid : static_cast<uint32_t>(getpid());
   ro->filter_enabled = options_.syscalls.empty() ? 0 : 1;
   for (int w = 0; w < bpf_abi::kFilterWords; ++w) ro->syscall_filter[w] = 0;
   for (int nr : options_.syscalls) ro->syscall_filter[nr / 64] |= uint64_t{1} << (nr % 64);
@@ -178,6 +190,124 @@ absl::Status BpfEventSource::AddTarget(uint32_t tgid) {
   if (err == 0) return absl::OkStatus();
   absl::Status st = LibbpfStatus(err, absl::StrCat("add pid ", tgid, " to the target map"));
   return absl::InternalError(st.message());
+}
+
+absl::Status BpfEventSource::AddCommTarget(const std::string& comm) {
+  char key[16] = {};
+  if (comm.empty() || comm.size() >= sizeof key || comm.find('\0') != comm.npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("comm '", comm, "' must be 1..15 bytes without NUL"));
+  }
+  comm.copy(key, comm.size());
+  const uint8_t one = 1;
+  int err = bpf_map__update_elem(skel_->maps.comm_targets, key, sizeof key, &one, sizeof one,
+                                 BPF_ANY);
+  if (err == -E2BIG) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("more than ", SYSCALLS_COMM_TARGETS_MAX, " comm targets"));
+  }
+  if (err != 0) {
+    absl::Status st = LibbpfStatus(err, absl::StrCat("add comm '", comm, "' to the target map"));
+    return absl::InternalError(st.message());
+  }
+  skel_->bss->comm_targets_on = 1;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> BpfEventSource::AddCgroupTarget(const std::string& cgroup_path) {
+  if (cgroup_path.empty() || cgroup_path[0] != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cgroup path '", cgroup_path, "' must be absolute (\"/a/b\")"));
+  }
+  int level = 0;
+  std::string rel;
+  for (absl::string_view part : absl::StrSplit(cgroup_path, '/', absl::SkipEmpty())) {
+    if (part == "." || part == "..") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cgroup path '", cgroup_path, "' must not contain '.' or '..'"));
+    }
+    absl::StrAppend(&rel, "/", part);
+    ++level;
+  }
+  if (level > SYSCALLS_CGROUP_MAX_LEVEL) {
+    return absl::InvalidArgumentError(absl::StrCat("cgroup path '", cgroup_path, "' is deeper than ",
+                                                   SYSCALLS_CGROUP_MAX_LEVEL, " levels"));
+  }
+  auto is_cgroup2 = [](const std::string& path) {
+    struct statfs fs;
+    return statfs(path.c_str(), &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+  };
+  std::string root = options_.cgroup_root;
+  if (root.empty()) {
+    root = is_cgroup2("/sys/fs/cgroup") ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
+  }
+  if (!is_cgroup2(root)) {
+    return absl::FailedPreconditionError(absl::StrCat(root, " is not a cgroup v2 mount"));
+  }
+  // The kernel's cgroup id is the kernfs node id, which the cgroup file
+  // system hands out as the directory's 8-byte file handle.
+  const std::string dir = root + rel;
+  struct {
+    file_handle fh;
+    uint64_t id;
+  } handle = {};
+  handle.fh.handle_bytes = sizeof handle.id;
+  int mount_id = 0;
+  if (name_to_handle_at(AT_FDCWD, dir.c_str(), &handle.fh, &mount_id, 0) != 0) {
+    const int e = errno;
+    if (e == ENOENT || e == ENOTDIR) {
+      return absl::NotFoundError(absl::StrCat("cgroup ", cgroup_path, ": no ", dir));
+    }
+    return absl::InternalError(
+        absl::StrCat("cgroup ", cgroup_path, ": name_to_handle_at(", dir, "): ", strerror(e)));
+  }
+  uint64_t id = 0;
+  std::memcpy(&id, handle.fh.f_handle, sizeof id);
+  const uint8_t one = 1;
+  int err = bpf_map__update_elem(skel_->maps.cgroup_targets, &id, sizeof id, &one, sizeof one,
+                                 BPF_ANY);
+  if (err == -E2BIG) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("more than ", SYSCALLS_CGROUP_TARGETS_MAX, " cgroup targets"));
+  }
+  if (err != 0) {
+    absl::Status st =
+        LibbpfStatus(err, absl::StrCat("add cgroup ", cgroup_path, " to the target map"));
+    return absl::InternalError(st.message());
+  }
+  // After the map entry, so the kernel never looks at a level in vain.
+  __atomic_fetch_or(&skel_->bss->cgroup_target_levels, uint64_t{1} << level, __ATOMIC_SEQ_CST);
+  return id;
+}
+
+absl::Status BpfEventSource::SetTraceAll(bool enabled) {
+  __atomic_store_n(&skel_->bss->trace_all, enabled ? 1u : 0u, __ATOMIC_SEQ_CST);
+  return absl::OkStatus();
+}
+
+std::optional<KernelAdmission> BpfEventSource::TakeAdmission(uint32_t tgid) {
+  syscalls_admission a;
+  if (bpf_map__lookup_and_delete_elem(skel_->maps.admissions, &tgid, sizeof tgid, &a, sizeof a,
+                                      0) != 0) {
+    return std::nullopt;
+  }
+  KernelAdmission out;
+  switch (a.reason) {
+    case SYSCALLS_ADMIT_TRACE_ALL:
+      out.reason = KernelAdmission::Reason::kTraceAll;
+      break;
+    case SYSCALLS_ADMIT_CGROUP:
+      out.reason = KernelAdmission::Reason::kCgroup;
+      out.cgroup_id = a.cgroup_id;
+      break;
+    case SYSCALLS_ADMIT_COMM:
+      out.reason = KernelAdmission::Reason::kComm;
+      break;
+    default:
+      return std::nullopt;  // not written by this program's ABI
+  }
+  out.comm.assign(a.comm, strnlen(a.comm, sizeof a.comm));
+  return out;
 }
 
 int BpfEventSource::OnRecord(void* ctx, void* data, size_t size) {

@@ -4,6 +4,9 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -628,6 +631,184 @@ TEST_F(CaptureBpfTest, StatsModeMatchesStraceAcrossForks) {
   auto ours = TracedCounts(argv);
   auto strace = StraceCounts(argv);
   EXPECT_EQ(ours, strace);
+}
+
+// ---- kernel-side targets ------------------------------------------------------
+
+// fork + execv(path) without any AddTarget; returns the child's pid.
+pid_t Spawn(const std::string& path) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    const int devnull = DevNull();
+    dup2(devnull, 1);
+    execl(path.c_str(), path.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+TEST_F(CaptureBpfTest, CommTargetCatchesTheFirstSyscallsAfterExec) {
+  // The comm after exec is the file name's first 15 bytes: a symlink to
+  // /bin/true with a unique name.
+  const std::string comm = absl::StrCat("cbt-", getpid() % 100000, "-comm");
+  ASSERT_LE(comm.size(), 15u);
+  const std::string link = absl::StrCat(TempDir(), "/", comm);
+  unlink(link.c_str());
+  ASSERT_EQ(symlink("/bin/true", link.c_str()), 0) << std::strerror(errno);
+  auto source = Open(CaptureOptions{});
+  ASSERT_NE(source, nullptr);
+  ASSERT_TRUE(source->AddCommTarget(comm).ok());
+  EXPECT_EQ(source->AddCommTarget("").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(source->AddCommTarget("sixteen-bytes-xx").code(), absl::StatusCode::kInvalidArgument);
+
+  const pid_t other = Spawn("/bin/true");  // another comm: not traced
+  const pid_t pid = Spawn(link);
+  ASSERT_GT(pid, 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_EQ(status, 0);
+  ASSERT_EQ(waitpid(other, &status, 0), other);
+  CollectingSink sink;
+  CollectUntilExited(*source, sink, {static_cast<uint32_t>(pid)});
+  unlink(link.c_str());
+
+  const ProcessEvent* exec = sink.Process(ProcessEvent::Kind::kExec, pid);
+  ASSERT_NE(exec, nullptr);
+  EXPECT_EQ(exec->comm, comm);
+  EXPECT_EQ(exec->filename, link);
+  // The very first syscalls after exec: the execve's own return (with the
+  // file name and argv kept at exec), then the loader's first brk.
+  std::vector<Syscall> mine;
+  for (const auto& s : sink.syscalls)
+    if (s.tgid == static_cast<uint32_t>(pid)) mine.push_back(s);
+  ASSERT_GE(mine.size(), 2u);
+  EXPECT_EQ(mine[0].nr, SYS_execve);
+  EXPECT_EQ(mine[0].ret, 0);
+  ASSERT_NE(mine[0].Blob(0), nullptr);
+  EXPECT_EQ(mine[0].Blob(0)->data, link);
+  ASSERT_NE(mine[0].Blob(1), nullptr);
+  EXPECT_EQ(mine[0].Blob(1)->data, link);
+  EXPECT_EQ(mine[1].nr, SYS_brk);
+  EXPECT_EQ(mine[1].args[0], 0u);
+  EXPECT_EQ(sink.Of(pid, SYS_exit_group).size(), 1u);
+  for (const auto& s : sink.syscalls) EXPECT_NE(s.tgid, static_cast<uint32_t>(other));
+
+  auto admission = source->TakeAdmission(pid);
+  ASSERT_TRUE(admission.has_value());
+  EXPECT_EQ(admission->reason, KernelAdmission::Reason::kComm);
+  EXPECT_EQ(admission->comm, comm);
+  EXPECT_FALSE(source->TakeAdmission(pid).has_value());  // handed over once
+  EXPECT_FALSE(source->TakeAdmission(other).has_value());
+}
+
+// The cgroup v2 mount (unified or systemd hybrid layout).
+std::string CgroupV2Root() {
+  for (const char* p : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
+    struct statfs fs;
+    if (statfs(p, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC) return p;
+  }
+  return "";
+}
+
+bool MoveToCgroup(const std::string& dir, pid_t pid) {
+  std::ofstream procs(dir + "/cgroup.procs");
+  procs << pid << std::flush;
+  return procs.good();
+}
+
+TEST_F(CaptureBpfTest, CgroupTargetTracesProcessesInsideAndBelowOnly) {
+  const std::string root = CgroupV2Root();
+  ASSERT_FALSE(root.empty()) << "no cgroup v2 mount";
+  const std::string name = absl::StrCat("/capture-bpf-test-", getpid());
+  const std::string dir = root + name;
+  const std::string inner = dir + "/inner";
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0) << dir << ": " << std::strerror(errno);
+  ASSERT_EQ(mkdir(inner.c_str(), 0755), 0) << std::strerror(errno);
+  struct Cleanup {
+    std::string dir, inner;
+    ~Cleanup() {
+      rmdir(inner.c_str());
+      rmdir(dir.c_str());
+    }
+  } cleanup{dir, inner};
+
+  auto source = Open(CaptureOptions{});
+  ASSERT_NE(source, nullptr);
+  auto id = source->AddCgroupTarget(name);
+  ASSERT_TRUE(id.ok()) << id.status();
+  struct stat st;
+  ASSERT_EQ(stat(dir.c_str(), &st), 0);
+  EXPECT_EQ(*id, st.st_ino);  // the cgroup id is the directory's inode number
+  EXPECT_EQ(source->AddCgroupTarget("/no-such-cgroup-here").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(source->AddCgroupTarget("relative").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(source->AddCgroupTarget(name + "/../x").status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  const std::string marker = "/nonexistent-capture-test/cgroup";
+  auto body = [&] {
+    syscall(SYS_openat, AT_FDCWD, marker.c_str(), O_RDONLY);
+    return 0;
+  };
+  GatedChild inside(body);
+  GatedChild outside(body);
+  ASSERT_TRUE(MoveToCgroup(inner, inside.pid()));  // below the target
+  inside.Release();
+  outside.Release();
+  ASSERT_EQ(inside.Wait(), 0);
+  ASSERT_EQ(outside.Wait(), 0);
+  CollectingSink sink;
+  CollectUntilExited(*source, sink, {static_cast<uint32_t>(inside.pid())});
+
+  auto opens = sink.Of(inside.pid(), SYS_openat);
+  ASSERT_EQ(opens.size(), 1u);
+  ASSERT_NE(opens[0].Blob(1), nullptr);
+  EXPECT_EQ(opens[0].Blob(1)->data, marker);
+  EXPECT_EQ(sink.Of(inside.pid(), SYS_exit_group).size(), 1u);
+  for (const auto& s : sink.syscalls) {
+    EXPECT_NE(s.tgid, static_cast<uint32_t>(outside.pid()));
+    EXPECT_NE(s.tgid, static_cast<uint32_t>(getpid()));
+  }
+  auto admission = source->TakeAdmission(inside.pid());
+  ASSERT_TRUE(admission.has_value());
+  EXPECT_EQ(admission->reason, KernelAdmission::Reason::kCgroup);
+  EXPECT_EQ(admission->cgroup_id, *id);
+  EXPECT_FALSE(source->TakeAdmission(outside.pid()).has_value());
+}
+
+TEST_F(CaptureBpfTest, TraceAllTracesOtherProcessesButNotTheExcludedOne) {
+  const std::string marker = "/nonexistent-capture-test/trace-all";
+  auto body = [&] {
+    syscall(SYS_openat, AT_FDCWD, marker.c_str(), O_RDONLY);
+    return 0;
+  };
+  GatedChild traced(body);
+  GatedChild excluded(body);
+  CaptureOptions options;
+  options.exclude_tgid = excluded.pid();
+  options.syscalls = {SYS_openat, SYS_exit_group};  // keep the machine-wide stream small
+  auto source = Open(options);
+  ASSERT_NE(source, nullptr);
+  ASSERT_TRUE(source->SetTraceAll(true).ok());
+  traced.Release();
+  excluded.Release();
+  ASSERT_EQ(traced.Wait(), 0);
+  ASSERT_EQ(excluded.Wait(), 0);
+  ASSERT_TRUE(source->SetTraceAll(false).ok());
+  CollectingSink sink;
+  CollectUntilExited(*source, sink, {static_cast<uint32_t>(traced.pid())});
+
+  auto opens = sink.Of(traced.pid(), SYS_openat);
+  ASSERT_EQ(opens.size(), 1u);
+  ASSERT_NE(opens[0].Blob(1), nullptr);
+  EXPECT_EQ(opens[0].Blob(1)->data, marker);
+  auto admission = source->TakeAdmission(traced.pid());
+  ASSERT_TRUE(admission.has_value());
+  EXPECT_EQ(admission->reason, KernelAdmission::Reason::kTraceAll);
+  for (const auto& s : sink.syscalls) EXPECT_NE(s.tgid, static_cast<uint32_t>(excluded.pid()));
+  for (const auto& p : sink.processes) EXPECT_NE(p.tgid, static_cast<uint32_t>(excluded.pid()));
+  EXPECT_FALSE(source->TakeAdmission(excluded.pid()).has_value());
 }
 
 TEST_F(CaptureBpfTest, WithoutRootLoadingIsPermissionDenied) {

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -32,6 +34,31 @@ struct CaptureOptions {
   uint64_t min_duration_ns = 0;
   // Ring-buffer size in bytes (power of two, multiple of the page size).
   uint32_t ringbuf_bytes = 64u << 20;
+  // Process never admitted by the kernel-side matching (SetTraceAll,
+  // AddCgroupTarget, AddCommTarget), so a tracer never traces itself. 0: the
+  // process that opens the source (getpid()). AddTarget() is not affected.
+  uint32_t exclude_tgid = 0;
+  // Where the cgroup v2 hierarchy is mounted; AddCgroupTarget() paths are
+  // relative to it. Empty: /sys/fs/cgroup if that is cgroup v2 (unified
+  // mode), else /sys/fs/cgroup/unified (systemd's hybrid mode).
+  std::string cgroup_root;
+};
+
+// Why the kernel started tracing a process on its own (not through
+// AddTarget() or a followed fork). See bpf/syscalls.h, "Kernel-side target
+// matching".
+struct KernelAdmission {
+  enum class Reason : uint8_t {
+    kTraceAll = 1,  // SetTraceAll(true)
+    kCgroup = 2,    // a cgroup added with AddCgroupTarget()
+    kComm = 3,      // a comm added with AddCommTarget(), matched at exec
+  };
+  Reason reason = Reason::kTraceAll;
+  // kCgroup: the id AddCgroupTarget() returned for the target that matched
+  // (the process's cgroup or an ancestor of it). Otherwise 0.
+  uint64_t cgroup_id = 0;
+  // The process's comm when it was admitted (kComm: the matched comm).
+  std::string comm;
 };
 
 // Receives undecoded ring-buffer records (layouts in bpf/syscalls.h), for
@@ -53,6 +80,53 @@ class EventSource {
   // Starts tracing process `tgid` (all its threads). With follow_forks, its
   // future children are traced too. Errors: INTERNAL if the map update fails.
   virtual absl::Status AddTarget(uint32_t tgid) = 0;
+
+  // Kernel-side targets. Each makes the kernel add matching processes to the
+  // traced set by itself, so no syscall of theirs is missed between a
+  // process appearing and user space noticing it. Untraced processes keep
+  // paying one hash lookup per syscall while none of these is in force.
+  // Matched processes are traced with all their threads, like AddTarget();
+  // with follow_forks their children are too. The excluded process
+  // (CaptureOptions::exclude_tgid) never matches. Which target admitted a
+  // process can be asked once with TakeAdmission(). There is no removal:
+  // close the source to stop. Sources without kernel-side matching return
+  // UNIMPLEMENTED.
+
+  // Traces every process that exec's a file whose comm (the kernel's
+  // 15-byte task name, i.e. the first 15 bytes of the file name) equals
+  // `comm`, from the exec on: the execve/execveat return (with filename and
+  // argv; its start_ns is the exec point, its args 0) and every syscall
+  // after it. Processes already running are not matched (use AddTarget()).
+  // Errors: INVALID_ARGUMENT unless 1..15 bytes without NUL;
+  // RESOURCE_EXHAUSTED beyond 64 comms; INTERNAL on a map failure.
+  virtual absl::Status AddCommTarget(const std::string& comm) {
+    return absl::UnimplementedError("this event source has no comm targets");
+  }
+
+  // Traces every process in the cgroup v2 `cgroup_path` ("/", or "/a/b" as
+  // in /proc/PID/cgroup's "0::" line, relative to CaptureOptions::
+  // cgroup_root) or in a cgroup below it, from its next syscall on
+  // (processes moved in later too). Returns the cgroup's id (the kernel's
+  // cgroup id, the directory's inode number), as reported by
+  // TakeAdmission(). Errors: INVALID_ARGUMENT for a relative path, "." or
+  // ".." components, or deeper than 31 levels; NOT_FOUND if it does not
+  // exist; FAILED_PRECONDITION if cgroup_root is not a cgroup v2 mount;
+  // RESOURCE_EXHAUSTED beyond 64 cgroups; INTERNAL on a map failure.
+  virtual absl::StatusOr<uint64_t> AddCgroupTarget(const std::string& cgroup_path) {
+    return absl::UnimplementedError("this event source has no cgroup targets");
+  }
+
+  // true: every process (except the excluded one) is traced from its next
+  // syscall on. false: processes admitted so far stay traced; no new ones
+  // are admitted this way.
+  virtual absl::Status SetTraceAll(bool enabled) {
+    return absl::UnimplementedError("this event source has no trace-all mode");
+  }
+
+  // Why the kernel admitted process `tgid` on its own, or nullopt if it did
+  // not (or this was already asked: the answer is handed over once). The
+  // answer is kept until asked, for the most recent 8192 admissions.
+  virtual std::optional<KernelAdmission> TakeAdmission(uint32_t tgid) { return std::nullopt; }
 
   // Delivers pending events to `sink`, waiting up to `timeout_ms` (0: no
   // wait) for the first. Returns the number of events delivered. Errors:
