@@ -40,6 +40,8 @@ DEFINE_string(tls_name, "", "Certificate file stem in --tls_dir (default: the no
 DEFINE_double(heartbeat_interval, 5.0, "Seconds between heartbeats to the control plane");
 DEFINE_int32(shutdown_upload_deadline_ms, 5000,
              "On SIGTERM, how long to keep uploading before exiting");
+DEFINE_int32(reconnect_max_backoff_ms, 5000,
+             "Longest wait between attempts to reach the control plane (ms)");
 DEFINE_uint64(upload_max_in_flight, 64, "WAL records sent and not yet acknowledged, at most");
 
 namespace {
@@ -92,7 +94,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "trace-agent: %s\n", std::string(creds.status().message()).c_str());
     return 2;
   }
-  std::shared_ptr<grpc::Channel> channel = grpc::CreateChannel(FLAGS_controlplane, *creds);
+  // gRPC's own reconnect backoff grows to 120 s, and while a channel waits
+  // it fails every call at once: an agent would stay cut off for minutes
+  // after a control plane restart. Cap it; the control client and uploader
+  // add their own jittered backoff on top.
+  grpc::ChannelArguments channel_args;
+  channel_args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  channel_args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
+  channel_args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, FLAGS_reconnect_max_backoff_ms);
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateCustomChannel(FLAGS_controlplane, *creds, channel_args);
 
   auto wal = storage::RocksDbWal::Open(*wal_options);
   if (!wal.ok()) {
