@@ -71,6 +71,7 @@ struct SessionManager::Session {
   std::string error;            // why not applied
   bool ended = false;
   std::string end_reason;
+  uint64_t cgroup_id = 0;       // cgroup target: its id in the kernel
   uint64_t syscall_spans = 0;   // routed syscalls (the max_spans limit)
   uint64_t spans_captured = 0;  // spans built
 };
@@ -135,9 +136,15 @@ absl::Status SessionManager::SyncCapture() {
   bool all_syscalls = false;
   std::set<int> union_set;
   uint64_t min_ns = ~uint64_t{0};
+  std::set<std::string> want_comms, want_cgroups;
+  bool want_all = false;
   for (auto& [id, s] : sessions_) {
     if (s->ended || !s->applied) continue;
     any = true;
+    const auto& t = s->spec.target();
+    if (t.kind_case() == tracer::v1::Target::kComm) want_comms.insert(t.comm());
+    if (t.kind_case() == tracer::v1::Target::kCgroupPath) want_cgroups.insert(t.cgroup_path());
+    if (t.kind_case() == tracer::v1::Target::kAllProcesses) want_all = true;
     want.follow_forks |= s->spec.capture().follow_forks();
     if (s->all_syscalls) all_syscalls = true;
     union_set.insert(s->syscalls.begin(), s->syscalls.end());
@@ -145,11 +152,25 @@ absl::Status SessionManager::SyncCapture() {
   }
   if (!all_syscalls) want.syscalls.assign(union_set.begin(), union_set.end());
   want.min_duration_ns = any ? min_ns : 0;
-  const bool same = any && source_ && source_options_ &&
+  want.exclude_tgid = self_pid_;
+  // Kernel-side targets cannot be removed from a capture: one no longer
+  // wanted means a fresh capture.
+  bool stale_kernel_targets = kernel_all_ && !want_all;
+  for (const auto& c : kernel_comms_) stale_kernel_targets |= want_comms.count(c) == 0;
+  for (const auto& [path, id] : kernel_cgroups_) {
+    stale_kernel_targets |= want_cgroups.count(path) == 0;
+  }
+  const bool same = any && source_ && source_options_ && !stale_kernel_targets &&
                     source_options_->follow_forks == want.follow_forks &&
                     source_options_->syscalls == want.syscalls &&
                     source_options_->min_duration_ns == want.min_duration_ns;
-  if (same) return absl::OkStatus();
+  if (same) {
+    // Sessions new to this capture: their kernel-side targets, then their
+    // processes that are already running (routed ones are skipped).
+    InstallKernelTargets();
+    Rescan();
+    return absl::OkStatus();
+  }
   if (source_) {
     // Deliver what is still in the ring buffer, then end every trace.
     for (int idle = 0, rounds = 0; idle < 2 && rounds < 100; ++rounds) {
@@ -161,18 +182,78 @@ absl::Status SessionManager::SyncCapture() {
     source_.reset();
     source_options_.reset();
   }
+  kernel_comms_.clear();
+  kernel_cgroups_.clear();
+  kernel_all_ = false;
+  unrouted_.clear();
   if (!any) return absl::OkStatus();
   auto src = options_.open_source(want);
   if (!src.ok()) return src.status();
   source_ = std::move(*src);
   source_options_ = want;
   ++local_.captures_opened;
-  last_rescan_ = absl::InfinitePast();  // re-attach comm/cgroup/all targets now
+  InstallKernelTargets();
   for (auto& [id, s] : sessions_) {
     if (s->ended || !s->applied) continue;
     if (s->spec.target().kind_case() == tracer::v1::Target::kPid) Attach(*s, s->spec.target().pid());
   }
+  // Processes of comm/cgroup/all sessions already running; the kernel
+  // catches the ones that appear from now on.
+  Rescan();
   return absl::OkStatus();
+}
+
+void SessionManager::InstallKernelTargets() {
+  if (!source_) return;
+  for (auto& [id, s] : sessions_) {
+    if (s->ended || !s->applied) continue;
+    const auto& t = s->spec.target();
+    absl::Status st;
+    switch (t.kind_case()) {
+      case tracer::v1::Target::kComm:
+        if (kernel_comms_.count(t.comm()) > 0) break;
+        st = source_->AddCommTarget(t.comm());
+        if (st.ok()) kernel_comms_.insert(t.comm());
+        break;
+      case tracer::v1::Target::kCgroupPath: {
+        auto it = kernel_cgroups_.find(t.cgroup_path());
+        if (it != kernel_cgroups_.end()) {
+          s->cgroup_id = it->second;
+          break;
+        }
+        auto cg = source_->AddCgroupTarget(t.cgroup_path());
+        if (cg.ok()) {
+          s->cgroup_id = *cg;
+          kernel_cgroups_[t.cgroup_path()] = *cg;
+        } else if (absl::IsNotFound(cg.status())) {
+          st = absl::NotFoundError(absl::StrCat("no such cgroup on this node"));
+        } else {
+          st = cg.status();
+        }
+        break;
+      }
+      case tracer::v1::Target::kAllProcesses:
+        if (kernel_all_) break;
+        st = source_->SetTraceAll(true);
+        kernel_all_ = st.ok();
+        break;
+      case tracer::v1::Target::kPid:
+      case tracer::v1::Target::KIND_NOT_SET:
+        break;
+    }
+    if (!st.ok()) {
+      s->applied = false;
+      const char* field = t.kind_case() == tracer::v1::Target::kComm         ? "target.comm "
+                          : t.kind_case() == tracer::v1::Target::kCgroupPath ? "target.cgroup_path "
+                                                                             : "target.all_processes";
+      const std::string value = t.kind_case() == tracer::v1::Target::kComm ? t.comm()
+                                : t.kind_case() == tracer::v1::Target::kCgroupPath
+                                    ? t.cgroup_path()
+                                    : "";
+      s->error = absl::StrCat(field, value, ": ", st.message());
+      LOG(WARNING) << "session " << id << " not applied: " << s->error;
+    }
+  }
 }
 
 void SessionManager::ApplyNow(const tracer::v1::Policy& policy,
@@ -279,8 +360,6 @@ void SessionManager::ApplyNow(const tracer::v1::Policy& policy,
       s->error = absl::StrCat("capture: ", st.message());
     }
   }
-  Rescan();
-  last_rescan_ = absl::Now();
   *status = CurrentStatus();
 }
 
@@ -312,6 +391,39 @@ void SessionManager::Attach(Session& s, uint32_t pid) {
     LOG(WARNING) << "session " << s.spec.id() << ": cannot trace pid " << pid << ": " << st;
     return;
   }
+  Route(s, pid);
+}
+
+bool SessionManager::AdoptKernelMatch(uint32_t tgid) {
+  if (!source_ || tgid == self_pid_ || unrouted_.count(tgid) > 0) return false;
+  std::optional<capture::KernelAdmission> a = source_->TakeAdmission(tgid);
+  Session* match = nullptr;
+  if (a) {
+    using R = capture::KernelAdmission::Reason;
+    for (auto& [id, s] : sessions_) {
+      if (s->ended || !s->applied) continue;
+      const auto& t = s->spec.target();
+      const bool m =
+          (a->reason == R::kTraceAll && t.kind_case() == tracer::v1::Target::kAllProcesses) ||
+          (a->reason == R::kCgroup && t.kind_case() == tracer::v1::Target::kCgroupPath &&
+           s->cgroup_id == a->cgroup_id) ||
+          (a->reason == R::kComm && t.kind_case() == tracer::v1::Target::kComm &&
+           t.comm() == a->comm);
+      if (m) {
+        match = s.get();
+        break;
+      }
+    }
+  }
+  if (match == nullptr) {
+    unrouted_.insert(tgid);
+    return false;
+  }
+  Route(*match, tgid);
+  return true;
+}
+
+void SessionManager::Route(Session& s, uint32_t pid) {
   auto t = std::make_shared<Trace>();
   t->session = &s;
   t->sink = std::make_unique<SamplingSink>(this, &s);
@@ -367,7 +479,10 @@ void SessionManager::Rescan() {
 
 void SessionManager::OnSyscall(const capture::SyscallEvent& e) {
   auto it = routes_.find(e.tgid);
-  if (it == routes_.end()) return;
+  if (it == routes_.end()) {
+    if (!AdoptKernelMatch(e.tgid)) return;
+    it = routes_.find(e.tgid);
+  }
   Trace& t = *it->second;
   Session& s = *t.session;
   if (s.ended) return;
@@ -385,8 +500,13 @@ void SessionManager::OnSyscall(const capture::SyscallEvent& e) {
 void SessionManager::OnProcess(const capture::ProcessEvent& e) {
   using K = capture::ProcessEvent::Kind;
   if (e.kind == K::kFork) {
+    // A parent admitted by the kernel may fork before any of its syscalls
+    // is reported (the fork record precedes the clone's own record).
     auto it = routes_.find(e.parent_tgid);
-    if (it == routes_.end()) return;
+    if (it == routes_.end()) {
+      if (!AdoptKernelMatch(e.parent_tgid)) return;
+      it = routes_.find(e.parent_tgid);
+    }
     std::shared_ptr<Trace> t = it->second;
     if (t->session->ended || !t->session->spec.capture().follow_forks()) return;
     if (routes_.count(e.tgid) == 0) {
@@ -398,7 +518,14 @@ void SessionManager::OnProcess(const capture::ProcessEvent& e) {
     return;
   }
   auto it = routes_.find(e.tgid);
-  if (it == routes_.end()) return;
+  if (it == routes_.end()) {
+    // Also on an exit: a process whose syscalls were all filtered out still
+    // gets its process span.
+    const bool adopted = AdoptKernelMatch(e.tgid);
+    if (e.kind == K::kExit) unrouted_.erase(e.tgid);
+    if (!adopted) return;
+    it = routes_.find(e.tgid);
+  }
   std::shared_ptr<Trace> t = it->second;
   t->builder->OnProcess(e);
   if (e.kind == K::kExit) {
@@ -468,10 +595,6 @@ void SessionManager::RunOnce(int poll_timeout_ms) {
     absl::SleepFor(absl::Milliseconds(poll_timeout_ms));
   }
   const absl::Time now = absl::Now();
-  if (now - last_rescan_ >= options_.rescan_interval) {
-    Rescan();
-    last_rescan_ = now;
-  }
   if (now - last_flush_ >= options_.flush_interval) {
     std::set<Trace*> seen;
     for (auto& [pid, t] : routes_) {

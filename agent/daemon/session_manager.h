@@ -3,14 +3,19 @@
 // sessions' spans (DESIGN.md, "Control path").
 //
 // For each ACTIVE session:
-//  - Target: pid -> that process; comm -> every process whose
-//    /proc/<pid>/comm equals it; cgroup_path -> every process whose cgroup v2
-//    path (/proc/<pid>/cgroup, "0::" line) is the path or below it;
-//    all_processes -> every process with a command line (not kernel
-//    threads). The agent's own process is never traced. comm, cgroup and
-//    all targets are re-scanned every rescan_interval, so processes started
-//    later join (from the scan on; their first syscalls before the scan are
-//    missed until the kernel can match at exec).
+//  - Target: pid -> that process; comm -> every process whose comm equals
+//    it; cgroup_path -> every process whose cgroup v2 path is the path or
+//    below it; all_processes -> every process. The agent's own process is
+//    never traced. comm, cgroup and all targets are matched in the kernel
+//    (EventSource::AddCommTarget / AddCgroupTarget / SetTraceAll): a process
+//    that exec's the comm is traced from its execve's return on, one in the
+//    cgroup (or every process) from its next syscall on, with nothing missed
+//    in between; the kernel's admission (EventSource::TakeAdmission) says
+//    which session a newly seen process belongs to. /proc is scanned once,
+//    when a session is applied, for processes that were already running
+//    (comm from /proc/<pid>/comm, cgroup from /proc/<pid>/cgroup's "0::"
+//    line, all: every process with a command line, i.e. no kernel threads).
+//    A process matching several sessions goes to the first by session id.
 //  - Capture: the syscall set (classes + names, agent/syscalls), the
 //    duration threshold and follow_forks. One kernel capture serves every
 //    session with the union of their sets; each session's own set and
@@ -67,13 +72,12 @@ struct SessionManagerOptions {
   size_t max_batch_spans = 512;
   // Partial batches are handed over at least this often.
   absl::Duration flush_interval = absl::Seconds(1);
-  // Re-scan of /proc for comm / cgroup / all targets.
-  absl::Duration rescan_interval = absl::Seconds(1);
   // Root of the proc file system (tests may point elsewhere).
   std::string proc_root = "/proc";
   // Passed to SpanBuilderOptions::read_proc.
   bool read_proc = true;
-  // Never traced (the agent itself). 0: getpid().
+  // Never traced (the agent itself; also CaptureOptions::exclude_tgid of
+  // every capture opened). 0: getpid().
   uint32_t self_pid = 0;
   // Called on the capture thread when a session ends by a limit, with the
   // status of the current policy (to report it to the control plane).
@@ -124,10 +128,25 @@ class SessionManager : public PolicyHandler, private capture::EventSink {
   void EndSession(Session& s, const std::string& why);
   void RemoveTraces(Session* only);  // nullptr: every trace
   // Re-opens the capture if the union of the active sessions' capture sets
-  // changed (or closes it when none is active). Re-attaches targets.
+  // changed, or a kernel-side target (comm, cgroup, all) is no longer wanted
+  // (or closes it when none is active). Re-attaches pid targets and installs
+  // the kernel-side targets.
   absl::Status SyncCapture();
+  // Installs the comm / cgroup / all targets of the applied sessions that
+  // the current capture lacks; a session whose target cannot be installed
+  // is marked not applied with the reason.
+  void InstallKernelTargets();
+  // One /proc scan for processes already running that match a comm, cgroup
+  // or all target.
   void Rescan();
+  // AddTarget(pid) in the kernel, then Route().
   void Attach(Session& s, uint32_t pid);
+  // Starts a trace of `s` rooted at `pid` (already traced by the kernel).
+  void Route(Session& s, uint32_t pid);
+  // For an event of a process the kernel traces but no trace holds: asks the
+  // source why it was admitted and routes it to the matching session.
+  // Returns whether `tgid` is routed now.
+  bool AdoptKernelMatch(uint32_t tgid);
   tracer::v1::PolicyStatus CurrentStatus() const;
   void CheckLimits();
   void PublishCounters();
@@ -145,7 +164,13 @@ class SessionManager : public PolicyHandler, private capture::EventSink {
   std::map<uint32_t, std::shared_ptr<Trace>> routes_;          // tgid -> trace
   uint64_t policy_version_ = 0;
   absl::Time last_flush_ = absl::InfinitePast();
-  absl::Time last_rescan_ = absl::InfinitePast();
+  // Kernel-side targets installed in source_.
+  std::set<std::string> kernel_comms_;
+  std::map<std::string, uint64_t> kernel_cgroups_;  // cgroup path -> id
+  bool kernel_all_ = false;
+  // Traced by the kernel, matching no session (e.g. a pid of a stopped
+  // session); forgotten at its exit or when the capture is re-opened.
+  std::set<uint32_t> unrouted_;
   uint64_t drops_closed_sources_ = 0;
   bool shut_down_ = false;
   SessionManagerCounters local_;

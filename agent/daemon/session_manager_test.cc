@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <set>
+#include <string>
 #include <thread>
 
 #include "agent/daemon/testing/fake_event_source.h"
@@ -68,7 +70,6 @@ class SessionManagerTest : public ::testing::Test {
     o.read_proc = false;
     o.self_pid = 1;  // let the test process itself be a target
     o.flush_interval = absl::Milliseconds(20);
-    o.rescan_interval = absl::Milliseconds(20);
     o.on_status_change = [this](const tracer::v1::PolicyStatus& st) {
       absl::MutexLock l(&mu_);
       status_changes_.push_back(st);
@@ -258,6 +259,129 @@ TEST_F(SessionManagerTest, CommTargetAttachesMatchingProcessesAndFollowsForks) {
       }
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
+}
+
+tracer::v1::Session TargetSession(const std::string& id) {
+  tracer::v1::Session s;
+  s.set_id(id);
+  s.set_state(tracer::v1::Session::ACTIVE);
+  return s;
+}
+
+capture::KernelAdmission Admission(capture::KernelAdmission::Reason reason,
+                                   uint64_t cgroup_id = 0, std::string comm = "") {
+  capture::KernelAdmission a;
+  a.reason = reason;
+  a.cgroup_id = cgroup_id;
+  a.comm = std::move(comm);
+  return a;
+}
+
+// The session id on the resource of every span batch seen for `tgid`'s trace.
+std::set<std::string> SessionsOfSpans(CollectingSink& sink) {
+  std::set<std::string> out;
+  for (auto& b : sink.batches())
+    for (auto& rs : b->request.resource_spans())
+      for (const auto& kv : rs.resource().attributes())
+        if (kv.key() == "tracer.session.id") out.insert(kv.value().string_value());
+  return out;
+}
+
+TEST_F(SessionManagerTest, CommTargetIsMatchedInTheKernelAndAdmissionsAreRouted) {
+  auto s = TargetSession("by-comm");
+  s.mutable_target()->set_comm("no-such-comm-x");
+  ASSERT_TRUE(Apply(1, {s}).sessions(0).applied());
+  {
+    absl::MutexLock l(&state_->mu);
+    EXPECT_EQ(state_->comm_targets, std::vector<std::string>{"no-such-comm-x"});
+    EXPECT_FALSE(state_->trace_all);
+    EXPECT_EQ(state_->last_options.exclude_tgid, 1u);  // SessionManagerOptions::self_pid
+    EXPECT_TRUE(state_->targets.empty());  // no running process has that comm
+  }
+  // The kernel admitted 5555 at exec: its exec record comes first.
+  state_->Admit(5555, Admission(capture::KernelAdmission::Reason::kComm, 0, "no-such-comm-x"));
+  capture::ProcessEvent exec;
+  exec.kind = capture::ProcessEvent::Kind::kExec;
+  exec.tgid = 5555;
+  exec.comm = "no-such-comm-x";
+  exec.filename = "/usr/bin/no-such-comm-x";
+  state_->Push(exec);
+  state_->Push(Syscall(5555, "execve"));
+  state_->Push(Syscall(5555, "brk"));
+  // A process the kernel did not admit for this session is not routed.
+  state_->Push(Syscall(6666, "getpid"));
+  state_->Admit(6667, Admission(capture::KernelAdmission::Reason::kComm, 0, "other"));
+  state_->Push(Syscall(6667, "getpid"));
+  ASSERT_TRUE(Eventually([&] { return sink_.spans() >= 2; }));
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(sink_.spans(), 2u);  // execve + brk; the process span is open
+  EXPECT_EQ(mgr_->Counters().traced_processes, 1u);
+  EXPECT_EQ(SessionsOfSpans(sink_), std::set<std::string>{"by-comm"});
+  absl::MutexLock l(&state_->mu);
+  EXPECT_EQ(state_->admissions.count(6667), 0u);  // asked once, then remembered
+}
+
+TEST_F(SessionManagerTest, CgroupTargetsAreResolvedAndRoutedById) {
+  {
+    absl::MutexLock l(&state_->mu);
+    state_->cgroup_ids["/grp/a"] = 42;
+  }
+  auto a = TargetSession("cg-a");
+  a.mutable_target()->set_cgroup_path("/grp/a");
+  auto missing = TargetSession("cg-missing");
+  missing.mutable_target()->set_cgroup_path("/grp/none");
+  auto st = Apply(1, {a, missing});
+  ASSERT_EQ(st.sessions_size(), 2);
+  for (const auto& ss : st.sessions()) {
+    if (ss.session_id() == "cg-a") {
+      EXPECT_TRUE(ss.applied()) << ss.error();
+    }
+    if (ss.session_id() == "cg-missing") {
+      EXPECT_FALSE(ss.applied());
+      EXPECT_NE(ss.error().find("target.cgroup_path /grp/none: no such cgroup"),
+                std::string::npos)
+          << ss.error();
+    }
+  }
+  {
+    absl::MutexLock l(&state_->mu);
+    EXPECT_EQ(state_->cgroup_targets, std::vector<std::string>{"/grp/a"});
+  }
+  state_->Admit(7777, Admission(capture::KernelAdmission::Reason::kCgroup, 42));
+  state_->Admit(7778, Admission(capture::KernelAdmission::Reason::kCgroup, 43));
+  state_->Push(Syscall(7778, "getpid"));
+  state_->Push(Syscall(7777, "getpid"));
+  ASSERT_TRUE(Eventually([&] { return sink_.spans() >= 1; }));
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(sink_.spans(), 1u);
+  EXPECT_EQ(mgr_->Counters().traced_processes, 1u);
+  EXPECT_EQ(SessionsOfSpans(sink_), std::set<std::string>{"cg-a"});
+}
+
+TEST_F(SessionManagerTest, AllProcessesUsesTraceAllAndDroppingItReopensTheCapture) {
+  auto all = TargetSession("all");
+  all.mutable_target()->set_all_processes(true);
+  auto comm = TargetSession("comm");
+  comm.mutable_target()->set_comm("keep-me");
+  auto st = Apply(1, {all, comm});
+  ASSERT_TRUE(st.sessions(0).applied() && st.sessions(1).applied());
+  {
+    absl::MutexLock l(&state_->mu);
+    EXPECT_TRUE(state_->trace_all);
+    EXPECT_EQ(state_->opened, 1);
+  }
+  state_->Admit(8888, Admission(capture::KernelAdmission::Reason::kTraceAll));
+  state_->Push(Syscall(8888, "getpid"));
+  ASSERT_TRUE(Eventually([&] { return sink_.spans() >= 1; }));
+  EXPECT_EQ(SessionsOfSpans(sink_), std::set<std::string>{"all"});
+  // Trace-all cannot be taken back from a capture: a new one, with the
+  // remaining session's comm target only.
+  ASSERT_TRUE(Apply(2, {comm}).sessions(0).applied());
+  absl::MutexLock l(&state_->mu);
+  EXPECT_EQ(state_->opened, 2);
+  EXPECT_EQ(state_->open_now, 1);
+  EXPECT_FALSE(state_->trace_all);
+  EXPECT_EQ(state_->comm_targets, std::vector<std::string>{"keep-me"});
 }
 
 }  // namespace

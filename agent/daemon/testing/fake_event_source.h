@@ -6,6 +6,8 @@
 #define TRACER_AGENT_DAEMON_TESTING_FAKE_EVENT_SOURCE_H_
 
 #include <deque>
+#include <map>
+#include <string>
 #include <memory>
 #include <variant>
 #include <vector>
@@ -22,11 +24,23 @@ struct FakeCaptureState {
   int open_now = 0;                                // sources alive
   capture::CaptureOptions last_options;            // of the latest open
   std::vector<uint32_t> targets;                   // AddTarget calls, all sources
+  // Kernel-side targets of the source alive now (reset at each open).
+  std::vector<std::string> comm_targets;           // AddCommTarget calls
+  std::vector<std::string> cgroup_targets;         // AddCgroupTarget calls
+  bool trace_all = false;                          // last SetTraceAll
+  // AddCgroupTarget answers: path -> id; other paths are NOT_FOUND.
+  std::map<std::string, uint64_t> cgroup_ids;
+  // What TakeAdmission hands over (once each), as the kernel would record.
+  std::map<uint32_t, capture::KernelAdmission> admissions;
   std::deque<std::variant<capture::SyscallEvent, capture::ProcessEvent>> queue;
 
   void Push(capture::SyscallEvent e) {
     absl::MutexLock l(&mu);
     queue.emplace_back(std::move(e));
+  }
+  void Admit(uint32_t tgid, capture::KernelAdmission a) {
+    absl::MutexLock l(&mu);
+    admissions[tgid] = std::move(a);
   }
   void Push(capture::ProcessEvent e) {
     absl::MutexLock l(&mu);
@@ -45,6 +59,32 @@ class FakeEventSource : public capture::EventSource {
     absl::MutexLock l(&s_->mu);
     s_->targets.push_back(tgid);
     return absl::OkStatus();
+  }
+  absl::Status AddCommTarget(const std::string& comm) override {
+    if (comm.empty() || comm.size() > 15) return absl::InvalidArgumentError("comm: 1..15 bytes");
+    absl::MutexLock l(&s_->mu);
+    s_->comm_targets.push_back(comm);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<uint64_t> AddCgroupTarget(const std::string& path) override {
+    absl::MutexLock l(&s_->mu);
+    auto it = s_->cgroup_ids.find(path);
+    if (it == s_->cgroup_ids.end()) return absl::NotFoundError("cgroup " + path + ": not found");
+    s_->cgroup_targets.push_back(path);
+    return it->second;
+  }
+  absl::Status SetTraceAll(bool enabled) override {
+    absl::MutexLock l(&s_->mu);
+    s_->trace_all = enabled;
+    return absl::OkStatus();
+  }
+  std::optional<capture::KernelAdmission> TakeAdmission(uint32_t tgid) override {
+    absl::MutexLock l(&s_->mu);
+    auto it = s_->admissions.find(tgid);
+    if (it == s_->admissions.end()) return std::nullopt;
+    capture::KernelAdmission a = std::move(it->second);
+    s_->admissions.erase(it);
+    return a;
   }
   absl::StatusOr<int> Poll(capture::EventSink& sink, int timeout_ms) override {
     std::deque<std::variant<capture::SyscallEvent, capture::ProcessEvent>> q;
@@ -84,6 +124,9 @@ inline EventSourceFactory FakeSourceFactory(std::shared_ptr<FakeCaptureState> st
       ++state->opened;
       ++state->open_now;
       state->last_options = o;
+      state->comm_targets.clear();
+      state->cgroup_targets.clear();
+      state->trace_all = false;
     }
     return std::unique_ptr<capture::EventSource>(new FakeEventSource(state));
   };
