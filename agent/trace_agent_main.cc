@@ -97,10 +97,11 @@ int main(int argc, char** argv) {
   // gRPC's own reconnect backoff grows to 120 s, and while a channel waits
   // it fails every call at once: an agent would stay cut off for minutes
   // after a control plane restart. Cap it; the control client and uploader
-  // add their own jittered backoff on top.
+  // add their own jittered backoff on top. GRPC_ARG_MIN_RECONNECT_BACKOFF_MS
+  // stays at its default: gRPC also uses it as the connect (TCP + TLS
+  // handshake) timeout, and a short one fails every handshake on a busy host.
   grpc::ChannelArguments channel_args;
   channel_args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
-  channel_args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
   channel_args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, FLAGS_reconnect_max_backoff_ms);
   std::shared_ptr<grpc::Channel> channel =
       grpc::CreateCustomChannel(FLAGS_controlplane, *creds, channel_args);
