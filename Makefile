@@ -21,7 +21,9 @@ build: deps
 	$(BAZEL) build //ctl:tracectl
 
 demo: build
+	$(BAZEL) build //controlplane:trace-controlplane //agent:trace-agent
 	@tools/demo.sh
+	@tools/demo_fleet.sh
 
 test: deps peers
 	@PEERS_DIR="$(PEERS_DIR)" tests/run_all.sh
