@@ -31,18 +31,27 @@ COMMANDS = {
 }
 
 
+# Both tools run the command the same deterministic way: no address-space
+# randomisation (setarch -R; an allocator can otherwise need one mmap more or
+# less from run to run) and a fixed Python hash seed. setarch execs the
+# command in place, so its own few syscalls are counted by both tools alike.
+DETERMINISTIC = ["setarch", "x86_64", "-R"]
+ENV = dict(os.environ, PYTHONHASHSEED="0")
+
+
 def strace_counts(cmd):
     with tempfile.NamedTemporaryFile(suffix=".strace") as out:
-        subprocess.run(["strace", "-f", "-c", "-o", out.name] + cmd,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+        subprocess.run(["strace", "-f", "-c", "-o", out.name] + DETERMINISTIC + cmd,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120, env=ENV)
         with open(out.name) as f:
             return u.parse_summary(f.read())
 
 
 def tracectl_counts(cmd, user_space):
     extra = ["--output", os.devnull] if user_space else []
-    p = subprocess.run([u.tracectl(), "run", "-f", "--stats"] + extra + ["--"] + cmd,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=120)
+    p = subprocess.run([u.tracectl(), "run", "-f", "--stats"] + extra + ["--"] + DETERMINISTIC + cmd,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=120,
+                       env=ENV)
     return u.parse_summary(p.stderr), p
 
 
