@@ -139,6 +139,7 @@ int main(int argc, char** argv) {
   co.on_welcome = [up = uploader->get()](const tracer::v1::Welcome& w) {
     up->SetAgentId(w.agent_id());
   };
+  co.current_status = [&sessions] { return sessions.StatusSnapshot(); };
   struct Rate {
     absl::Mutex mu;
     uint64_t last_spans = 0;

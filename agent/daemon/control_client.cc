@@ -148,6 +148,11 @@ bool ControlClient::RunStream() {
         hb.mutable_heartbeat()->set_unix_nano(absl::GetCurrentTimeNanos());
         if (options_.counters) *hb.mutable_heartbeat()->mutable_counters() = options_.counters();
         if (!Write(stream.get(), hb)) break;
+        if (options_.current_status) {
+          tracer::v1::AgentMessage st;
+          *st.mutable_policy_status() = options_.current_status();
+          if (st.policy_status().policy_version() > 0 && !Write(stream.get(), st)) break;
+        }
         absl::MutexLock l(&mu_);
         ++state_.heartbeats_sent;
       }

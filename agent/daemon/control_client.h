@@ -45,6 +45,10 @@ struct ControlClientOptions {
   std::function<tracer::v1::AgentCounters()> counters;
   // Receives every Welcome (called on the reader thread).
   std::function<void(const tracer::v1::Welcome&)> on_welcome;
+  // When set, each heartbeat is followed by this status (per-session state
+  // and span counts), so the control plane's `session show` stays current
+  // between policy changes. Called on the heartbeat thread.
+  std::function<tracer::v1::PolicyStatus()> current_status;
 };
 
 struct ControlClientState {

@@ -63,8 +63,19 @@ class ControlClientTest : public ::testing::Test {
     stop_.store(true);
     loop_.join();
   }
-  void StartClient() {
+  void StartClient(bool with_status = false) {
     ControlClientOptions o;
+    if (with_status) {
+      o.current_status = [] {
+        tracer::v1::PolicyStatus st;
+        st.set_policy_version(3);
+        auto* ss = st.add_sessions();
+        ss->set_session_id("s-1");
+        ss->set_applied(true);
+        ss->set_spans_captured(99);
+        return st;
+      };
+    }
     o.hello = MakeHello("node-7", {{"zone", "a"}}, {"syscalls"});
     o.heartbeat_interval = absl::Milliseconds(50);
     o.initial_backoff = absl::Milliseconds(10);
@@ -115,6 +126,19 @@ TEST_F(ControlClientTest, HelloCarriesIdentityAndHeartbeatsCarryCounters) {
   EXPECT_GT(svc.heartbeats()[0].unix_nano(), 0u);
   absl::MutexLock l(&mu_);
   EXPECT_EQ(agent_id_, "agent-node-7");
+}
+
+TEST_F(ControlClientTest, HeartbeatsRefreshSessionSpanCounts) {
+  StartClient(/*with_status=*/true);
+  auto& svc = cp_.service();
+  ASSERT_TRUE(svc.WaitFor(
+      [](const FakeAgentService& s) {
+        for (const auto& st : s.policy_statuses()) {
+          if (st.sessions_size() == 1 && st.sessions(0).spans_captured() == 99) return true;
+        }
+        return false;
+      },
+      absl::Seconds(10)));
 }
 
 TEST_F(ControlClientTest, AppliesPushedPolicyReportsStatusAndSurvivesReconnect) {

@@ -585,6 +585,7 @@ void SessionManager::RunOnce(int poll_timeout_ms) {
     absl::MutexLock l(&mu_);
     done_ticket_ = ticket;
     done_status_ = st;
+    published_status_ = st;
   }
   if (source_) {
     auto n = source_->Poll(*this, poll_timeout_ms);
@@ -601,6 +602,9 @@ void SessionManager::RunOnce(int poll_timeout_ms) {
       if (seen.insert(t.get()).second) t->builder->Flush();
     }
     last_flush_ = now;
+    tracer::v1::PolicyStatus st = CurrentStatus();
+    absl::MutexLock l(&mu_);
+    published_status_ = std::move(st);
   }
   CheckLimits();
   PublishCounters();
@@ -637,6 +641,7 @@ void SessionManager::Shutdown() {
     absl::MutexLock l(&mu_);
     done_ticket_ = ticket;
     done_status_ = st;
+    published_status_ = st;
   }
   PublishCounters();
 }
@@ -656,6 +661,11 @@ void SessionManager::PublishCounters() {
 SessionManagerCounters SessionManager::Counters() const {
   absl::MutexLock l(&mu_);
   return published_;
+}
+
+tracer::v1::PolicyStatus SessionManager::StatusSnapshot() const {
+  absl::MutexLock l(&mu_);
+  return published_status_;
 }
 
 }  // namespace tracer::daemon

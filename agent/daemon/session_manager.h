@@ -119,6 +119,10 @@ class SessionManager : public PolicyHandler, private capture::EventSink {
 
   SessionManagerCounters Counters() const;
 
+  // The per-session state and span counts as of the last flush interval (or
+  // policy change), for heartbeats. Thread-safe.
+  tracer::v1::PolicyStatus StatusSnapshot() const;
+
  private:
   struct Session;
   struct Trace;
@@ -182,6 +186,7 @@ class SessionManager : public PolicyHandler, private capture::EventSink {
   uint64_t done_ticket_ ABSL_GUARDED_BY(mu_) = 0;
   tracer::v1::PolicyStatus done_status_ ABSL_GUARDED_BY(mu_);
   SessionManagerCounters published_ ABSL_GUARDED_BY(mu_);
+  tracer::v1::PolicyStatus published_status_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tracer::daemon
