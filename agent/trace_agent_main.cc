@@ -43,6 +43,10 @@ DEFINE_int32(shutdown_upload_deadline_ms, 5000,
 DEFINE_int32(reconnect_max_backoff_ms, 5000,
              "Longest wait between attempts to reach the control plane (ms)");
 DEFINE_uint64(upload_max_in_flight, 64, "WAL records sent and not yet acknowledged, at most");
+DEFINE_string(health_listen, "",
+              "Serve the gRPC health service (grpc.health.v1.Health) on this loopback "
+              "host:port for liveness/readiness probes; empty: off. Unauthenticated, so "
+              "loopback only");
 
 namespace {
 
@@ -173,6 +177,24 @@ int main(int argc, char** argv) {
   daemon::ControlClient client(channel, co, &sessions);
   client_ptr.store(&client);
 
+  // Health: SERVING while the agent runs; NOT_SERVING once it shuts down.
+  std::unique_ptr<grpc::Server> health;
+  if (!FLAGS_health_listen.empty()) {
+    if (absl::Status st = auth::CheckLoopbackAddress(FLAGS_health_listen); !st.ok()) {
+      std::fprintf(stderr, "trace-agent: --health_listen: %s\n", std::string(st.message()).c_str());
+      return 2;
+    }
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::ServerBuilder hb;
+    hb.AddListeningPort(FLAGS_health_listen, grpc::InsecureServerCredentials());
+    health = hb.BuildAndStart();
+    if (!health) {
+      std::fprintf(stderr, "trace-agent: --health_listen %s: cannot listen\n",
+                   FLAGS_health_listen.c_str());
+      return 2;
+    }
+  }
+
   struct sigaction sa = {};
   sa.sa_handler = OnSignal;
   sigaction(SIGTERM, &sa, nullptr);
@@ -185,6 +207,7 @@ int main(int argc, char** argv) {
   while (!g_stop.load()) sessions.RunOnce(100);
 
   LOG(INFO) << "trace-agent: shutting down";
+  if (health) health->GetHealthCheckService()->SetServingStatus(false);
   sessions.Shutdown();  // ends open spans, hands them to the WAL stage
   client_ptr.store(nullptr);
   client.Stop();
@@ -196,5 +219,6 @@ int main(int argc, char** argv) {
   upload::UploaderCounters uc = (*uploader)->Counters();
   LOG(INFO) << "trace-agent: stopped; " << uc.spans_uploaded << " spans uploaded this run, "
             << uc.lag_records << " WAL records left";
+  if (health) health->Shutdown();
   return 0;
 }

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "tests/testing/grpc_health.h"
 #include "absl/strings/str_cat.h"
 #include "agent/upload/testing/fake_agent_service.h"
 #include "gtest/gtest.h"
@@ -49,13 +50,16 @@ TEST(TraceAgentTest, CommSessionSpansAreUploaded) {
   }
 
   tracer::storage::testing::TempDir dir;
+  const std::string health_addr = absl::StrCat("127.0.0.1:", tracer::testing::FreePort());
   pid_t agent = fork();
   ASSERT_GE(agent, 0);
   if (agent == 0) {
     std::string data = absl::StrCat("--data_dir=", dir.path());
     std::string target = absl::StrCat("--controlplane=", cp.address());
+    std::string health = absl::StrCat("--health_listen=", health_addr);
     execl("agent/trace-agent", "trace-agent", data.c_str(), target.c_str(), "--insecure",
-          "--node_id=e2e-node", "--heartbeat_interval=0.2", static_cast<char*>(nullptr));
+          "--node_id=e2e-node", "--heartbeat_interval=0.2", health.c_str(),
+          static_cast<char*>(nullptr));
     _exit(127);
   }
 
@@ -67,6 +71,8 @@ TEST(TraceAgentTest, CommSessionSpansAreUploaded) {
         return false;
       },
       absl::Seconds(30));
+  // Liveness/readiness: the agent's gRPC health service answers SERVING.
+  EXPECT_EQ(tracer::testing::WaitForHealth(health_addr), tracer::testing::kHealthServing());
   kill(agent, SIGTERM);
   int status = 0;
   waitpid(agent, &status, 0);

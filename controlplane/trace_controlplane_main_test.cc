@@ -16,44 +16,13 @@
 #include "grpcpp/impl/codegen/client_unary_call.h"
 #include "gtest/gtest.h"
 #include "storage/testing/temp_dir.h"
+#include "tests/testing/grpc_health.h"
 
 namespace {
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// grpc.health.v1.Health/Check with an empty HealthCheckRequest; returns the
-// raw HealthCheckResponse bytes, or "" on error.
-std::string HealthCheck(const std::shared_ptr<grpc::Channel>& channel) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  grpc::ByteBuffer request;
-  grpc::ByteBuffer response;
-  grpc::Slice empty("");
-  request = grpc::ByteBuffer(&empty, 1);
-  grpc::Status status = grpc::internal::BlockingUnaryCall(
-      channel.get(),
-      grpc::internal::RpcMethod("/grpc.health.v1.Health/Check",
-                                grpc::internal::RpcMethod::NORMAL_RPC),
-      &ctx, request, &response);
-  if (!status.ok()) return "";
-  std::vector<grpc::Slice> slices;
-  response.Dump(&slices);
-  std::string out;
-  for (const auto& s : slices) {
-    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
-  return out;
-}
+using tracer::testing::FreePort;
+using tracer::testing::kHealthServing;
+using tracer::testing::WaitForHealth;
 
 TEST(TraceControlplaneMainTest, HealthServingThenSigtermExitsZero) {
   tracer::storage::testing::TempDir dir;
@@ -69,16 +38,7 @@ TEST(TraceControlplaneMainTest, HealthServingThenSigtermExitsZero) {
           static_cast<char*>(nullptr));
     _exit(127);
   }
-  std::string health;
-  for (int i = 0; i < 100 && health.empty(); ++i) {
-    // A fresh channel per attempt: a refused connection would otherwise put
-    // the channel into reconnect backoff.
-    health = HealthCheck(
-        grpc::CreateChannel(listen, grpc::InsecureChannelCredentials()));
-    if (health.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  // HealthCheckResponse{status: SERVING (1)} = field 1 varint 1.
-  EXPECT_EQ(health, std::string("\x08\x01", 2));
+  EXPECT_EQ(WaitForHealth(listen), kHealthServing());
 
   const auto sigterm_at = std::chrono::steady_clock::now();
   ASSERT_EQ(kill(pid, SIGTERM), 0);
