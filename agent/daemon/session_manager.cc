@@ -568,25 +568,26 @@ tracer::v1::PolicyStatus SessionManager::CurrentStatus() const {
   return st;
 }
 
-void SessionManager::RunOnce(int poll_timeout_ms) {
+void SessionManager::ApplyPending() {
   std::optional<tracer::v1::Policy> policy;
   uint64_t ticket = 0;
   {
     absl::MutexLock l(&mu_);
-    if (pending_) {
-      policy = std::move(pending_);
-      pending_.reset();
-      ticket = pending_ticket_;
-    }
+    policy = std::move(pending_);
+    pending_.reset();
+    ticket = pending_ticket_;
   }
-  if (policy) {
-    tracer::v1::PolicyStatus st;
-    ApplyNow(*policy, &st);
-    absl::MutexLock l(&mu_);
-    done_ticket_ = ticket;
-    done_status_ = st;
-    published_status_ = st;
-  }
+  if (!policy) return;
+  tracer::v1::PolicyStatus st;
+  ApplyNow(*policy, &st);
+  absl::MutexLock l(&mu_);
+  done_ticket_ = ticket;
+  done_status_ = st;
+  published_status_ = std::move(st);
+}
+
+void SessionManager::RunOnce(int poll_timeout_ms) {
+  ApplyPending();
   if (source_) {
     auto n = source_->Poll(*this, poll_timeout_ms);
     if (!n.ok()) {
@@ -627,22 +628,7 @@ void SessionManager::Shutdown() {
   RemoveTraces(nullptr);
   shut_down_ = true;
   // Answer a policy still waiting in Apply() (its sessions are refused).
-  std::optional<tracer::v1::Policy> policy;
-  uint64_t ticket = 0;
-  {
-    absl::MutexLock l(&mu_);
-    policy = std::move(pending_);
-    pending_.reset();
-    ticket = pending_ticket_;
-  }
-  if (policy) {
-    tracer::v1::PolicyStatus st;
-    ApplyNow(*policy, &st);
-    absl::MutexLock l(&mu_);
-    done_ticket_ = ticket;
-    done_status_ = st;
-    published_status_ = st;
-  }
+  ApplyPending();
   PublishCounters();
 }
 

@@ -152,6 +152,8 @@ class SessionManager : public PolicyHandler, private capture::EventSink {
   // Returns whether `tgid` is routed now.
   bool AdoptKernelMatch(uint32_t tgid);
   tracer::v1::PolicyStatus CurrentStatus() const;
+  // Capture thread: applies the policy Apply() queued, if any, and answers it.
+  void ApplyPending();
   void CheckLimits();
   void PublishCounters();
 
