@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "agent/capture/socket_events.h"
 
 namespace tracer::capture {
 
@@ -76,6 +77,11 @@ class EventSink {
   virtual ~EventSink() = default;
   virtual void OnSyscall(const SyscallEvent& event) = 0;
   virtual void OnProcess(const ProcessEvent& event) = 0;
+  // Socket events of traced processes (CaptureOptions::sockets only; see
+  // socket_events.h). Default: ignored.
+  virtual void OnSocketOpen(const SocketOpenEvent& event) {}
+  virtual void OnSocketData(const SocketDataEvent& event) {}
+  virtual void OnSocketClose(const SocketCloseEvent& event) {}
 };
 
 // Per-syscall totals aggregated in the kernel (stats mode, like strace -c).
