@@ -165,6 +165,13 @@ PeerReceiver::~PeerReceiver() {
   waitpid(pid_, nullptr, 0);
 }
 
+void PeerReceiver::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
 std::vector<std::string> PeerReceiver::Requests() const { return ReadLines(out_path_); }
 std::vector<std::string> PeerReceiver::Attempts() const { return ReadLines(log_path_); }
 

@@ -36,6 +36,13 @@ class PeerReceiver {
 
   int grpc_port() const { return grpc_port_; }
   int http_port() const { return http_port_; }
+  // The receiver's process id (-1 once it was killed and reaped).
+  pid_t pid() const { return pid_; }
+
+  // Kills the receiver with SIGKILL at once (a backend dying mid-stream) and
+  // reaps it. Requests() and Attempts() still read what it had written: it
+  // appends each request synchronously before answering. Idempotent.
+  void Kill();
 
   // The accepted requests, one OTLP/JSON line each, in arrival order.
   std::vector<std::string> Requests() const;

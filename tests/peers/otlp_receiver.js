@@ -15,15 +15,33 @@
 //          --out FILE [--log FILE] [--ready-file FILE]
 //          [--fail-grpc CODE[:COUNT]] [--retry-delay-ms MS]
 //          [--fail-http STATUS[:COUNT[:RETRY_AFTER]]] [--fail-message TEXT]
-//          [--reject-spans N]
-// Port 0 picks a free port; --ready-file receives {"grpc":P,"http":P} once
-// listening. COUNT defaults to 1 ("-1" = always fail).
+//          [--reject-spans N] [--delay-ms MS[:COUNT]]
+//          [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]
+// Port 0 picks a free port; a fixed port is bound with SO_REUSEADDR, so a
+// receiver restarted on the port of one that died (or was killed) binds it
+// again at once. --ready-file receives {"grpc":P,"http":P,"pid":PID} only
+// after every server listens (written to FILE.tmp, then renamed). --out and
+// --log are appended to (a restarted receiver continues the same files), one
+// synchronous write per request, so a receiver killed with SIGKILL keeps every
+// request it had accepted. COUNT defaults to 1 ("-1" = always).
+//
+// --delay-ms: the first COUNT requests are answered only after MS ms (a
+// backend slower than the client's timeout). Such a request is decoded and
+// recorded when it arrives, as a backend that stores first and answers late
+// would; its attempt line says "delayedMs". A client that gave up meanwhile
+// will typically send it again: expect it twice in --out.
+//
+// TLS: with --tls-cert/--tls-key (PEM) both gRPC and HTTP serve TLS only
+// (no plain text on the same port). --tls-client-ca (PEM CAs) makes them
+// require a client certificate signed by one of those CAs; a handshake
+// without one, or with one from another CA, is refused before any request.
 'use strict';
 
 const fs = require('fs');
 const path = require('path');
 const zlib = require('zlib');
 const http = require('http');
+const https = require('https');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 const protobuf = require('protobufjs');
@@ -60,6 +78,15 @@ function parseArgs(argv) {
       }
       case '--fail-message': opts.failMessage = need(); break;
       case '--reject-spans': opts.rejectSpans = Number(need()); break;
+      case '--delay-ms': {
+        const [ms, count] = need().split(':');
+        opts.delay = {ms: Number(ms), left: count === undefined ? 1 : Number(count)};
+        if (!(opts.delay.ms >= 0)) throw new Error(`bad --delay-ms ${ms}`);
+        break;
+      }
+      case '--tls-cert': opts.tlsCert = need(); break;
+      case '--tls-key': opts.tlsKey = need(); break;
+      case '--tls-client-ca': opts.tlsClientCa = need(); break;
       default: throw new Error(`unknown argument ${key}`);
     }
   }
@@ -67,6 +94,10 @@ function parseArgs(argv) {
   if (opts.grpcPort === undefined && opts.httpPort === undefined) {
     throw new Error('give --grpc-port and/or --http-port');
   }
+  if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) {
+    throw new Error('--tls-cert and --tls-key go together');
+  }
+  if (opts.tlsClientCa && !opts.tlsCert) throw new Error('--tls-client-ca needs --tls-cert');
   return opts;
 }
 
@@ -169,6 +200,24 @@ function logAttempt(entry) {
   if (opts.log) fs.appendFileSync(opts.log, JSON.stringify(entry) + '\n');
 }
 
+// PEM contents of the TLS options (read once), or null for plain text.
+const tls = opts.tlsCert ? {
+  cert: fs.readFileSync(opts.tlsCert),
+  key: fs.readFileSync(opts.tlsKey),
+  clientCa: opts.tlsClientCa ? fs.readFileSync(opts.tlsClientCa) : null,
+} : null;
+
+// Calls `answer` now, or after --delay-ms for the first COUNT requests.
+// Returns the delay applied (0 = none).
+function maybeDelay(answer) {
+  if (!takeFailure(opts.delay)) {
+    answer();
+    return 0;
+  }
+  setTimeout(answer, opts.delay.ms);
+  return opts.delay.ms;
+}
+
 function takeFailure(f) {
   if (!f || f.left === 0) return false;
   if (f.left > 0) f.left--;
@@ -202,11 +251,17 @@ function startGrpc() {
           return;
         }
         record(call.request);
-        logAttempt({...entry, answer: 'OK'});
-        callback(null, opts.rejectSpans);
+        const delayedMs = maybeDelay(() => callback(null, opts.rejectSpans));
+        logAttempt(delayedMs > 0 ? {...entry, answer: 'OK', delayedMs} : {...entry, answer: 'OK'});
       },
     });
-    server.bindAsync(`${opts.host}:${opts.grpcPort}`, grpc.ServerCredentials.createInsecure(),
+    // checkClientCertificate = true: grpc-js (Node's TLS) then requests a
+    // client certificate and refuses handshakes without a valid one.
+    const creds = tls
+        ? grpc.ServerCredentials.createSsl(tls.clientCa, [{private_key: tls.key, cert_chain: tls.cert}],
+                                           tls.clientCa !== null)
+        : grpc.ServerCredentials.createInsecure();
+    server.bindAsync(`${opts.host}:${opts.grpcPort}`, creds,
                      (err, port) => (err ? reject(err) : resolve(port)));
   });
 }
@@ -214,7 +269,7 @@ function startGrpc() {
 // ------------------------------------------------------------------- HTTP
 
 function startHttp() {
-  const server = http.createServer((req, res) => {
+  const handler = (req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
@@ -261,18 +316,30 @@ function startHttp() {
         return;
       }
       record(decoded);
-      logAttempt({...entry, answer: 200});
-      if (json) {
-        const r = opts.rejectSpans > 0
-            ? {partialSuccess: {rejectedSpans: String(opts.rejectSpans),
-                                errorMessage: `rejected ${opts.rejectSpans} spans`}}
-            : {};
-        answer(200, JSON.stringify(r));
-      } else {
-        answer(200, encodeResponse(opts.rejectSpans));
-      }
+      const delayedMs = maybeDelay(() => {
+        if (json) {
+          const r = opts.rejectSpans > 0
+              ? {partialSuccess: {rejectedSpans: String(opts.rejectSpans),
+                                  errorMessage: `rejected ${opts.rejectSpans} spans`}}
+              : {};
+          answer(200, JSON.stringify(r));
+        } else {
+          answer(200, encodeResponse(opts.rejectSpans));
+        }
+      });
+      logAttempt(delayedMs > 0 ? {...entry, answer: 200, delayedMs} : {...entry, answer: 200});
     });
-  });
+  };
+  const server = tls
+      ? https.createServer({cert: tls.cert, key: tls.key, ca: tls.clientCa || undefined,
+                            requestCert: tls.clientCa !== null,
+                            rejectUnauthorized: tls.clientCa !== null}, handler)
+      : http.createServer(handler);
+  if (tls) {
+    server.on('tlsClientError', (e) => {
+      logAttempt({transport: 'http', answer: 'tls-refused', message: e.message});
+    });
+  }
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.httpPort, opts.host, () => resolve(server.address().port));
@@ -280,7 +347,7 @@ function startHttp() {
 }
 
 async function main() {
-  const ports = {};
+  const ports = {pid: process.pid};
   if (opts.grpcPort !== undefined) ports.grpc = await startGrpc();
   if (opts.httpPort !== undefined) ports.http = await startHttp();
   fs.closeSync(fs.openSync(opts.out, 'a'));
