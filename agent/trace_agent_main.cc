@@ -27,6 +27,7 @@
 #include "grpcpp/grpcpp.h"
 #include "storage/rocksdb_wal.h"
 #include "storage/wal_flags.h"
+#include "version/version.h"
 
 DEFINE_string(controlplane, "127.0.0.1:7443", "Control plane address host:port");
 DEFINE_string(node_id, "", "Node id (default: /etc/machine-id, else the hostname)");
@@ -63,6 +64,7 @@ std::string HostName() {
 
 int main(int argc, char** argv) {
   gflags::SetUsageMessage("trace-agent --data_dir DIR [--controlplane HOST:PORT] ...");
+  gflags::SetVersionString(tracer::version::VersionWithRevision());
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);

@@ -13,6 +13,7 @@
 #include "controlplane/auth/tls.h"
 #include "controlplane/server/controlplane.h"
 #include "ctl/version.h"
+#include "version/version.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 #include "grpcpp/grpcpp.h"
@@ -131,7 +132,7 @@ int main(int argc, char** argv) {
   gflags::SetUsageMessage(
       "trace-controlplane --data_dir=DIR (--tls_dir=DIR | --insecure) "
       "[--listen=127.0.0.1:7443]");
-  gflags::SetVersionString(tracer::ctl::kVersion);
+  gflags::SetVersionString(tracer::version::VersionWithRevision());
   FLAGS_logtostderr = true;
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   google::InitGoogleLogging(argv[0]);
