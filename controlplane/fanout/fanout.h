@@ -34,6 +34,7 @@
 #define TRACER_CONTROLPLANE_FANOUT_FANOUT_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -46,6 +47,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "controlplane/export/exporter.h"
 #include "controlplane/export/exporter_config.h"
 #include "storage/wal.h"
 
@@ -109,6 +111,13 @@ struct FanOutOptions {
   std::vector<std::pair<std::string, std::string>> resource_attributes;
   // Workers re-read the queue at least this often without Notify().
   absl::Duration poll = absl::Milliseconds(200);
+  // Builds each backend's transport. Empty (the default): the OTLP/gRPC or
+  // OTLP/HTTP exporter for BackendOptions::exporter, making exactly one
+  // attempt per Export() call (FanOut does its own backoff). Tests inject
+  // fake exporters here; errors it returns are AddBackend's errors.
+  std::function<absl::StatusOr<std::unique_ptr<exporting::SpanExporter>>(
+      const BackendOptions&)>
+      exporter_factory;
 };
 
 // Thread-safety: every method may be called from any thread.
@@ -126,8 +135,11 @@ class FanOut {
   // span still queued); an existing cursor of that name (from a previous
   // run) is kept, so delivery resumes where it stopped. Adding a name that
   // is running replaces its settings (the worker restarts on the same
-  // cursor). Errors: INVALID_ARGUMENT naming the bad field (name, endpoint,
-  // TLS files...), the queue's errors.
+  // cursor; its counters carry over). Errors: INVALID_ARGUMENT naming the
+  // bad field (name, endpoint, TLS files, batch limits, breaker, retry
+  // intervals, an empty dead_letter_dir); FAILED_PRECONDITION after Stop();
+  // the queue's errors. A failed replacement leaves the running backend
+  // untouched.
   absl::Status AddBackend(BackendOptions options);
 
   // Stops the backend's worker (an attempt on the wire is cancelled) and
@@ -154,6 +166,10 @@ class FanOut {
   class Worker;
   storage::Wal* const queue_;
   const FanOutOptions options_;
+  // Serialises AddBackend / RemoveBackend / RemoveStaleCursors / Stop, which
+  // stop and start workers without holding mu_ (so Stats() and Notify()
+  // never wait for a worker to stop). Acquired before mu_.
+  absl::Mutex admin_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   mutable absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<Worker>, std::less<>> workers_
       ABSL_GUARDED_BY(mu_);

@@ -1,0 +1,26 @@
+// The HTTP status an OTLP/HTTP export failure carried, attached to the
+// absl::Status as a payload so that callers (per-backend failure counters)
+// need not parse messages.
+#ifndef CONTROLPLANE_EXPORT_HTTP_STATUS_H_
+#define CONTROLPLANE_EXPORT_HTTP_STATUS_H_
+
+#include <optional>
+
+#include "absl/status/status.h"
+
+namespace tracer::exporting {
+
+// Returns `status` (not OK) with the HTTP response status `http_status`
+// (100..599) attached. Transports call this on failures that had an HTTP
+// answer. Keeps every other payload (e.g. MarkRetryable's).
+absl::Status WithHttpStatus(absl::Status status, int http_status);
+
+// The HTTP status attached by WithHttpStatus. Without that payload, falls
+// back to the message format OtlpHttpExporter uses for HTTP failures,
+// "<destination>: HTTP <3 digits>: <backend message>" (the first such
+// occurrence). nullopt when neither is present. Thread-safe.
+std::optional<int> HttpStatusOf(const absl::Status& status);
+
+}  // namespace tracer::exporting
+
+#endif  // CONTROLPLANE_EXPORT_HTTP_STATUS_H_

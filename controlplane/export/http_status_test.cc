@@ -1,0 +1,31 @@
+#include "controlplane/export/http_status.h"
+
+#include "controlplane/export/retry_policy.h"
+#include "gtest/gtest.h"
+
+namespace tracer::exporting {
+namespace {
+
+TEST(HttpStatusTest, PayloadRoundTripsAndKeepsRetryableMark) {
+  absl::Status s = MarkRetryable(absl::UnavailableError("x"), absl::Seconds(3));
+  s = WithHttpStatus(s, 503);
+  EXPECT_EQ(HttpStatusOf(s), 503);
+  EXPECT_TRUE(IsMarkedRetryable(s));
+  EXPECT_EQ(RetryAfterOf(s), absl::Seconds(3));
+}
+
+TEST(HttpStatusTest, FallsBackToTheHttpExporterMessageFormat) {
+  absl::Status s = absl::InvalidArgumentError(
+      "otlp/http/protobuf http://127.0.0.1:4318/v1/traces: HTTP 400: bad span");
+  EXPECT_EQ(HttpStatusOf(s), 400);
+}
+
+TEST(HttpStatusTest, NoStatusWhenNoneWasReported) {
+  EXPECT_EQ(HttpStatusOf(absl::UnavailableError("otlp/grpc x: UNAVAILABLE: down")),
+            std::nullopt);
+  EXPECT_EQ(HttpStatusOf(absl::UnavailableError("x: HTTP 5: short")), std::nullopt);
+  EXPECT_EQ(HttpStatusOf(absl::OkStatus()), std::nullopt);
+}
+
+}  // namespace
+}  // namespace tracer::exporting

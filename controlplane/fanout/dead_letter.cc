@@ -1,0 +1,158 @@
+#include "controlplane/fanout/dead_letter.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "controlplane/export/otlp_json.h"
+
+namespace tracer::fanout {
+namespace {
+
+absl::Status ErrnoError(int err, absl::string_view what, const std::string& path) {
+  absl::StatusCode code = absl::StatusCode::kInternal;
+  if (err == EACCES || err == EPERM || err == EROFS) code = absl::StatusCode::kPermissionDenied;
+  if (err == ENOSPC || err == EDQUOT) code = absl::StatusCode::kResourceExhausted;
+  return absl::Status(code, absl::StrCat("dead letter: ", what, " ", path, ": ", strerror(err)));
+}
+
+// Appends `line` + '\n' to `path` and fdatasyncs it; on failure truncates
+// the file back to its previous length.
+absl::Status AppendLineSynced(const std::string& path, std::string line) {
+  line.push_back('\n');
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0) return ErrnoError(errno, "open", path);
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    const int err = errno;
+    close(fd);
+    return ErrnoError(err, "stat", path);
+  }
+  const off_t before = st.st_size;
+  size_t done = 0;
+  int err = 0;
+  while (done < line.size()) {
+    const ssize_t n = write(fd, line.data() + done, line.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      err = errno;
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (err == 0 && fdatasync(fd) != 0) err = errno;
+  if (err != 0) {
+    // Best effort: do not leave a torn line for the retry to append after.
+    if (ftruncate(fd, before) == 0) fdatasync(fd);
+    close(fd);
+    return ErrnoError(err, "write", path);
+  }
+  if (close(fd) != 0) return ErrnoError(errno, "close", path);
+  return absl::OkStatus();
+}
+
+// Length of the valid UTF-8 sequence at s[i], 0 if none.
+size_t Utf8Length(absl::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  size_t len;
+  uint32_t min;
+  if (c < 0x80) return 1;
+  if ((c & 0xE0) == 0xC0) {
+    len = 2, min = 0x80;
+  } else if ((c & 0xF0) == 0xE0) {
+    len = 3, min = 0x800;
+  } else if ((c & 0xF8) == 0xF0) {
+    len = 4, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  uint32_t cp = c & (0x7F >> len);
+  for (size_t k = 1; k < len; ++k) {
+    if ((b(i + k) & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b(i + k) & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+// A JSON string literal (RFC 8259 section 7); invalid UTF-8 bytes become
+// U+FFFD so the line is always valid JSON.
+std::string JsonString(absl::string_view s) {
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+      ++i;
+    } else if (c < 0x20) {
+      absl::StrAppendFormat(&out, "\\u%04x", c);
+      ++i;
+    } else {
+      const size_t n = Utf8Length(s, i);
+      if (n == 0) {
+        out += "\xEF\xBF\xBD";
+        ++i;
+      } else {
+        out.append(s.data() + i, n);
+        i += n;
+      }
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+}  // namespace
+
+std::string DeadLetterErrorLine(const DeadLetterInfo& info) {
+  return absl::StrCat(
+      "{\"time\":",
+      JsonString(absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", info.time, absl::UTCTimeZone())),
+      ",\"reason\":", JsonString(info.reason), ",\"message\":", JsonString(info.message),
+      ",\"spans\":", info.spans, ",\"first_seq\":", info.first_seq,
+      ",\"last_seq\":", info.last_seq, "}");
+}
+
+DeadLetterFile::DeadLetterFile(std::string dir, std::string_view backend_name)
+    : dir_(std::move(dir)),
+      requests_path_(dir_ + "/" + std::string(backend_name) + ".jsonl"),
+      errors_path_(dir_ + "/" + std::string(backend_name) + ".errors.jsonl") {}
+
+absl::Status DeadLetterFile::EnsureDir() {
+  if (dir_.empty()) return absl::FailedPreconditionError("dead letter: no directory configured");
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) {
+    return absl::InternalError(
+        absl::StrCat("dead letter: create directory ", dir_, ": ", ec.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DeadLetterFile::WriteErrorOnly(const DeadLetterInfo& info) {
+  if (absl::Status s = EnsureDir(); !s.ok()) return s;
+  return AppendLineSynced(errors_path_, DeadLetterErrorLine(info));
+}
+
+absl::Status DeadLetterFile::Write(const exporting::ExportTraceServiceRequest& request,
+                                   const DeadLetterInfo& info) {
+  if (absl::Status s = EnsureDir(); !s.ok()) return s;
+  // The request line first: if the errors line then fails, the caller
+  // retries both, and the request appears twice rather than not at all.
+  if (absl::Status s = AppendLineSynced(requests_path_, exporting::ToOtlpJson(request));
+      !s.ok()) {
+    return s;
+  }
+  return AppendLineSynced(errors_path_, DeadLetterErrorLine(info));
+}
+
+}  // namespace tracer::fanout

@@ -1,0 +1,17 @@
+#include "controlplane/fanout/failure_reason.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "controlplane/export/http_status.h"
+
+namespace tracer::fanout {
+
+std::string FailureReason(const absl::Status& status) {
+  if (std::optional<int> http = exporting::HttpStatusOf(status)) {
+    return absl::StrCat("http_", *http);
+  }
+  // StatusCodeToString gives "UNAVAILABLE", "DEADLINE_EXCEEDED", ...
+  return absl::AsciiStrToLower(absl::StatusCodeToString(status.code()));
+}
+
+}  // namespace tracer::fanout

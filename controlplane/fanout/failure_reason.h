@@ -1,0 +1,21 @@
+// The reason label of a failed export attempt, as counted in
+// BackendStats::spans_failed_by_reason and written to dead-letter error
+// lines.
+#ifndef TRACER_CONTROLPLANE_FANOUT_FAILURE_REASON_H_
+#define TRACER_CONTROLPLANE_FANOUT_FAILURE_REASON_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace tracer::fanout {
+
+// "http_<status>" when the transport reported an HTTP status
+// (exporting::HttpStatusOf, e.g. "http_503"), else the status code's name
+// in snake case ("unavailable", "deadline_exceeded", "invalid_argument",
+// ...). `status` must not be OK ("ok" is returned if it is). Thread-safe.
+std::string FailureReason(const absl::Status& status);
+
+}  // namespace tracer::fanout
+
+#endif  // TRACER_CONTROLPLANE_FANOUT_FAILURE_REASON_H_
