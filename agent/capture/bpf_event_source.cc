@@ -1,6 +1,9 @@
-// Live EventSource over bpf/syscalls.bpf.c. This file alone owns the libbpf
-// skeleton and its phases: open -> set rodata -> load -> check ABI ->
-// attach -> ring buffer.
+// Live EventSource over bpf/syscalls.bpf.c (and, with CaptureOptions::
+// sockets, bpf/sockets.bpf.c). This file alone owns the libbpf skeletons and
+// their phases: open -> set rodata -> load -> check ABI -> attach -> ring
+// buffer. The socket program is loaded after the syscalls program so that it
+// can take over its `targets` map, and attached after it so that at every
+// sys_enter a process's admission has already happened.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
@@ -27,7 +30,10 @@
 #include "agent/capture/event_source.h"
 #include "agent/capture/libbpf_status.h"
 #include "agent/capture/record_decoder.h"
+#include "agent/capture/socket_record_decoder.h"
+#include "agent/capture/sockets_events.h"
 #include "agent/capture/syscalls_events.h"
+#include "bpf/sockets.skel.h"
 #include "bpf/syscalls.skel.h"
 
 namespace tracer::capture {
@@ -67,6 +73,9 @@ uint64_t NowMs() {
 struct SkeletonDeleter {
   void operator()(syscalls* s) const { syscalls__destroy(s); }
 };
+struct SocketsSkeletonDeleter {
+  void operator()(sockets* s) const { sockets__destroy(s); }
+};
 struct RingBufferDeleter {
   void operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
 };
@@ -89,13 +98,18 @@ class BpfEventSource : public EventSource {
   explicit BpfEventSource(const CaptureOptions& options) : options_(options) {}
 
   absl::Status Configure();
+  // Opens and loads bpf/sockets.bpf.c over the loaded syscalls program's
+  // `targets` map (not attached yet).
+  absl::Status LoadSockets();
   static int OnRecord(void* ctx, void* data, size_t size);
-  // Per-CPU u64 values of `drops` at `reason`.
-  std::vector<uint64_t> DropsPerCpu(uint32_t reason) const;
+  static int OnSocketRecord(void* ctx, void* data, size_t size);
+  // Per-CPU u64 values of the per-CPU array `map` at `reason`.
+  std::vector<uint64_t> DropsPerCpu(const bpf_map* map, uint32_t reason) const;
 
   const CaptureOptions options_;
   const int ncpus_ = libbpf_num_possible_cpus();
   std::unique_ptr<syscalls, SkeletonDeleter> skel_;
+  std::unique_ptr<sockets, SocketsSkeletonDeleter> sock_skel_;  // sockets only
   std::unique_ptr<ring_buffer, RingBufferDeleter> rb_;
   absl::StatusOr<int> PollWith(int timeout_ms);
 
@@ -107,6 +121,9 @@ class BpfEventSource : public EventSource {
   // Reused for every record so decoding does not allocate.
   SyscallEvent syscall_;
   ProcessEvent process_;
+  SocketRecordEvents socket_;
+  // Delivered socket events (the user-space half of SocketCounters).
+  SocketCounters socket_counts_;
 };
 
 absl::Status ValidateOptions(const CaptureOptions& o) {
@@ -120,6 +137,11 @@ absl::Status ValidateOptions(const CaptureOptions& o) {
       return absl::InvalidArgumentError(
           absl::StrCat("syscall number ", nr, " outside 0..", bpf_abi::kMaxNr - 1));
     }
+  }
+  if (o.sockets && o.socket_capture_bytes > sockets_abi::kCaptureMax) {
+    return absl::InvalidArgumentError(absl::StrCat("socket capture limit ",
+                                                   o.socket_capture_bytes, " bytes exceeds ",
+                                                   sockets_abi::kCaptureMax));
   }
   return absl::OkStatus();
 }
@@ -169,17 +191,73 @@ absl::Status BpfEventSource::Configure() {
                      ", this binary expects ", bpf_abi::kAbiVersion));
   }
 
+  if (options_.sockets) {
+    if (auto st = LoadSockets(); !st.ok()) return st;
+  }
+
   // Attach the raw tracepoints.
   if (auto st = LibbpfStatus(syscalls__attach(skel_.get()), "attach raw tracepoints");
       !st.ok()) {
     return st;
   }
+  if (sock_skel_) {
+    if (auto st = LibbpfStatus(sockets__attach(sock_skel_.get()),
+                               "attach the socket tracker's raw tracepoints");
+        !st.ok()) {
+      return st;
+    }
+  }
 
-  // Ring buffer consumer.
+  // Ring buffer consumer: one manager for both programs' rings, so one
+  // Poll() serves both.
   errno = 0;
   rb_.reset(ring_buffer__new(bpf_map__fd(skel_->maps.events), &BpfEventSource::OnRecord, this,
                              nullptr));
   if (!rb_) return LibbpfErrnoStatus("create ring buffer consumer");
+  if (sock_skel_) {
+    if (auto st = LibbpfStatus(ring_buffer__add(rb_.get(), bpf_map__fd(sock_skel_->maps.sock_events),
+                                                &BpfEventSource::OnSocketRecord, this),
+                               "add the socket ring buffer");
+        !st.ok()) {
+      return st;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BpfEventSource::LoadSockets() {
+  errno = 0;
+  sock_skel_.reset(sockets__open());
+  if (!sock_skel_) return LibbpfErrnoStatus("open the socket tracker's BPF object");
+  sock_skel_->rodata->capture_bytes = options_.socket_capture_bytes;
+  if (auto st = LibbpfStatus(
+          bpf_map__set_max_entries(sock_skel_->maps.sock_events, options_.ringbuf_bytes),
+          "size the socket ring buffer");
+      !st.ok()) {
+    return st;
+  }
+  // One assembly slot per possible CPU (indexed by CPU number).
+  if (auto st = LibbpfStatus(bpf_map__set_max_entries(sock_skel_->maps.sock_scratch, ncpus_),
+                             "size the socket scratch map");
+      !st.ok()) {
+    return st;
+  }
+  // Trace exactly what the syscalls program traces: its map, not a copy.
+  if (auto st = LibbpfStatus(
+          bpf_map__reuse_fd(sock_skel_->maps.targets, bpf_map__fd(skel_->maps.targets)),
+          "share the target map with the socket tracker");
+      !st.ok()) {
+    return st;
+  }
+  if (auto st = LibbpfStatus(sockets__load(sock_skel_.get()), "load the socket tracker");
+      !st.ok()) {
+    return st;
+  }
+  if (sock_skel_->rodata->abi_version != sockets_abi::kAbiVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("socket BPF object speaks record ABI ", sock_skel_->rodata->abi_version,
+                     ", this binary expects ", sockets_abi::kAbiVersion));
+  }
   return absl::OkStatus();
 }
 
@@ -333,6 +411,41 @@ int BpfEventSource::OnRecord(void* ctx, void* data, size_t size) {
   return 0;
 }
 
+int BpfEventSource::OnSocketRecord(void* ctx, void* data, size_t size) {
+  auto* self = static_cast<BpfEventSource*>(ctx);
+  if (self->raw_sink_ != nullptr) {
+    self->raw_sink_->OnRawRecord(data, size);
+    ++self->delivered_;
+    return 0;
+  }
+  SocketCounters& c = self->socket_counts_;
+  switch (DecodeSocketRecord(data, size, &self->socket_)) {
+    case SocketDecodeResult::kOpen:
+      self->sink_->OnSocketOpen(self->socket_.open);
+      ++c.opens;
+      ++self->delivered_;
+      break;
+    case SocketDecodeResult::kData: {
+      const SocketDataEvent& d = self->socket_.data;
+      self->sink_->OnSocketData(d);
+      ++c.data_events;
+      c.bytes_copied += d.data.size();
+      c.bytes_not_copied += d.length - d.data.size();
+      ++self->delivered_;
+      break;
+    }
+    case SocketDecodeResult::kClose:
+      self->sink_->OnSocketClose(self->socket_.close);
+      ++c.closes;
+      ++self->delivered_;
+      break;
+    case SocketDecodeResult::kInvalid:
+      ++self->invalid_;
+      break;
+  }
+  return 0;
+}
+
 absl::StatusOr<int> BpfEventSource::Poll(EventSink& sink, int timeout_ms) {
   sink_ = &sink;
   auto n = PollWith(timeout_ms);
@@ -374,9 +487,9 @@ absl::StatusOr<int> BpfEventSource::PollWith(int timeout_ms) {
   return static_cast<int>(delivered_ - before);
 }
 
-std::vector<uint64_t> BpfEventSource::DropsPerCpu(uint32_t reason) const {
+std::vector<uint64_t> BpfEventSource::DropsPerCpu(const bpf_map* map, uint32_t reason) const {
   std::vector<uint64_t> values(ncpus_, 0);
-  if (bpf_map__lookup_elem(skel_->maps.drops, &reason, sizeof reason, values.data(),
+  if (bpf_map__lookup_elem(map, &reason, sizeof reason, values.data(),
                            values.size() * sizeof(uint64_t), 0) != 0) {
     // Reading an existing per-CPU array slot cannot fail short of a
     // kernel bug; report zeros rather than invent numbers.
@@ -393,12 +506,20 @@ CaptureCounters BpfEventSource::Counters() const {
     return s;
   };
   CaptureCounters c;
-  c.ringbuf_drops_per_cpu = DropsPerCpu(SYSCALLS_DROP_RINGBUF);
+  const bpf_map* drops = skel_->maps.drops;
+  c.ringbuf_drops_per_cpu = DropsPerCpu(drops, SYSCALLS_DROP_RINGBUF);
   c.events = delivered_;
-  c.missed_syscalls = sum(DropsPerCpu(SYSCALLS_DROP_PENDING_FULL));
-  c.exec_args_lost = sum(DropsPerCpu(SYSCALLS_DROP_EXEC_STASH));
-  c.forks_not_followed = sum(DropsPerCpu(SYSCALLS_DROP_TARGETS_FULL));
+  c.missed_syscalls = sum(DropsPerCpu(drops, SYSCALLS_DROP_PENDING_FULL));
+  c.exec_args_lost = sum(DropsPerCpu(drops, SYSCALLS_DROP_EXEC_STASH));
+  c.forks_not_followed = sum(DropsPerCpu(drops, SYSCALLS_DROP_TARGETS_FULL));
   c.invalid_records = invalid_;
+  if (sock_skel_) {
+    const bpf_map* sdrops = sock_skel_->maps.sock_drops;
+    c.sockets = socket_counts_;
+    c.sockets.ringbuf_drops = sum(DropsPerCpu(sdrops, SOCKETS_DROP_RINGBUF));
+    c.sockets.untracked_full = sum(DropsPerCpu(sdrops, SOCKETS_DROP_TABLE_FULL));
+    c.sockets.missed_calls = sum(DropsPerCpu(sdrops, SOCKETS_DROP_PENDING_FULL));
+  }
   return c;
 }
 

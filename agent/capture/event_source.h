@@ -38,6 +38,18 @@ struct CaptureOptions {
   // AddCgroupTarget, AddCommTarget), so a tracer never traces itself. 0: the
   // process that opens the source (getpid()). AddTarget() is not affected.
   uint32_t exclude_tgid = 0;
+  // HTTP flow capture: also load bpf/sockets.bpf.c, which tracks the
+  // AF_INET/AF_INET6 stream sockets of exactly the processes traced here
+  // (connect/accept/accept4 to close or exit) and copies the first bytes of
+  // every read/write-family call on them. Its records arrive through the
+  // same Poll() as EventSink::OnSocketOpen/OnSocketData/OnSocketClose (see
+  // socket_events.h, bpf/sockets.h), in a second ring buffer of
+  // `ringbuf_bytes`. Counters().sockets reports what it saw and dropped.
+  bool sockets = false;
+  // sockets: payload bytes copied per data event (per syscall, so per
+  // direction per message); the rest is counted in the event's `length`.
+  // 0..16384 (SOCKETS_CAPTURE_MAX); 0 reports lengths only.
+  uint32_t socket_capture_bytes = 4096;
   // Where the cgroup v2 hierarchy is mounted; AddCgroupTarget() paths are
   // relative to it. Empty: /sys/fs/cgroup if that is cgroup v2 (unified
   // mode), else /sys/fs/cgroup/unified (systemd's hybrid mode).
@@ -64,6 +76,9 @@ struct KernelAdmission {
 // Receives undecoded ring-buffer records (layouts in bpf/syscalls.h), for
 // consumers that copy them away quickly and decode later with
 // DecodeRecord() (agent/capture/record_decoder.h), off the polling thread.
+// With CaptureOptions::sockets, the socket tracker's records (bpf/sockets.h)
+// come through here too: IsSocketRecord() tells them apart by their first
+// byte and DecodeSocketRecord() (socket_record_decoder.h) decodes them.
 // `data` is valid only during the call.
 class RawRecordSink {
  public:

@@ -100,6 +100,7 @@ struct CaptureCounters {
   uint64_t exec_args_lost = 0;      // execve filename/argv not kept (map full)
   uint64_t forks_not_followed = 0;  // children not traced: target map full
   uint64_t invalid_records = 0;     // records user space could not decode
+  SocketCounters sockets;           // CaptureOptions::sockets only; else zeros
 };
 
 }  // namespace tracer::capture

@@ -85,15 +85,19 @@ struct SocketCloseEvent {
   uint64_t ts_ns = 0;
 };
 
-// What the socket tracker dropped, never silently.
+// What the socket tracker dropped, never silently. The first five count
+// what was delivered to the sink; the rest are kernel-side losses.
 struct SocketCounters {
   uint64_t opens = 0;
   uint64_t data_events = 0;
   uint64_t closes = 0;
-  uint64_t bytes_copied = 0;
-  uint64_t bytes_not_copied = 0;     // beyond the capture limit
+  uint64_t bytes_copied = 0;         // sum of data.size() delivered
+  uint64_t bytes_not_copied = 0;     // beyond the capture limit: sum of
+                                     // length - data.size() delivered
   uint64_t ringbuf_drops = 0;        // records lost: ring buffer full
   uint64_t untracked_full = 0;       // sockets not tracked: table full
+  uint64_t missed_calls = 0;         // socket calls missed: per-thread
+                                     // storage not allocated
 };
 
 }  // namespace tracer::capture
