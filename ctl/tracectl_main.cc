@@ -16,6 +16,8 @@
 #include "ctl/run_command.h"
 #include "ctl/run_options.h"
 #include "ctl/version.h"
+#include "ctl/version_command.h"
+#include "version/version.h"
 
 namespace {
 
@@ -28,11 +30,20 @@ Commands:
   traces    list|show traces in the control plane's store (show: a waterfall)
   agents    list the agents known to the control plane
   status    agents and exporters: connected, lag, WAL bytes, drops, spans/s
-  version   print the version
+  version   client, control plane and agent versions (--client: this binary only)
   help      show this help, or `tracectl help COMMAND` for one command
 
 Run `tracectl run --help` for the tracing flags.
 )";
+
+// The process environment, for `tracectl version`'s TRACER_* variables.
+tracer::ctl::remote::EnvLookup ProcessEnvLookup() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
 
 }  // namespace
 
@@ -53,6 +64,8 @@ int main(int argc, char** argv) {
       std::fputs(RunUsage(), stdout);
     } else if (!rest.empty() && rest[0] == "certs") {
       std::fputs(CertsUsage(), stdout);
+    } else if (!rest.empty() && rest[0] == "version") {
+      std::fputs(VersionUsage(), stdout);
     } else if (!rest.empty() && remote::IsRemoteGroup(rest[0])) {
       std::fputs(remote::RemoteUsage(), stdout);
     } else {
@@ -60,10 +73,11 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
-  if (cmd == "version" || cmd == "--version") {
-    std::printf("tracectl %s\n", kVersion);
+  if (cmd == "--version") {
+    std::printf("%s\n", tracer::version::VersionLine("tracectl").c_str());
     return 0;
   }
+  if (cmd == "version") return VersionCommand(rest, ProcessEnvLookup(), std::cout, std::cerr);
   if (cmd == "certs") return CertsCommand(rest);
   if (remote::IsRemoteGroup(cmd)) {
     auto env = [](const std::string& name) -> std::optional<std::string> {
