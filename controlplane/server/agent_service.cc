@@ -64,9 +64,12 @@ grpc::Status AgentServiceImpl::Connect(
   if (hello.protocol_version() != v1::PROTOCOL_VERSION_1) {
     return grpc::Status(
         grpc::StatusCode::FAILED_PRECONDITION,
-        absl::StrCat("agent speaks protocol version ", hello.protocol_version(),
-                     "; this control plane speaks version ",
-                     static_cast<int>(v1::PROTOCOL_VERSION_1)));
+        absl::StrCat("agent ", hello.node_id(), " (trace-agent ",
+                     hello.agent_version().empty() ? "unknown" : hello.agent_version(),
+                     ") speaks agent protocol version ", hello.protocol_version(),
+                     "; this control plane (trace-controlplane ", ctl::kVersion,
+                     ") speaks only version ", static_cast<int>(v1::PROTOCOL_VERSION_1),
+                     ": run an agent and a control plane of the same protocol version"));
   }
   if (grpc::Status s = CheckAgentIdentity(*context, hello.node_id()); !s.ok()) {
     return s;
