@@ -106,7 +106,7 @@ absl::Status FanOut::AddBackend(BackendOptions options) {
   auto worker = std::make_unique<Worker>(queue_, std::move(options), *std::move(exporter),
                                          options_.resource_attributes, options_.dead_letter_dir,
                                          options_.poll, std::move(counters));
-  worker->Start();
+  Worker* started = worker.get();
   std::unique_ptr<Worker> replaced;
   {
     absl::MutexLock lock(&mu_);
@@ -114,6 +114,7 @@ absl::Status FanOut::AddBackend(BackendOptions options) {
     replaced = std::move(slot);
     slot = std::move(worker);
   }
+  started->Start();  // after it is in workers_, so Stats() sees it from its first attempt
   LOG(INFO) << (replaced ? "replaced" : "added") << " export backend " << name;
   return absl::OkStatus();
 }
