@@ -1,0 +1,139 @@
+// HttpFlowTracker: socket events of traced processes (agent/capture/
+// socket_events.h) -> one OpenTelemetry span per HTTP/1.x exchange.
+//
+// Pipeline per connection (see connection.h, message_parser.h):
+//   SocketOpenEvent   -> role (accepted: SERVER spans, connected: CLIENT
+//                        spans) and addresses
+//   SocketDataEvent   -> protocol decided from the first bytes (non-HTTP
+//                        connections are ignored and counted) -> the
+//                        request stream and the response stream are parsed
+//                        with libhttp-parser, gaps (bytes moved but not
+//                        captured) accounted for -> responses paired with
+//                        requests in order
+//   SocketCloseEvent  -> messages in progress and pending requests end
+//   Tick(now)         -> requests without a response after the timeout end
+//                        with status ERROR "timeout"
+// Spans follow the stable HTTP semantic conventions (http_span.h) and the
+// trace-context rules of trace_linker.h, and go to an HttpSpanSink with the
+// tgid of the process they belong to.
+//
+// Connections seen first through data (their open event was lost or came
+// before tracing started) are tracked from there, their role taken from
+// which direction carries requests; their addresses are unknown.
+#ifndef TRACER_AGENT_HTTP_HTTP_FLOW_TRACKER_H_
+#define TRACER_AGENT_HTTP_HTTP_FLOW_TRACKER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "agent/capture/events.h"
+#include "agent/http/connection.h"
+#include "agent/http/flow_counters.h"
+#include "agent/http/http_span.h"
+#include "agent/http/message_parser.h"
+#include "agent/http/trace_linker.h"
+#include "agent/spans/clock.h"
+#include "opentelemetry/proto/trace/v1/trace.pb.h"
+
+namespace tracer::http {
+
+// Receives finished HTTP spans. Called synchronously on the thread that
+// feeds the tracker. `span` is moved in; the sink owns it. `tgid` is the
+// traced process whose socket carried the exchange (the span's resource).
+class HttpSpanSink {
+ public:
+  virtual ~HttpSpanSink() = default;
+  virtual void OnHttpSpan(uint32_t tgid, opentelemetry::proto::trace::v1::Span span) = 0;
+};
+
+struct HttpFlowOptions {
+  // A request with no response begun after this long (CLOCK_MONOTONIC ns,
+  // checked by Tick) gets its span with status ERROR "timeout".
+  uint64_t request_timeout_ns = 30'000'000'000;
+  // A message whose end was lost in a capture gap ends after this long
+  // without bytes (ns).
+  uint64_t held_message_idle_ns = 2'000'000'000;
+  // A connection with nothing pending and no bytes for this long is
+  // forgotten (its close event may have been lost) (ns).
+  uint64_t connection_idle_ns = 300'000'000'000;
+  // Credential headers (DESIGN.md "Security"): omitted unless this is
+  // changed; kMask exports allowlisted ones as "REDACTED".
+  SensitiveHeaderPolicy sensitive_headers = SensitiveHeaderPolicy::kOmit;
+  // Header names (any case) exported as http.request.header.<name> /
+  // http.response.header.<name>. Empty by default.
+  std::vector<std::string> request_headers;
+  std::vector<std::string> response_headers;
+  // Connections tracked at once; open events beyond are counted and
+  // ignored. Must be >= 1.
+  size_t max_connections = 16384;
+  // Requests awaiting a response per connection; beyond, the oldest is
+  // emitted with tracer.http.anomaly "pending_overflow". Must be >= 1.
+  size_t max_pending_per_connection = 64;
+  // CLOCK_MONOTONIC -> Unix ns for span timestamps.
+  spans::ClockOffset clock = spans::ClockOffset::Measure();
+  // Parent of spans without a better one (trace_linker.h). May be empty.
+  ParentLookup parent_lookup;
+  // Deterministic span and trace ids (tests); random when unset.
+  std::optional<uint64_t> id_seed;
+};
+
+// Thread-safety: none. One thread calls everything (the thread polling the
+// EventSource, like SpanBuilder); the sink and the ParentLookup are called
+// synchronously from it.
+class HttpFlowTracker : public capture::EventSink, public ConnectionHost {
+ public:
+  // `sink` receives every span; not owned, must outlive the tracker.
+  HttpFlowTracker(HttpFlowOptions options, HttpSpanSink* sink);
+  ~HttpFlowTracker() override;
+  HttpFlowTracker(const HttpFlowTracker&) = delete;
+  HttpFlowTracker& operator=(const HttpFlowTracker&) = delete;
+
+  // Syscall and process events are not used.
+  void OnSyscall(const capture::SyscallEvent&) override {}
+  void OnProcess(const capture::ProcessEvent&) override {}
+  void OnSocketOpen(const capture::SocketOpenEvent& event) override;
+  void OnSocketData(const capture::SocketDataEvent& event) override;
+  void OnSocketClose(const capture::SocketCloseEvent& event) override;
+
+  // Drives timeouts (CLOCK_MONOTONIC ns, the events' clock). Call it
+  // periodically (e.g. every poll, or once a second); cost is linear in the
+  // tracked connections.
+  void Tick(uint64_t now_ns);
+
+  // Ends every tracked connection as if closed at `now_ns` (shutdown):
+  // pending requests are emitted as closed before their response.
+  void Finish(uint64_t now_ns);
+
+  // Counters so far (parser counts included).
+  HttpFlowCounters counters() const;
+  size_t tracked_connections() const { return connections_.size(); }
+
+ private:
+  Connection* Find(const capture::ConnectionId& id, bool create);
+
+  // ConnectionHost (called by the tracker's connections only).
+  SpanIds ServerIds(const ConnectionInfo& c, const HttpMessage& request, bool handling) override;
+  SpanIds ClientIds(const ConnectionInfo& c, const HttpMessage& request) override;
+  SpanIds OrphanIds(const ConnectionInfo& c, uint32_t tid, uint64_t ts_ns) override;
+  void ServerDone(const ConnectionInfo& c, uint32_t tid, const SpanIds& ids) override;
+  void Emit(const ConnectionInfo& c, const ExchangeView& x, const SpanIds& ids) override;
+
+  const HttpFlowOptions options_;
+  HttpSpanSink* const sink_;
+  HttpSpanOptions span_options_;
+  absl::flat_hash_set<std::string> request_keep_;
+  absl::flat_hash_set<std::string> response_keep_;
+  TraceLinker linker_;
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Connection>> connections_;  // by ConnectionId::id
+  HttpFlowCounters counters_;
+  MessageParserStats parser_stats_;
+};
+
+}  // namespace tracer::http
+
+#endif  // TRACER_AGENT_HTTP_HTTP_FLOW_TRACKER_H_
