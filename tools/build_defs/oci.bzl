@@ -50,7 +50,10 @@ def _oci_image_impl(ctx):
         mnemonic = "OciImage",
         progress_message = "Assembling OCI image %s" % tar.short_path,
     )
-    return [DefaultInfo(files = depset([tar, digest]))]
+    return [DefaultInfo(
+        files = depset([tar, digest]),
+        runfiles = ctx.runfiles(files = [tar, digest]),
+    )]
 
 oci_image = rule(
     implementation = _oci_image_impl,
