@@ -54,6 +54,16 @@ absl::Status AppendLineSynced(const std::string& path, std::string line) {
     return ErrnoError(err, "write", path);
   }
   if (close(fd) != 0) return ErrnoError(errno, "close", path);
+  if (before == 0) {
+    // A new file: make its directory entry durable too.
+    const std::string dir = std::filesystem::path(path).parent_path().string();
+    const int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return ErrnoError(errno, "open directory", dir);
+    const int rc = fsync(dfd);
+    const int err = errno;
+    close(dfd);
+    if (rc != 0) return ErrnoError(err, "sync directory", dir);
+  }
   return absl::OkStatus();
 }
 

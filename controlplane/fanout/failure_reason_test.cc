@@ -1,0 +1,28 @@
+#include "controlplane/fanout/failure_reason.h"
+
+#include "controlplane/export/http_status.h"
+#include "controlplane/export/retry_policy.h"
+#include "gtest/gtest.h"
+
+namespace tracer::fanout {
+namespace {
+
+TEST(FailureReasonTest, GrpcCodesInSnakeCase) {
+  EXPECT_EQ(FailureReason(absl::UnavailableError("x")), "unavailable");
+  EXPECT_EQ(FailureReason(absl::DeadlineExceededError("x")), "deadline_exceeded");
+  EXPECT_EQ(FailureReason(absl::InvalidArgumentError("x")), "invalid_argument");
+  EXPECT_EQ(FailureReason(absl::ResourceExhaustedError("x")), "resource_exhausted");
+}
+
+TEST(FailureReasonTest, HttpStatusWins) {
+  EXPECT_EQ(FailureReason(exporting::WithHttpStatus(
+                exporting::MarkRetryable(absl::UnavailableError("x")), 503)),
+            "http_503");
+  // The message format of OtlpHttpExporter without the payload.
+  EXPECT_EQ(FailureReason(absl::UnauthenticatedError(
+                "otlp/http/json https://h/v1/traces: HTTP 401: no token")),
+            "http_401");
+}
+
+}  // namespace
+}  // namespace tracer::fanout
