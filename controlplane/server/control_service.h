@@ -1,10 +1,15 @@
 // ControlServiceImpl: tracer.v1.ControlService (proto/tracer/v1/control.proto)
 // for tracectl. Each RPC first runs auth::Authorize with the role control.proto
-// names (viewer: list/show; operator: start/stop sessions), then validates
-// its request (INVALID_ARGUMENT naming the field; nothing changes).
+// names (viewer: list/show/status; operator: start/stop sessions; admin:
+// add/remove exporters), then validates its request (INVALID_ARGUMENT naming
+// the field; nothing changes). Exporter header values are secrets: no reply
+// carries them.
 #ifndef TRACER_CONTROLPLANE_SERVER_CONTROL_SERVICE_H_
 #define TRACER_CONTROLPLANE_SERVER_CONTROL_SERVICE_H_
 
+#include "controlplane/exporters/exporter_manager.h"
+#include "controlplane/exporters/exporter_registry.h"
+#include "controlplane/fanout/fanout.h"
 #include "controlplane/ingest/upload_ingest.h"
 #include "controlplane/server/agent_registry.h"
 #include "controlplane/sessions/session_registry.h"
@@ -16,10 +21,23 @@ namespace tracer::controlplane {
 
 class ControlServiceImpl final : public v1::ControlService::Service {
  public:
+  // The exporter parts of ControlServiceImpl.
+  struct Exporters {
+    ExporterRegistry* registry = nullptr;
+    ExporterManager* manager = nullptr;
+    fanout::FanOut* fanout = nullptr;
+  };
+
   // None owned; all outlive the service.
   ControlServiceImpl(SessionRegistry* sessions, AgentRegistry* agents,
                      UploadIngest* ingest, storage::Wal* queue,
-                     TraceStore* store);
+                     TraceStore* store, Exporters exporters);
+
+  // The status snapshot GetStatus returns (and /metrics renders), without
+  // the authorization check: versions, agents, queue, store, and one
+  // ExporterStatus per exporter (the embedded store first, then the
+  // fan-out's backends by name). Thread-safe.
+  v1::StatusResponse BuildStatus() const;
 
   grpc::Status StartSession(grpc::ServerContext* context,
                             const v1::StartSessionRequest* request,
@@ -45,6 +63,15 @@ class ControlServiceImpl final : public v1::ControlService::Service {
   grpc::Status GetTrace(grpc::ServerContext* context,
                         const v1::GetTraceRequest* request,
                         v1::GetTraceResponse* response) override;
+  grpc::Status AddExporter(grpc::ServerContext* context,
+                           const v1::AddExporterRequest* request,
+                           v1::ExporterSpec* response) override;
+  grpc::Status RemoveExporter(grpc::ServerContext* context,
+                              const v1::RemoveExporterRequest* request,
+                              v1::ExporterSpec* response) override;
+  grpc::Status ListExporters(grpc::ServerContext* context,
+                             const v1::ListExportersRequest* request,
+                             v1::ListExportersResponse* response) override;
 
  private:
   std::vector<v1::AgentInfo> Agents() const;
@@ -54,6 +81,7 @@ class ControlServiceImpl final : public v1::ControlService::Service {
   UploadIngest* const ingest_;
   storage::Wal* const queue_;
   TraceStore* const store_;
+  const Exporters exporters_;
 };
 
 }  // namespace tracer::controlplane

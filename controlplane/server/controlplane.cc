@@ -39,18 +39,43 @@ absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Open(
   auto sessions = SessionRegistry::Open(session_options);
   if (!sessions.ok()) return sessions.status();
   cp->sessions_ = std::move(*sessions);
+  ExporterRegistryOptions exporter_options;
+  exporter_options.state_path = options.data_dir + "/exporters";
+  auto exporters = ExporterRegistry::Open(exporter_options);
+  if (!exporters.ok()) return exporters.status();
+  cp->exporters_ = std::move(*exporters);
+  fanout::FanOutOptions fanout_options;
+  fanout_options.dead_letter_dir = options.data_dir + "/dead_letter";
+  fanout_options.resource_attributes = options.resource_attributes;
+  fanout_options.poll = options.export_poll;
+  cp->fanout_ = std::make_unique<fanout::FanOut>(cp->queue_.get(),
+                                                 std::move(fanout_options));
+  cp->export_drain_ = options.export_drain;
+  cp->exporter_manager_ =
+      std::make_unique<ExporterManager>(cp->exporters_.get(), cp->fanout_.get());
+  if (absl::Status s = cp->exporter_manager_->Start(options.startup_exporters);
+      !s.ok()) {
+    return s;
+  }
   cp->consumer_ =
       std::make_unique<StoreConsumer>(cp->queue_.get(), cp->store_.get());
   StoreConsumer* consumer = cp->consumer_.get();
+  fanout::FanOut* fanout = cp->fanout_.get();
   auto ingest = UploadIngest::Open(cp->queue_.get(), cp->store_->HighWaterMarks(),
-                                   [consumer] { consumer->Notify(); });
+                                   [consumer, fanout] {
+                                     consumer->Notify();
+                                     fanout->Notify();
+                                   });
   if (!ingest.ok()) return ingest.status();
   cp->ingest_ = std::move(*ingest);
   cp->agent_service_ = std::make_unique<AgentServiceImpl>(
       cp->sessions_.get(), &cp->agents_, cp->ingest_.get());
   cp->control_service_ = std::make_unique<ControlServiceImpl>(
       cp->sessions_.get(), &cp->agents_, cp->ingest_.get(), cp->queue_.get(),
-      cp->store_.get());
+      cp->store_.get(),
+      ControlServiceImpl::Exporters{cp->exporters_.get(),
+                                    cp->exporter_manager_.get(),
+                                    cp->fanout_.get()});
   cp->consumer_->Start(absl::Milliseconds(200), options.retention_every);
   const absl::Duration every = options.expire_every;
   ControlPlane* raw = cp.get();
@@ -59,7 +84,9 @@ absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Open(
             << cp->sessions_->version() << ", "
             << cp->sessions_->List(false).size() << " active sessions, "
             << cp->queue_->Stats().records << " queued records, "
-            << cp->store_->Stats().spans << " stored spans";
+            << cp->store_->Stats().spans << " stored spans, "
+            << cp->exporters_->ListWithSecrets().size() << " exporters (version "
+            << cp->exporters_->version() << ")";
   return cp;
 }
 
@@ -70,6 +97,7 @@ ControlPlane::~ControlPlane() {
   }
   if (expire_thread_.joinable()) expire_thread_.join();
   consumer_.reset();  // stops its thread without draining
+  if (fanout_ != nullptr) fanout_->Stop(absl::ZeroDuration());
 }
 
 void ControlPlane::ExpireLoop(absl::Duration every) {
@@ -92,11 +120,23 @@ void ControlPlane::Shutdown() {
   {
     absl::MutexLock lock(&mu_);
     stop_ = true;
+    if (shut_down_) return;
+    shut_down_ = true;
   }
   if (expire_thread_.joinable()) expire_thread_.join();
   consumer_->Stop();
+  fanout_->Stop(export_drain_);
+  uint64_t lag = 0;
+  for (const fanout::BackendStats& b : fanout_->Stats()) {
+    lag += b.queue_lag_records;
+    if (b.queue_lag_records > 0) {
+      LOG(INFO) << "exporter " << b.name << ": " << b.queue_lag_records
+                << " records left queued for the next start";
+    }
+  }
   LOG(INFO) << "control plane flushed: " << queue_->Stats().records
-            << " records queued, " << store_->Stats().spans << " spans stored";
+            << " records queued (" << lag << " behind exporters), "
+            << store_->Stats().spans << " spans stored";
 }
 
 }  // namespace tracer::controlplane
