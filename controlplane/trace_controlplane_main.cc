@@ -1,9 +1,12 @@
 // trace-controlplane: the central control plane daemon (DESIGN.md, "Control
 // path", "Data path"). Serves AgentService and ControlService over mutual
 // TLS (or plain text on loopback with --insecure), keeps the durable queue,
-// the embedded trace store and the sessions under --data_dir, answers the
-// gRPC health service, and on SIGTERM/SIGINT stops accepting calls, moves
-// every queued record into the store and exits 0.
+// the embedded trace store, the sessions and the exporters under --data_dir,
+// delivers every queued span to each exporter (stored ones, --exporters_config,
+// --otlp_endpoint and the OTEL_EXPORTER_OTLP_* variables), serves /metrics on
+// --metrics_listen, answers the gRPC health service, and on SIGTERM/SIGINT
+// stops accepting calls, moves every queued record into the store, lets the
+// exporters drain for --export_drain_ms and exits 0.
 #include <csignal>
 #include <cstdlib>
 #include <memory>
@@ -11,6 +14,11 @@
 
 #include "absl/time/time.h"
 #include "controlplane/auth/tls.h"
+#include "controlplane/export/config.h"
+#include "controlplane/export/resource_env.h"
+#include "controlplane/exporters/startup_exporters.h"
+#include "controlplane/metrics/metrics_server.h"
+#include "controlplane/metrics/status_metrics.h"
 #include "controlplane/server/controlplane.h"
 #include "ctl/version.h"
 #include "version/version.h"
@@ -39,6 +47,28 @@ DEFINE_uint64(store_retention_interval_s, 60,
 DEFINE_uint64(shutdown_grace_ms, 5000,
               "On SIGTERM, how long open calls may finish before they are "
               "cancelled (ms)");
+DEFINE_string(exporters_config, "",
+              "JSON file of OTLP exporters started with the daemon: "
+              "{\"exporters\": [{\"name\": \"tempo\", \"protocol\": \"grpc\", "
+              "\"endpoint\": \"https://tempo:4317\", \"headers\": [{\"key\": "
+              "\"authorization\", \"value\": \"${TEMPO_TOKEN}\"}]}]} (fields of "
+              "tracer.v1.ExporterSpec; \"${VAR}\" header values come from the "
+              "environment). Not stored: edit the file and restart to change them");
+DEFINE_string(otlp_endpoint, "",
+              "Endpoint of the exporter named \"default\" (overrides "
+              "OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, which also create it; the other "
+              "OTEL_EXPORTER_OTLP_* variables apply)");
+DEFINE_string(otlp_protocol, "",
+              "Protocol of the \"default\" exporter: grpc, http/protobuf or "
+              "http/json (default: OTEL_EXPORTER_OTLP_PROTOCOL, else grpc)");
+DEFINE_uint64(export_drain_ms, 5000,
+              "On SIGTERM, how long exporters may deliver what is queued before "
+              "they stop (ms); the rest is sent after the next start");
+DEFINE_string(metrics_listen, "",
+              "Serve Prometheus /metrics on this HOST:PORT (e.g. 127.0.0.1:9464); "
+              "empty = off. Loopback only unless --metrics_allow_non_loopback");
+DEFINE_bool(metrics_allow_non_loopback, false,
+            "Allow a non-loopback --metrics_listen (the scrape is unauthenticated)");
 
 namespace {
 
@@ -81,6 +111,34 @@ int Run() {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   ControlPlaneOptions options;
+  const tracer::exporting::EnvLookup env = tracer::exporting::ProcessEnv();
+  if (!FLAGS_exporters_config.empty()) {
+    auto specs = tracer::controlplane::LoadExportersFile(FLAGS_exporters_config, env);
+    if (!specs.ok()) {
+      LOG(ERROR) << "--exporters_config: " << specs.status();
+      return 2;
+    }
+    for (tracer::v1::ExporterSpec& spec : *specs) {
+      spec.set_source(std::string(tracer::controlplane::kConfigSource));
+      options.startup_exporters.push_back(std::move(spec));
+    }
+  }
+  auto default_exporter = tracer::controlplane::DefaultExporter(
+      {FLAGS_otlp_endpoint, FLAGS_otlp_protocol}, env);
+  if (!default_exporter.ok()) {
+    LOG(ERROR) << "default exporter: " << default_exporter.status();
+    return 2;
+  }
+  if (default_exporter->has_value()) {
+    options.startup_exporters.push_back(**default_exporter);
+  }
+  tracer::exporting::EnvResource resource = tracer::exporting::ResourceAttributesFromEnv(env);
+  if (!resource.discarded.ok()) {
+    LOG(WARNING) << resource.discarded << " (ignored as a whole)";
+  }
+  options.resource_attributes = std::move(resource.attributes);
+  options.export_drain =
+      absl::Milliseconds(static_cast<int64_t>(FLAGS_export_drain_ms));
   options.data_dir = FLAGS_data_dir;
   options.queue = *wal;
   options.store.max_age = absl::Seconds(static_cast<int64_t>(FLAGS_store_max_age_s));
@@ -92,6 +150,20 @@ int Run() {
   if (!cp.ok()) {
     LOG(ERROR) << "cannot open the control plane: " << cp.status();
     return 1;
+  }
+  std::unique_ptr<tracer::metrics::MetricsServer> metrics;
+  if (!FLAGS_metrics_listen.empty()) {
+    ControlPlane* raw = cp->get();
+    auto started = tracer::metrics::MetricsServer::Start(
+        {FLAGS_metrics_listen, FLAGS_metrics_allow_non_loopback},
+        [raw] { return tracer::metrics::RenderStatusMetrics(raw->Status()); });
+    if (!started.ok()) {
+      LOG(ERROR) << "--metrics_listen: " << started.status();
+      return 2;
+    }
+    metrics = std::move(*started);
+    LOG(INFO) << "metrics on http://" << FLAGS_metrics_listen << "/metrics (port "
+              << metrics->port() << ")";
   }
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -120,6 +192,7 @@ int Run() {
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::milliseconds(FLAGS_shutdown_grace_ms));
   server->Wait();
+  metrics.reset();
   (*cp)->Shutdown();
   cp->reset();
   LOG(INFO) << "stopped";
@@ -131,7 +204,8 @@ int Run() {
 int main(int argc, char** argv) {
   gflags::SetUsageMessage(
       "trace-controlplane --data_dir=DIR (--tls_dir=DIR | --insecure) "
-      "[--listen=127.0.0.1:7443]");
+      "[--listen=127.0.0.1:7443] [--exporters_config=FILE] "
+      "[--otlp_endpoint=URL [--otlp_protocol=P]] [--metrics_listen=127.0.0.1:9464]");
   gflags::SetVersionString(tracer::version::VersionWithRevision());
   FLAGS_logtostderr = true;
   gflags::ParseCommandLineFlags(&argc, &argv, true);
