@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "controlplane/export/http_status.h"
 #include "controlplane/fanout/failure_reason.h"
 #include "glog/logging.h"
 
@@ -14,6 +15,20 @@ std::string ConsumerName(std::string_view backend_name) {
   name.append(backend_name);
   return name;
 }
+
+namespace {
+
+// The transport's mark (retry_policy.h) decides. A status without it and
+// without an HTTP status (an exporter that rebuilt the error, such as
+// RetryingExporter) falls back to the OTLP/gRPC retryable codes, so an
+// outage is never mistaken for a refusal and dead-lettered.
+bool IsRetryable(const absl::Status& status) {
+  if (exporting::IsMarkedRetryable(status)) return true;
+  if (exporting::HttpStatusOf(status).has_value()) return false;
+  return exporting::IsRetryableGrpcCode(status.code(), /*has_retry_info=*/false);
+}
+
+}  // namespace
 
 BackendWorker::BackendWorker(storage::Wal* queue, BackendOptions options,
                              std::unique_ptr<exporting::SpanExporter> exporter,
@@ -173,7 +188,7 @@ void BackendWorker::Step() {
   if (!result.ok() && stopping()) return;  // our own cancel, not the backend's failure
   if (result.ok()) {
     HandleSuccess(*result);
-  } else if (exporting::IsMarkedRetryable(result.status())) {
+  } else if (IsRetryable(result.status())) {
     HandleRetryable(result.status());
   } else {
     HandleRefused(result.status());

@@ -27,7 +27,16 @@
 //     dead-letter file (<dead_letter_dir>/<name>.jsonl, one OTLP/JSON line
 //     per request preceded by nothing else; a sidecar
 //     <name>.errors.jsonl line holds time, reason and message) and the
-//     records are acked. Nothing is dropped silently.
+//     records are acked. Nothing is dropped silently. If the dead-letter
+//     write fails the records stay unacked and the write is retried with
+//     backoff. A refusal is an answer, so it counts as the backend being
+//     reachable for the circuit breaker (it closes the breaker).
+//   - a queue record that does not decode cannot be exported: it gets an
+//     errors line (reason "bad_record", its seq and span count), is counted
+//     in spans_failed_by_reason["bad_record"] and acked.
+// An error without the transport's retryable mark is still treated as
+// retryable when it carries no HTTP status and its code is one of the OTLP
+// spec's retryable gRPC codes (an outage is never dead-lettered).
 // Delivery to a backend is at-least-once: a crash between the backend's
 // success and the cursor write re-sends that one batch.
 #ifndef TRACER_CONTROLPLANE_FANOUT_FANOUT_H_

@@ -530,5 +530,41 @@ TEST_F(FanOutTest, RealTransportRejectsABadEndpoint) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("backend http"));
 }
 
+TEST_F(FanOutTest, RealTransportFailuresStayRetryableAndAreCountedByReason) {
+  // Nothing listens on loopback port 1: both transports fail to connect,
+  // which the OTLP specification makes retryable; the records stay queued.
+  FanOutOptions options = Options();
+  options.exporter_factory = nullptr;
+  AppendRecord(1);
+  FanOut fanout(queue_.get(), options);
+  BackendOptions grpc = Fast("grpc");
+  grpc.exporter.protocol = exporting::Protocol::kGrpc;
+  grpc.exporter.endpoint = "http://127.0.0.1:1";
+  grpc.exporter.timeout = absl::Milliseconds(500);
+  BackendOptions http = Fast("http");
+  http.exporter.protocol = exporting::Protocol::kHttpProtobuf;
+  http.exporter.endpoint = "http://127.0.0.1:1/v1/traces";
+  http.exporter.timeout = absl::Milliseconds(500);
+  ASSERT_TRUE(fanout.AddBackend(grpc).ok());
+  ASSERT_TRUE(fanout.AddBackend(http).ok());
+  ASSERT_TRUE(Eventually([&] {
+    for (const BackendStats& s : fanout.Stats()) {
+      if (s.spans_failed < 2u * kSpansPerRecord) return false;
+    }
+    return true;
+  }));
+  for (BackendStats& s : fanout.Stats()) {
+    // Retried (not dead-lettered): the retryable mark survived the transport.
+    EXPECT_EQ(s.spans_dead_lettered, 0u) << s.name;
+    EXPECT_GT(s.spans_retried, 0u) << s.name;
+    EXPECT_EQ(s.spans_failed_by_reason["unavailable"], s.spans_failed) << s.name;
+    EXPECT_EQ(s.queue_lag_records, 1u) << s.name;
+    EXPECT_THAT(s.endpoint, HasSubstr("127.0.0.1:1")) << s.name;
+  }
+  const absl::Time start = absl::Now();
+  fanout.Stop(absl::ZeroDuration());
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+}
+
 }  // namespace
 }  // namespace tracer::fanout
