@@ -138,6 +138,11 @@ absl::StatusOr<ExportResult> RetryingExporter::Export(const ExportTraceServiceRe
             ? std::string(last.message())
             : absl::StrCat(why, "after ", retries + 1, " attempt", retries == 0 ? "" : "s", " in ",
                            absl::FormatDuration(clock_->Now() - start), ": ", last.message()));
+    // Keep what the transport attached (retryable mark, Retry-After, HTTP
+    // status) so callers can still classify the failure.
+    last.ForEachPayload([&out](absl::string_view url, const absl::Cord& payload) {
+      out.SetPayload(url, payload);
+    });
     out.SetPayload(kRetriesUrl, absl::Cord(absl::StrCat(retries)));
     return out;
   };

@@ -200,8 +200,12 @@ TEST(RetryingExporter, DisabledPolicyMakesOneAttempt) {
   RetryPolicy p;
   p.enabled = false;
   RetryingExporter ex(std::move(inner), p, &clock);
-  EXPECT_EQ(ex.Export(ExportTraceServiceRequest()).status().code(), absl::StatusCode::kUnavailable);
+  const absl::Status st = ex.Export(ExportTraceServiceRequest()).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(*calls, 1);
+  // The transport's marks survive, so a caller with its own retry loop (the
+  // control plane's fan-out) still sees a retryable failure.
+  EXPECT_TRUE(IsMarkedRetryable(st));
 }
 
 TEST(RetryingExporter, CancelStopsWaitingWithRealClock) {
