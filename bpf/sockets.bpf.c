@@ -13,9 +13,10 @@
  * bpf_map__reuse_fd, so target matching lives in one place. What is tracked,
  * record layouts and limits: sockets.h.
  *
- * Cost for everyone else: a switch on the syscall number; for read/write-
- * family calls one register read and one hash lookup of (tgid, fd) that
- * misses; sys_exit one task-storage lookup that misses.
+ * Cost for everyone else: a switch on the syscall number; for socket-related
+ * numbers one hash lookup of the tgid that misses; sys_exit one task-storage
+ * lookup that misses. Processes with tracked sockets pay one more lookup of
+ * (tgid, fd) per read/write-family call on other fds.
  */
 #include "vmlinux.h"
 
@@ -365,13 +366,15 @@ int sockets_sys_enter(struct bpf_raw_tracepoint_args *ctx) {
     default:
       return 0;
   }
-  struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
   __u64 pid_tgid = bpf_get_current_pid_tgid();
-  struct sockets_key key = {.tgid = pid_tgid >> 32, .fd = (int)BPF_CORE_READ(regs, di)};
+  __u32 tgid = pid_tgid >> 32;
+  /* Processes without tracked sockets (nearly all) stop at one lookup, before
+   * the register read. */
+  if (!bpf_map_lookup_elem(opens ? (void *)&targets : (void *)&sock_procs, &tgid)) return 0;
+  struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+  struct sockets_key key = {.tgid = tgid, .fd = (int)BPF_CORE_READ(regs, di)};
   __u64 conn_id = 0;
-  if (opens) {
-    if (!bpf_map_lookup_elem(&targets, &key.tgid)) return 0;
-  } else {
+  if (!opens) {
     /* Entries exist only for targets' sockets: no target lookup needed. */
     struct sockets_conn *c = bpf_map_lookup_elem(&socks, &key);
     if (!c) return 0;

@@ -23,6 +23,8 @@ DEFINE_bool(untraced, true, "also time an untraced run first");
 DEFINE_bool(attached_miss, false,
             "also time a run with the programs attached but the command not traced "
             "(the cost every untraced process pays)");
+DEFINE_bool(sockets, false, "also load the socket tracker (HTTP flow capture)");
+DEFINE_uint32(socket_capture_bytes, 4096, "socket payload bytes copied per data event");
 
 namespace {
 
@@ -110,6 +112,8 @@ int main(int argc, char** argv) {
   tracer::capture::CaptureOptions options;
   options.ringbuf_bytes = FLAGS_ringbuf_mb << 20;
   options.stats_only = FLAGS_stats;
+  options.sockets = FLAGS_sockets;
+  options.socket_capture_bytes = FLAGS_socket_capture_bytes;
   auto source_or = tracer::capture::OpenBpfEventSource(options);
   if (!source_or.ok()) {
     std::fprintf(stderr, "cannot start tracing: %s\n",
@@ -157,6 +161,19 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(sink.processes), static_cast<unsigned long long>(drops),
       static_cast<unsigned long long>(c.missed_syscalls),
       static_cast<unsigned long long>(c.invalid_records));
+  if (FLAGS_sockets) {
+    const auto& k = c.sockets;
+    std::printf(
+        "sockets: %llu opens, %llu data events (%llu bytes copied, %llu not copied), %llu "
+        "closes, ring-buffer drops: %llu, untracked (table full): %llu, missed calls: %llu\n",
+        static_cast<unsigned long long>(k.opens), static_cast<unsigned long long>(k.data_events),
+        static_cast<unsigned long long>(k.bytes_copied),
+        static_cast<unsigned long long>(k.bytes_not_copied),
+        static_cast<unsigned long long>(k.closes),
+        static_cast<unsigned long long>(k.ringbuf_drops),
+        static_cast<unsigned long long>(k.untracked_full),
+        static_cast<unsigned long long>(k.missed_calls));
+  }
   if (FLAGS_stats) {
     auto totals = source.Totals();
     uint64_t calls = 0;

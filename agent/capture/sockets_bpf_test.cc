@@ -461,8 +461,8 @@ TEST_F(SocketsBpfTest, LargeBodyIsTruncatedAtTheLimitWithLengthsIntact) {
 }
 
 // Vector and message calls: sendmsg with several buffers, writev, recvmsg,
-// readv, plain write/read, recv_into (recvfrom). The bytes come out in
-// stream order whatever the call.
+// readv, plain write/read, recv_into (recvfrom), and sendfile (length
+// only). The bytes come out in stream order whatever the call.
 TEST_F(SocketsBpfTest, SendmsgWritevRecvmsgReadvPaths) {
   const std::string dir = ServeDir("vec", 3000);
   const std::string body = ReadFile(dir + "/x");
@@ -509,6 +509,21 @@ while True:
     got += bytes(buf[:n])
 s.close()
 open(sys.argv[2] + ".3", "wb").write(got)
+
+# 4: sendfile of a request file (metadata only); recv.
+req = sys.argv[2] + ".req"
+open(req, "wb").write(b"GET /x HTTP/1.1\r\nHost: vec\r\nX-Path: sendfile\r\n\r\n")
+s = socket.create_connection(("127.0.0.1", port))
+with open(req, "rb") as f:
+    os.sendfile(s.fileno(), f.fileno(), 0, os.path.getsize(req))
+got = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    got += chunk
+s.close()
+open(sys.argv[2] + ".4", "wb").write(got)
 )PY");
   const std::string out_prefix = absl::StrCat(TempDir(), "/vec_out");
   auto source = Open(SocketOptions());
@@ -522,7 +537,7 @@ open(sys.argv[2] + ".3", "wb").write(got)
   SocketSink sink;
   PollUntil(*source, sink, [&] {
     const auto opens = sink.OpensOf(client.pid());
-    if (opens.size() < 3) return false;
+    if (opens.size() < 4) return false;
     for (const auto& o : opens)
       if (!sink.Closed(o.conn.id)) return false;
     return true;
@@ -531,13 +546,14 @@ open(sys.argv[2] + ".3", "wb").write(got)
   EXPECT_EQ(sink.OpensOf(server->pid()).size(), 0u) << "the server was not traced";
 
   auto opens = sink.OpensOf(client.pid());
-  ASSERT_EQ(opens.size(), 3u);
-  const std::string requests[3] = {
+  ASSERT_EQ(opens.size(), 4u);
+  const std::string requests[4] = {
       "GET /x HTTP/1.1\r\nHost: vec\r\nX-Path: sendmsg\r\n\r\n",
       "GET /x HTTP/1.1\r\nHost: vec\r\nX-Path: writev\r\n\r\n",
-      "GET /x HTTP/1.1\r\nHost: vec\r\nX-Path: write\r\n\r\n"};
-  const int egress_nr[3] = {SYS_sendmsg, SYS_writev, SYS_write};
-  for (int i = 0; i < 3; ++i) {
+      "GET /x HTTP/1.1\r\nHost: vec\r\nX-Path: write\r\n\r\n",
+      "GET /x HTTP/1.1\r\nHost: vec\r\nX-Path: sendfile\r\n\r\n"};
+  const int egress_nr[4] = {SYS_sendmsg, SYS_writev, SYS_write, SYS_sendfile};
+  for (int i = 0; i < 4; ++i) {
     SCOPED_TRACE(absl::StrCat("connection ", i + 1));
     const uint64_t id = opens[i].conn.id;
     EXPECT_EQ(opens[i].role, SocketRole::kClient);
@@ -545,7 +561,7 @@ open(sys.argv[2] + ".3", "wb").write(got)
     const auto egress = sink.DataOf(id, Direction::kEgress);
     ASSERT_EQ(egress.size(), 1u) << "one call sent the whole request";
     EXPECT_EQ(egress[0].nr, egress_nr[i]);
-    EXPECT_EQ(egress[0].bytes, requests[i]);
+    EXPECT_EQ(egress[0].bytes, i == 3 ? "" : requests[i]) << "sendfile: no bytes";
     EXPECT_EQ(egress[0].length, requests[i].size());
     const std::string response = sink.Stream(id, Direction::kIngress);
     EXPECT_EQ(response, ReadFile(absl::StrCat(out_prefix, ".", i + 1)))
