@@ -151,6 +151,9 @@ absl::StatusOr<std::unique_ptr<storage::Wal>> OpenRunWal(const std::string& base
 
 int RunCommand(const RunOptions& o) {
   EnvLookup env = ProcessEnv();
+  for (const std::string& warning : o.warnings) {
+    std::fprintf(stderr, "tracectl run: warning: %s\n", warning.c_str());
+  }
   if (geteuid() != 0) {
     std::fprintf(stderr,
                  "tracectl run: must run as root: loading the BPF programs needs CAP_BPF and "
@@ -231,6 +234,7 @@ int RunCommand(const RunOptions& o) {
   spans::SpanBuilderOptions bopts;
   bopts.parent = parent;
   bopts.service_name = o.service_name;
+  bopts.resource_attributes = o.resource_attributes;
   bopts.max_batch_spans = o.max_export_batch_spans;
   bopts.clock = spans::ClockOffset::Measure();
   {

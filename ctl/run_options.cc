@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "agent/syscalls/syscall_classes.h"
+#include "controlplane/export/resource_env.h"
 
 namespace tracer::ctl {
 namespace {
@@ -202,8 +203,18 @@ absl::StatusOr<RunOptions> ParseRunOptions(const std::vector<std::string>& args,
     if (auto tp = env("TRACEPARENT")) opts.trace_parent = *tp;
   }
   if (auto ts = env("TRACESTATE")) opts.trace_state = *ts;
-  if (opts.service_name.empty()) {
-    if (auto sn = env("OTEL_SERVICE_NAME")) opts.service_name = *sn;
+  // OTEL_SERVICE_NAME wins over service.name in OTEL_RESOURCE_ATTRIBUTES;
+  // the flag wins over both (resource_env.h).
+  exporting::EnvResource resource = exporting::ResourceAttributesFromEnv(env);
+  if (!resource.discarded.ok()) {
+    opts.warnings.push_back(std::string(resource.discarded.message()));
+  }
+  for (auto& [key, value] : resource.attributes) {
+    if (key == "service.name") {
+      if (opts.service_name.empty()) opts.service_name = value;
+    } else {
+      opts.resource_attributes.emplace_back(std::move(key), std::move(value));
+    }
   }
   if (auto bs = env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE")) {
     size_t n;
@@ -248,6 +259,7 @@ Export to any OTLP backend (Jaeger, Tempo, Honeycomb, a Collector):
       --otlp-service-name N    service.name (default: the executable's name)
   Environment: OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
   OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_SERVICE_NAME,
+  OTEL_RESOURCE_ATTRIBUTES (resource attributes of every span),
   OTEL_BSP_MAX_EXPORT_BATCH_SIZE (default 512) and the other OTEL_EXPORTER_OTLP_*.
 
 Durability:

@@ -14,6 +14,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -34,6 +35,13 @@ struct RunOptions {
   std::string otlp_protocol;               // grpc | http/protobuf | http/json ("" = env/default)
   std::string otlp_headers;                // --otlp-headers "k=v,k2=v2" ("" = env)
   std::string service_name;                // --otlp-service-name / OTEL_SERVICE_NAME
+  // OTEL_RESOURCE_ATTRIBUTES (percent-decoded, service.name excluded: it
+  // goes to service_name unless the flag or OTEL_SERVICE_NAME set one).
+  std::vector<std::pair<std::string, std::string>> resource_attributes;
+  // Problems that do not stop the run (e.g. a malformed
+  // OTEL_RESOURCE_ATTRIBUTES, discarded whole as the SDK specification says);
+  // printed on stderr when the run starts.
+  std::vector<std::string> warnings;
   std::string trace_parent;                // --trace-parent / TRACEPARENT ("" = new trace)
   std::string trace_state;                 // TRACESTATE
   size_t max_export_batch_spans = 512;     // OTEL_BSP_MAX_EXPORT_BATCH_SIZE

@@ -106,6 +106,33 @@ TEST(RunOptions, OtlpProtocolValues) {
   EXPECT_FALSE(Parse({"--otlp-protocol", "carrier-pigeon", "--", "ls"}).ok());
 }
 
+TEST(RunOptions, ResourceAttributesFromEnvironment) {
+  std::map<std::string, std::string> env = {
+      {"OTEL_RESOURCE_ATTRIBUTES",
+       "service.name=from-list,deployment.environment=prod,team=a%20b"}};
+  auto o = Parse({"--", "ls"}, env);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->service_name, "from-list");
+  using KV = std::pair<std::string, std::string>;
+  EXPECT_EQ(o->resource_attributes,
+            (std::vector<KV>{{"deployment.environment", "prod"}, {"team", "a b"}}));
+  EXPECT_TRUE(o->warnings.empty());
+
+  // OTEL_SERVICE_NAME wins over the list's service.name; the flag over both.
+  env["OTEL_SERVICE_NAME"] = "from-env";
+  EXPECT_EQ(Parse({"--", "ls"}, env)->service_name, "from-env");
+  EXPECT_EQ(Parse({"--otlp-service-name", "flag", "--", "ls"}, env)->service_name, "flag");
+
+  // A malformed list is discarded whole, with a warning naming it.
+  env["OTEL_RESOURCE_ATTRIBUTES"] = "good=1,broken";
+  o = Parse({"--", "ls"}, env);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_TRUE(o->resource_attributes.empty());
+  ASSERT_EQ(o->warnings.size(), 1u);
+  EXPECT_NE(o->warnings[0].find("OTEL_RESOURCE_ATTRIBUTES"), std::string::npos) << o->warnings[0];
+  EXPECT_EQ(o->service_name, "from-env");
+}
+
 TEST(RunOptions, EnvironmentAndFlagPrecedence) {
   std::map<std::string, std::string> env = {
       {"TRACEPARENT", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
