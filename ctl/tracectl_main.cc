@@ -1,6 +1,6 @@
 // tracectl: the operator's command line. `tracectl run` traces one command
-// with no daemons; the remote subcommands (sessions, traces, agents) talk to
-// the control plane.
+// with no daemons; the remote subcommands (sessions, traces, agents,
+// exporters, status) talk to the control plane.
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -29,7 +29,9 @@ Commands:
   session   start|stop|list|show remote tracing sessions on the agents
   traces    list|show traces in the control plane's store (show: a waterfall)
   agents    list the agents known to the control plane
-  status    agents and exporters: connected, lag, WAL bytes, drops, spans/s
+  exporters add|remove|list the OTLP backends the control plane delivers to
+  status    agents and exporters: connected, lag, WAL bytes, drops, spans/s,
+            spans sent/failed (by reason)/retried/dead-lettered, circuit
   version   client, control plane and agent versions (--client: this binary only)
   help      show this help, or `tracectl help COMMAND` for one command
 

@@ -85,5 +85,20 @@ absl::StatusOr<tracer::v1::GetTraceResponse> ControlClient::GetTrace(
   return Call<tracer::v1::GetTraceRequest, tracer::v1::GetTraceResponse>(stub_.get(),
                                                                          &S::GetTrace, req, timeout_);
 }
+absl::StatusOr<tracer::v1::ExporterSpec> ControlClient::AddExporter(
+    const tracer::v1::AddExporterRequest& req) {
+  return Call<tracer::v1::AddExporterRequest, tracer::v1::ExporterSpec>(
+      stub_.get(), &S::AddExporter, req, timeout_);
+}
+absl::StatusOr<tracer::v1::ExporterSpec> ControlClient::RemoveExporter(
+    const tracer::v1::RemoveExporterRequest& req) {
+  return Call<tracer::v1::RemoveExporterRequest, tracer::v1::ExporterSpec>(
+      stub_.get(), &S::RemoveExporter, req, timeout_);
+}
+absl::StatusOr<tracer::v1::ListExportersResponse> ControlClient::ListExporters(
+    const tracer::v1::ListExportersRequest& req) {
+  return Call<tracer::v1::ListExportersRequest, tracer::v1::ListExportersResponse>(
+      stub_.get(), &S::ListExporters, req, timeout_);
+}
 
 }  // namespace tracer::ctl::remote

@@ -41,6 +41,11 @@ class ControlClient {
   absl::StatusOr<tracer::v1::ListTracesResponse> ListTraces(
       const tracer::v1::ListTracesRequest& req);
   absl::StatusOr<tracer::v1::GetTraceResponse> GetTrace(const tracer::v1::GetTraceRequest& req);
+  absl::StatusOr<tracer::v1::ExporterSpec> AddExporter(const tracer::v1::AddExporterRequest& req);
+  absl::StatusOr<tracer::v1::ExporterSpec> RemoveExporter(
+      const tracer::v1::RemoveExporterRequest& req);
+  absl::StatusOr<tracer::v1::ListExportersResponse> ListExporters(
+      const tracer::v1::ListExportersRequest& req);
 
  private:
   std::unique_ptr<tracer::v1::ControlService::Stub> stub_;

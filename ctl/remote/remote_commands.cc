@@ -1,5 +1,8 @@
 #include "ctl/remote/remote_commands.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -71,6 +74,35 @@ void PrintSession(const tracer::v1::Session& s, std::ostream& out) {
   if (s.stopped_unix_nano() != 0) out << "  stopped   " << Time(s.stopped_unix_nano()) << " UTC\n";
 }
 
+std::string HeaderKeys(const tracer::v1::ExporterSpec& e) {
+  if (e.headers_size() == 0) return "-";
+  std::vector<std::string> keys;
+  for (const auto& h : e.headers()) keys.push_back(absl::StrCat(h.key(), "=<redacted>"));
+  return absl::StrJoin(keys, ",");
+}
+
+std::string ProtocolText(const std::string& protocol) {
+  return protocol.empty() ? "grpc" : protocol;
+}
+
+void PrintExporter(const tracer::v1::ExporterSpec& e, std::ostream& out) {
+  out << "exporter " << e.name() << "\n  protocol  " << ProtocolText(e.protocol())
+      << "\n  endpoint  " << e.endpoint() << "\n  headers   " << HeaderKeys(e)
+      << "\n  version   " << e.version() << " (" << (e.source().empty() ? "-" : e.source())
+      << ")\n  created   " << Time(e.created_unix_nano()) << " UTC by "
+      << (e.created_by().empty() ? "-" : e.created_by()) << "\n";
+}
+
+// "unavailable=12 http_503=4", sorted by reason.
+std::string FailedByReason(const tracer::v1::ExporterStatus& e) {
+  std::vector<std::string> parts;
+  for (const auto& [reason, spans] : e.spans_failed_by_reason()) {
+    parts.push_back(absl::StrCat(reason, "=", spans));
+  }
+  std::sort(parts.begin(), parts.end());
+  return absl::StrJoin(parts, " ");
+}
+
 int Fail(const std::string& what, const absl::Status& s, std::ostream& err) {
   err << "tracectl " << what << ": " << absl::StatusCodeToString(s.code()) << ": " << s.message()
       << "\n";
@@ -80,7 +112,7 @@ int Fail(const std::string& what, const absl::Status& s, std::ostream& err) {
 }  // namespace
 
 bool IsRemoteGroup(const std::string& g) {
-  return g == "session" || g == "traces" || g == "agents" || g == "status";
+  return g == "session" || g == "traces" || g == "agents" || g == "exporters" || g == "status";
 }
 
 int RunRemoteCommand(const std::string& group, const std::vector<std::string>& args,
@@ -173,6 +205,28 @@ int RunRemoteCommand(const std::string& group, const std::vector<std::string>& a
     auto r = client.GetTrace(req);
     if (!r.ok()) return Fail(cmd, r.status(), err);
     out << RenderWaterfall(*r);
+  } else if (cmd == "exporters add") {
+    auto e = client.AddExporter(opts->add_exporter);
+    if (!e.ok()) return Fail(cmd, e.status(), err);
+    out << (opts->add_exporter.replace() ? "added or replaced " : "added ");
+    PrintExporter(*e, out);
+  } else if (cmd == "exporters remove") {
+    tracer::v1::RemoveExporterRequest req;
+    req.set_name(opts->argument);
+    auto e = client.RemoveExporter(req);
+    if (!e.ok()) return Fail(cmd, e.status(), err);
+    out << "removed exporter " << e->name() << " (exporters version " << e->version() << ")\n";
+  } else if (cmd == "exporters list") {
+    auto r = client.ListExporters({});
+    if (!r.ok()) return Fail(cmd, r.status(), err);
+    out << absl::StrFormat("%-20s %-13s %-40s %7s %-6s %s\n", "NAME", "PROTOCOL", "ENDPOINT",
+                           "VERSION", "SOURCE", "HEADERS");
+    for (const auto& e : r->exporters()) {
+      out << absl::StrFormat("%-20s %-13s %-40s %7d %-6s %s\n", e.name(),
+                             ProtocolText(e.protocol()), e.endpoint(), e.version(),
+                             e.source().empty() ? "-" : e.source(), HeaderKeys(e));
+    }
+    out << "(exporters version " << r->version() << ")\n";
   } else if (cmd == "agents list" || cmd == "status") {
     tracer::v1::StatusResponse st;
     if (cmd == "agents list") {
@@ -199,12 +253,24 @@ int RunRemoteCommand(const std::string& group, const std::vector<std::string>& a
     }
     if (cmd == "status") {
       out << "\n"
-          << absl::StrFormat("%-16s %-32s %10s %10s %10s %10s %-9s\n", "EXPORTER", "ENDPOINT",
-                             "SENT", "FAILED", "RETRIED", "QUEUE_LAG", "CIRCUIT");
+          << absl::StrFormat("%-16s %-40s %10s %10s %10s %10s %10s %-9s\n", "EXPORTER", "ENDPOINT",
+                             "SENT", "FAILED", "RETRIED", "DEAD_LTR", "QUEUE_LAG", "CIRCUIT");
       for (const auto& e : st.exporters()) {
-        out << absl::StrFormat("%-16s %-32s %10d %10d %10d %10d %-9s\n", e.name(), e.endpoint(),
-                               e.spans_sent(), e.spans_failed(), e.spans_retried(),
-                               e.queue_lag_records(), e.circuit_state());
+        out << absl::StrFormat("%-16s %-40s %10d %10d %10d %10d %10d %-9s\n", e.name(),
+                               e.endpoint(), e.spans_sent(), e.spans_failed(), e.spans_retried(),
+                               e.spans_dead_lettered(), e.queue_lag_records(), e.circuit_state());
+        if (e.spans_failed_by_reason_size() > 0) {
+          out << "    failed by reason: " << FailedByReason(e) << "\n";
+        }
+        if (e.spans_rejected() > 0 || e.queue_dropped_spans() > 0) {
+          out << "    rejected by the backend: " << e.spans_rejected()
+              << ", dropped by the queue cap: " << e.queue_dropped_spans() << "\n";
+        }
+        if (!e.last_error().empty()) out << "    last error: " << e.last_error() << "\n";
+      }
+      if (st.queue_dropped_spans() > 0 || st.queue_rejected_spans() > 0) {
+        out << "\nqueue cap: " << st.queue_dropped_spans() << " spans dropped, "
+            << st.queue_rejected_spans() << " spans refused since start\n";
       }
     }
   }

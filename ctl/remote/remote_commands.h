@@ -1,6 +1,8 @@
 // tracectl's remote commands: `session start|stop|list|show`, `traces
-// list|show`, `agents list`, `status` — parse, call the control plane,
-// print tables (and the waterfall for `traces show`).
+// list|show`, `agents list`, `exporters add|remove|list`, `status` — parse,
+// call the control plane, print tables (and the waterfall for `traces
+// show`). Exporter header values are never printed (keys show
+// "<redacted>").
 #ifndef TRACER_CTL_REMOTE_REMOTE_COMMANDS_H_
 #define TRACER_CTL_REMOTE_REMOTE_COMMANDS_H_
 
@@ -12,7 +14,8 @@
 
 namespace tracer::ctl::remote {
 
-// True for the command groups handled here: session, traces, agents, status.
+// True for the command groups handled here: session, traces, agents,
+// exporters, status.
 bool IsRemoteGroup(const std::string& group);
 
 // Runs `tracectl GROUP ARGS...`. Results go to `out`, errors to `err` as

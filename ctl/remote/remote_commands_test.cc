@@ -62,7 +62,63 @@ class FakeControl final : public tracer::v1::ControlService::Service {
     *resp = trace;
     return grpc::Status::OK;
   }
+  grpc::Status AddExporter(grpc::ServerContext* ctx, const tracer::v1::AddExporterRequest* req,
+                           tracer::v1::ExporterSpec* resp) override {
+    if (auto s = auth::Authorize(*ctx, auth::Role::kAdmin, "AddExporter"); !s.ok()) return s;
+    std::lock_guard<std::mutex> l(mu);
+    added = *req;
+    *resp = req->exporter();
+    for (auto& h : *resp->mutable_headers()) h.clear_value();
+    resp->set_version(3);
+    resp->set_source("api");
+    resp->set_created_by(auth::PeerIdentityOf(*ctx)->subject);
+    return grpc::Status::OK;
+  }
+  grpc::Status RemoveExporter(grpc::ServerContext* ctx,
+                              const tracer::v1::RemoveExporterRequest* req,
+                              tracer::v1::ExporterSpec* resp) override {
+    if (auto s = auth::Authorize(*ctx, auth::Role::kAdmin, "RemoveExporter"); !s.ok()) return s;
+    if (req->name() != "tempo") {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no exporter " + req->name());
+    }
+    resp->set_name(req->name());
+    resp->set_version(4);
+    return grpc::Status::OK;
+  }
+  grpc::Status ListExporters(grpc::ServerContext* ctx, const tracer::v1::ListExportersRequest*,
+                             tracer::v1::ListExportersResponse* resp) override {
+    if (auto s = auth::Authorize(*ctx, auth::Role::kViewer, "ListExporters"); !s.ok()) return s;
+    auto* e = resp->add_exporters();
+    e->set_name("tempo");
+    e->set_protocol("grpc");
+    e->set_endpoint("https://tempo:4317");
+    e->set_version(2);
+    e->set_source("api");
+    e->add_headers()->set_key("authorization");
+    e->add_headers()->set_key("x-scope-orgid");
+    resp->set_version(2);
+    return grpc::Status::OK;
+  }
+  grpc::Status GetStatus(grpc::ServerContext* ctx, const tracer::v1::GetStatusRequest*,
+                         tracer::v1::StatusResponse* resp) override {
+    if (auto s = auth::Authorize(*ctx, auth::Role::kViewer, "GetStatus"); !s.ok()) return s;
+    resp->set_controlplane_version("9.9.9");
+    auto* e = resp->add_exporters();
+    e->set_name("tempo");
+    e->set_endpoint("https://tempo:4317");
+    e->set_spans_sent(1200);
+    e->set_spans_failed(40);
+    (*e->mutable_spans_failed_by_reason())["unavailable"] = 30;
+    (*e->mutable_spans_failed_by_reason())["http_503"] = 10;
+    e->set_spans_retried(35);
+    e->set_spans_dead_lettered(5);
+    e->set_queue_lag_records(17);
+    e->set_circuit_state("open");
+    e->set_last_error("unavailable: connection refused");
+    return grpc::Status::OK;
+  }
   std::mutex mu;
+  tracer::v1::AddExporterRequest added;
   tracer::v1::Session started;
   tracer::v1::ListTracesRequest list_request;
   tracer::v1::GetTraceResponse trace;
@@ -84,7 +140,8 @@ class RemoteCommandsTest : public ::testing::Test {
                               {"localhost", "127.0.0.1"}};
     ASSERT_TRUE(auth::IssueCertificate(dir_, server, false).ok());
     for (auto [name, role] : {std::pair{"viewer", auth::Role::kViewer},
-                              std::pair{"operator", auth::Role::kOperator}}) {
+                              std::pair{"operator", auth::Role::kOperator},
+                              std::pair{"admin", auth::Role::kAdmin}}) {
       auth::IssueRequest u{auth::CertKind::kUser, name, role, {}};
       ASSERT_TRUE(auth::IssueCertificate(dir_, u, false).ok());
     }
@@ -158,6 +215,56 @@ TEST_F(RemoteCommandsTest, TracesListAndShow) {
   EXPECT_EQ(out_.str(), RenderWaterfall(service_.trace));
   EXPECT_EQ(Run("traces", {"show", "22222222222222222222222222222222"}, "viewer"), 1);
   EXPECT_THAT(err_.str(), HasSubstr("NOT_FOUND"));
+}
+
+TEST_F(RemoteCommandsTest, AdminAddsExporterSecretsNotPrinted) {
+  ASSERT_EQ(Run("exporters",
+                {"add", "tempo", "--endpoint", "https://tempo:4317", "--header",
+                 "authorization=Bearer hunter2", "--timeout", "5s"},
+                "admin"),
+            0)
+      << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("added exporter tempo"));
+  EXPECT_THAT(out_.str(), HasSubstr("authorization=<redacted>"));
+  EXPECT_THAT(out_.str(), HasSubstr("CN=admin,O=tracer"));
+  EXPECT_THAT(out_.str(), ::testing::Not(HasSubstr("hunter2")));
+  std::lock_guard<std::mutex> l(service_.mu);
+  EXPECT_EQ(service_.added.exporter().name(), "tempo");
+  EXPECT_EQ(service_.added.exporter().headers(0).value(), "Bearer hunter2");  // sent, not shown
+  EXPECT_EQ(service_.added.exporter().timeout_ms(), 5000u);
+}
+
+TEST_F(RemoteCommandsTest, OperatorCannotAddOrRemoveExporters) {
+  EXPECT_EQ(Run("exporters", {"add", "tempo", "--endpoint", "tempo:4317"}, "operator"), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("tracectl exporters add: PERMISSION_DENIED"));
+  EXPECT_EQ(Run("exporters", {"remove", "tempo"}, "operator"), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("PERMISSION_DENIED"));
+  std::lock_guard<std::mutex> l(service_.mu);
+  EXPECT_EQ(service_.added.ByteSizeLong(), 0u);
+}
+
+TEST_F(RemoteCommandsTest, ExportersListAndRemove) {
+  ASSERT_EQ(Run("exporters", {"list"}, "viewer"), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("NAME"));
+  EXPECT_THAT(out_.str(), HasSubstr("https://tempo:4317"));
+  EXPECT_THAT(out_.str(), HasSubstr("authorization=<redacted>,x-scope-orgid=<redacted>"));
+  EXPECT_THAT(out_.str(), HasSubstr("(exporters version 2)"));
+  ASSERT_EQ(Run("exporters", {"remove", "tempo"}, "admin"), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "removed exporter tempo (exporters version 4)\n");
+  EXPECT_EQ(Run("exporters", {"remove", "jaeger"}, "admin"), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("NOT_FOUND: no exporter jaeger"));
+  EXPECT_EQ(Run("exporters", {"add", "x"}, "admin"), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("--endpoint URL is required"));
+}
+
+TEST_F(RemoteCommandsTest, StatusShowsExporterCounters) {
+  ASSERT_EQ(Run("status", {}, "viewer"), 0) << err_.str();
+  const std::string out = out_.str();
+  EXPECT_THAT(out, HasSubstr("DEAD_LTR"));
+  EXPECT_THAT(out, ::testing::ContainsRegex(
+                       "tempo +https://tempo:4317 +1200 +40 +35 +5 +17 +open"));
+  EXPECT_THAT(out, HasSubstr("failed by reason: http_503=10 unavailable=30"));
+  EXPECT_THAT(out, HasSubstr("last error: unavailable: connection refused"));
 }
 
 TEST_F(RemoteCommandsTest, UsageAndConnectionErrors) {

@@ -2,7 +2,9 @@
 
 #include <getopt.h>
 
+#include <optional>
 #include <set>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -48,6 +50,21 @@ enum LongOnly {
   kSince,
   kService,
   kLimit,
+  kEndpoint,
+  kProtocol,
+  kHeader,
+  kHeaderFromEnv,
+  kCompression,
+  kTimeout,
+  kCa,
+  kClientCert,
+  kClientKey,
+  kBackendInsecure,
+  kReplace,
+  kMaxBatchSpans,
+  kMaxBatchBytes,
+  kBreakerFailures,
+  kBreakerOpenFor,
 };
 
 const option kLongOptions[] = {
@@ -74,6 +91,21 @@ const option kLongOptions[] = {
     {"since", required_argument, nullptr, kSince},
     {"service", required_argument, nullptr, kService},
     {"limit", required_argument, nullptr, kLimit},
+    {"endpoint", required_argument, nullptr, kEndpoint},
+    {"protocol", required_argument, nullptr, kProtocol},
+    {"header", required_argument, nullptr, kHeader},
+    {"header-from-env", required_argument, nullptr, kHeaderFromEnv},
+    {"compression", required_argument, nullptr, kCompression},
+    {"timeout", required_argument, nullptr, kTimeout},
+    {"ca", required_argument, nullptr, kCa},
+    {"client-cert", required_argument, nullptr, kClientCert},
+    {"client-key", required_argument, nullptr, kClientKey},
+    {"backend-insecure", no_argument, nullptr, kBackendInsecure},
+    {"replace", no_argument, nullptr, kReplace},
+    {"max-batch-spans", required_argument, nullptr, kMaxBatchSpans},
+    {"max-batch-bytes", required_argument, nullptr, kMaxBatchBytes},
+    {"breaker-failures", required_argument, nullptr, kBreakerFailures},
+    {"breaker-open-for", required_argument, nullptr, kBreakerOpenFor},
     {"help", no_argument, nullptr, 'h'},
     {nullptr, 0, nullptr, 0},
 };
@@ -261,6 +293,148 @@ bool IsHex(const std::string& s) {
   return true;
 }
 
+// KEY=VALUE of --header / --header-from-env.
+absl::StatusOr<std::pair<std::string, std::string>> KeyValue(const std::string& flag,
+                                                             const std::string& arg) {
+  size_t eq = arg.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return Invalid(absl::StrCat(flag, ": expected KEY=", flag == "--header" ? "VALUE" : "VAR"));
+  }
+  return std::make_pair(arg.substr(0, eq), arg.substr(eq + 1));
+}
+
+absl::Status AbsolutePath(const std::string& flag, const std::string& path) {
+  if (path.empty() || path[0] != '/') {
+    return Invalid(absl::StrCat(flag, " ", path,
+                                ": give an absolute path (it is read on the control plane host)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint32_t> Milliseconds(const std::string& flag, const char* arg,
+                                      absl::Duration max) {
+  absl::Duration d;
+  if (!absl::ParseDuration(arg, &d) || d < absl::Milliseconds(1) || d > max) {
+    return Invalid(absl::StrCat(flag, " ", arg, ": expected a duration from 1ms to ",
+                                absl::FormatDuration(max), " (e.g. 10s, 500ms)"));
+  }
+  return static_cast<uint32_t>(absl::ToInt64Milliseconds(d));
+}
+
+// Handles one `exporters add` flag; false when `c` is not one.
+bool ExporterFlag(int c, const EnvLookup& env, tracer::v1::ExporterSpec* spec,
+                  bool* replace, absl::Status* status) {
+  switch (c) {
+    case kEndpoint:
+      spec->set_endpoint(optarg);
+      if (spec->endpoint().empty() || spec->endpoint().size() > 2048) {
+        *status = Invalid("--endpoint: expected a URL of 1..2048 bytes");
+      }
+      return true;
+    case kProtocol:
+      spec->set_protocol(optarg);
+      if (spec->protocol() != "grpc" && spec->protocol() != "http/protobuf" &&
+          spec->protocol() != "http/json") {
+        *status = Invalid(absl::StrCat("--protocol ", optarg,
+                                       ": expected grpc, http/protobuf or http/json"));
+      }
+      return true;
+    case kHeader:
+    case kHeaderFromEnv: {
+      const std::string flag = c == kHeader ? "--header" : "--header-from-env";
+      auto kv = KeyValue(flag, optarg);
+      if (!kv.ok()) {
+        *status = kv.status();
+        return true;
+      }
+      auto* h = spec->add_headers();
+      h->set_key(kv->first);
+      if (c == kHeader) {
+        h->set_value(kv->second);
+      } else {
+        std::optional<std::string> value = env(kv->second);
+        if (!value) {
+          *status = Invalid(absl::StrCat(flag, " ", optarg, ": $", kv->second, " is not set"));
+          return true;
+        }
+        h->set_value(*value);
+      }
+      return true;
+    }
+    case kCompression:
+      spec->set_compression(optarg);
+      if (spec->compression() != "none" && spec->compression() != "gzip") {
+        *status = Invalid(absl::StrCat("--compression ", optarg, ": expected none or gzip"));
+      }
+      return true;
+    case kTimeout: {
+      auto ms = Milliseconds("--timeout", optarg, absl::Minutes(10));
+      if (ms.ok()) {
+        spec->set_timeout_ms(*ms);
+      } else {
+        *status = ms.status();
+      }
+      return true;
+    }
+    case kCa:
+      spec->set_certificate_file(optarg);
+      *status = AbsolutePath("--ca", optarg);
+      return true;
+    case kClientCert:
+      spec->set_client_certificate_file(optarg);
+      *status = AbsolutePath("--client-cert", optarg);
+      return true;
+    case kClientKey:
+      spec->set_client_key_file(optarg);
+      *status = AbsolutePath("--client-key", optarg);
+      return true;
+    case kBackendInsecure:
+      spec->set_insecure(true);
+      return true;
+    case kReplace:
+      *replace = true;
+      return true;
+    case kMaxBatchSpans: {
+      auto n = ParseUint("--max-batch-spans", optarg, 1000000);
+      if (n.ok() && *n > 0) {
+        spec->set_max_batch_spans(static_cast<uint32_t>(*n));
+      } else {
+        *status = Invalid(absl::StrCat("--max-batch-spans ", optarg, ": expected 1..1000000"));
+      }
+      return true;
+    }
+    case kMaxBatchBytes: {
+      auto n = ParseUint("--max-batch-bytes", optarg, uint64_t{64} << 20);
+      if (n.ok() && *n > 0) {
+        spec->set_max_batch_bytes(*n);
+      } else {
+        *status = Invalid(absl::StrCat("--max-batch-bytes ", optarg, ": expected 1..67108864"));
+      }
+      return true;
+    }
+    case kBreakerFailures: {
+      auto n = ParseUint("--breaker-failures", optarg, 1000);
+      if (n.ok() && *n > 0) {
+        spec->set_breaker_failure_threshold(static_cast<uint32_t>(*n));
+      } else {
+        *status = Invalid(absl::StrCat("--breaker-failures ", optarg, ": expected 1..1000"));
+      }
+      return true;
+    }
+    case kBreakerOpenFor: {
+      auto ms = Milliseconds("--breaker-open-for", optarg, absl::Hours(1));
+      if (ms.ok()) {
+        spec->set_breaker_open_for_ms(*ms);
+      } else {
+        *status = ms.status();
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<SessionStartOptions> ParseSessionStart(const std::vector<std::string>& args,
@@ -408,7 +582,8 @@ absl::StatusOr<RemoteOptions> ParseRemote(const std::string& group,
   std::vector<std::string> rest = args;
   if (group == "status") {
     opts.command = "status";
-  } else if (group == "session" || group == "traces" || group == "agents") {
+  } else if (group == "session" || group == "traces" || group == "agents" ||
+             group == "exporters") {
     if (rest.empty() || rest[0].empty() || rest[0][0] == '-') {
       if (!rest.empty() && (rest[0] == "-h" || rest[0] == "--help")) {
         opts.help = true;
@@ -422,6 +597,7 @@ absl::StatusOr<RemoteOptions> ParseRemote(const std::string& group,
     if (group == "session") allowed = {"stop", "list", "show"};  // start: ParseSessionStart
     if (group == "traces") allowed = {"list", "show"};
     if (group == "agents") allowed = {"list"};
+    if (group == "exporters") allowed = {"add", "remove", "list"};
     if (allowed.count(action) == 0) {
       return Invalid(absl::StrCat("tracectl ", group, ": unknown action '", action, "'"));
     }
@@ -437,6 +613,14 @@ absl::StatusOr<RemoteOptions> ParseRemote(const std::string& group,
     if (ConnectionFlag(c, &opts.connection, &status)) {
       if (!status.ok()) return status;
       continue;
+    }
+    if (opts.command == "exporters add") {
+      bool replace = false;
+      if (ExporterFlag(c, env, opts.add_exporter.mutable_exporter(), &replace, &status)) {
+        if (!status.ok()) return status;
+        if (replace) opts.add_exporter.set_replace(true);
+        continue;
+      }
     }
     switch (c) {
       case kAll:
@@ -478,7 +662,25 @@ absl::StatusOr<RemoteOptions> ParseRemote(const std::string& group,
   std::vector<std::string> positional = g.Rest();
   bool takes_id = opts.command == "session stop" || opts.command == "session show" ||
                   opts.command == "traces show";
-  if (takes_id) {
+  if (opts.command == "exporters add" || opts.command == "exporters remove") {
+    if (positional.size() != 1) {
+      return Invalid(absl::StrCat("tracectl ", opts.command, " takes one exporter NAME"));
+    }
+    opts.argument = positional[0];
+    if (opts.argument.empty() || opts.argument.size() > 64) {
+      return Invalid("NAME: expected 1..64 of a-z, 0-9, '_', '.', '-'");
+    }
+    opts.add_exporter.mutable_exporter()->set_name(opts.argument);
+    if (opts.command == "exporters add") {
+      const tracer::v1::ExporterSpec& spec = opts.add_exporter.exporter();
+      if (spec.endpoint().empty()) {
+        return Invalid("tracectl exporters add: --endpoint URL is required");
+      }
+      if (spec.client_key_file().empty() != spec.client_certificate_file().empty()) {
+        return Invalid("--client-cert and --client-key go together");
+      }
+    }
+  } else if (takes_id) {
     const char* what = opts.command == "traces show" ? "TRACE_ID" : "SESSION_ID";
     if (positional.size() != 1) {
       return Invalid(absl::StrCat("tracectl ", opts.command, " takes one ", what));
@@ -507,6 +709,9 @@ const char* RemoteUsage() {
        tracectl traces list [--since 10m] [--service NAME] [--limit N]
        tracectl traces show TRACE_ID
        tracectl agents list
+       tracectl exporters add NAME --endpoint URL [EXPORTER FLAGS]
+       tracectl exporters remove NAME
+       tracectl exporters list
        tracectl status
 
 Remote sessions: the control plane pushes the session to the selected agents,
@@ -531,6 +736,35 @@ session start:
     --duration D               e.g. 90s, 10m, 2h (default: until stopped)
     --max-spans N              per agent
     --name NAME                a label for humans (<= 128 bytes)
+
+exporters: the OTLP backends the control plane delivers every span to (each
+with its own queue cursor: a dead backend catches up later). Adding and
+removing needs an admin certificate; header values are secrets and are never
+shown again.
+  add NAME (1..64 of a-z 0-9 _ . -)
+    --endpoint URL             grpc: [http://|https://]host:port (default port
+                               4317); http/*: http(s)://host[:port][/path],
+                               "/v1/traces" appended when there is no path
+    --protocol P               grpc (default), http/protobuf, http/json
+    --header KEY=VALUE         request header / gRPC metadata (repeatable)
+    --header-from-env KEY=VAR  the same, value read from $VAR (keeps tokens
+                               out of the command line and shell history)
+    --compression none|gzip    (default none)
+    --timeout D                per export attempt, 1ms..10m (default 10s)
+    --ca FILE                  CA bundle that verifies the backend (default:
+                               system roots); absolute path on the control
+                               plane host, like --client-cert/--client-key
+    --client-cert FILE --client-key FILE   mutual TLS with the backend
+    --backend-insecure         grpc endpoint without scheme: plain text
+                               (--insecure is tracectl's own connection)
+    --max-batch-spans N        spans per request (default 8192)
+    --max-batch-bytes N        bytes per request (default 4194304)
+    --breaker-failures N       consecutive failures that open the circuit (5)
+    --breaker-open-for D       wait before the half-open probe (30s)
+    --replace                  replace an exporter of the same name
+  remove NAME                  stop it and drop its queue cursor
+  list                         name, protocol, endpoint, version, source and
+                               header keys
 
 Connection (every command):
   --server HOST:PORT   control plane (default $TRACER_SERVER or localhost:7443)

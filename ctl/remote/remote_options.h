@@ -1,5 +1,6 @@
 // Command lines of tracectl's remote commands (session, traces, agents,
-// status): how to reach the control plane, and the flags of each command.
+// exporters, status): how to reach the control plane, and the flags of each
+// command.
 // Validation here is for clear, early errors; the control plane validates
 // every request again (its word is final).
 #ifndef TRACER_CTL_REMOTE_REMOTE_OPTIONS_H_
@@ -44,12 +45,16 @@ struct SessionStartOptions {
 struct RemoteOptions {
   ConnectionOptions connection;
   std::string command;       // "session stop", "session list", "session show",
-                             // "traces list", "traces show", "agents list", "status"
-  std::string argument;      // SESSION_ID or TRACE_ID (lower-case hex) where taken
+                             // "traces list", "traces show", "agents list",
+                             // "exporters add", "exporters remove",
+                             // "exporters list", "status"
+  std::string argument;      // SESSION_ID, TRACE_ID (lower-case hex) or exporter NAME
   bool all = false;          // session list --all: include stopped sessions
   uint64_t since_ns = 0;     // traces list --since DURATION, as a duration in ns
   std::string service;       // traces list --service NAME
   uint32_t limit = 0;        // traces list --limit N (0: server default)
+  // exporters add: the request (exporter.name is `argument`).
+  tracer::v1::AddExporterRequest add_exporter;
   bool help = false;
 };
 
@@ -63,9 +68,14 @@ absl::StatusOr<SessionStartOptions> ParseSessionStart(const std::vector<std::str
 
 // Parses `tracectl GROUP [ACTION] ARGS...` for the other remote commands:
 // `group` is "session" (stop|list|show), "traces" (list|show), "agents"
-// (list) or "status"; `args` are the words after the group. INVALID_ARGUMENT
-// for unknown actions or flags, missing/extra ids, a trace id that is not 32
-// hex digits, bad --since/--limit.
+// (list), "exporters" (add|remove|list) or "status"; `args` are the words
+// after the group. INVALID_ARGUMENT for unknown actions or flags,
+// missing/extra ids, a trace id that is not 32 hex digits, bad
+// --since/--limit; for `exporters add`: no --endpoint, an unknown
+// --protocol or --compression, a --header without KEY=VALUE, a
+// --header-from-env variable that is unset, a --timeout outside 1ms..10m,
+// relative TLS file paths, --client-cert without --client-key or vice versa.
+// `env` also serves --header-from-env.
 absl::StatusOr<RemoteOptions> ParseRemote(const std::string& group,
                                           const std::vector<std::string>& args,
                                           const EnvLookup& env);

@@ -145,3 +145,113 @@ TEST(RemoteTest, ClearErrors) {
 
 }  // namespace
 }  // namespace tracer::ctl::remote
+
+namespace tracer::ctl::remote {
+namespace {
+
+using ::testing::HasSubstr;
+
+EnvLookup ExporterEnv(std::map<std::string, std::string> vars = {}) {
+  return [vars](const std::string& k) -> std::optional<std::string> {
+    auto it = vars.find(k);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+std::string ExportersError(std::vector<std::string> args) {
+  args.push_back("--insecure");
+  auto o = ParseRemote("exporters", args, ExporterEnv());
+  EXPECT_FALSE(o.ok());
+  return std::string(o.status().message());
+}
+
+TEST(ExportersOptionsTest, AddWithEveryFlag) {
+  auto o = ParseRemote(
+      "exporters",
+      {"add", "honeycomb", "--endpoint", "https://api.honeycomb.io", "--protocol",
+       "http/protobuf", "--header", "x-honeycomb-dataset=prod", "--header-from-env",
+       "x-honeycomb-team=HC_KEY", "--compression", "gzip", "--timeout", "2.5s", "--ca",
+       "/etc/ssl/ca.pem", "--client-cert", "/pki/me.pem", "--client-key", "/pki/me.key",
+       "--backend-insecure", "--max-batch-spans", "512", "--max-batch-bytes", "1048576",
+       "--breaker-failures", "3", "--breaker-open-for", "1m", "--replace", "--certs", "/pki"},
+      ExporterEnv({{"HC_KEY", "s3cr3t"}}));
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->command, "exporters add");
+  EXPECT_EQ(o->argument, "honeycomb");
+  EXPECT_TRUE(o->add_exporter.replace());
+  const tracer::v1::ExporterSpec& e = o->add_exporter.exporter();
+  EXPECT_EQ(e.name(), "honeycomb");
+  EXPECT_EQ(e.endpoint(), "https://api.honeycomb.io");
+  EXPECT_EQ(e.protocol(), "http/protobuf");
+  ASSERT_EQ(e.headers_size(), 2);
+  EXPECT_EQ(e.headers(0).key(), "x-honeycomb-dataset");
+  EXPECT_EQ(e.headers(0).value(), "prod");
+  EXPECT_EQ(e.headers(1).key(), "x-honeycomb-team");
+  EXPECT_EQ(e.headers(1).value(), "s3cr3t");
+  EXPECT_EQ(e.compression(), "gzip");
+  EXPECT_EQ(e.timeout_ms(), 2500u);
+  EXPECT_EQ(e.certificate_file(), "/etc/ssl/ca.pem");
+  EXPECT_EQ(e.client_certificate_file(), "/pki/me.pem");
+  EXPECT_EQ(e.client_key_file(), "/pki/me.key");
+  EXPECT_TRUE(e.insecure());
+  EXPECT_EQ(e.max_batch_spans(), 512u);
+  EXPECT_EQ(e.max_batch_bytes(), 1048576u);
+  EXPECT_EQ(e.breaker_failure_threshold(), 3u);
+  EXPECT_EQ(e.breaker_open_for_ms(), 60000u);
+  EXPECT_FALSE(o->connection.insecure);  // --backend-insecure is the backend's
+}
+
+TEST(ExportersOptionsTest, AddMinimalRemoveList) {
+  auto o = ParseRemote("exporters", {"add", "jaeger", "--endpoint", "jaeger:4317", "--insecure"},
+                       ExporterEnv());
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->add_exporter.exporter().protocol(), "");
+  EXPECT_EQ(o->add_exporter.exporter().headers_size(), 0);
+  EXPECT_FALSE(o->add_exporter.replace());
+  EXPECT_TRUE(o->connection.insecure);
+  o = ParseRemote("exporters", {"remove", "jaeger", "--insecure"}, ExporterEnv());
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->command, "exporters remove");
+  EXPECT_EQ(o->argument, "jaeger");
+  o = ParseRemote("exporters", {"list", "--insecure"}, ExporterEnv());
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->command, "exporters list");
+  o = ParseRemote("exporters", {"--help"}, ExporterEnv());
+  ASSERT_TRUE(o.ok());
+  EXPECT_TRUE(o->help);
+}
+
+TEST(ExportersOptionsTest, Errors) {
+  EXPECT_THAT(ExportersError({"add", "jaeger"}), HasSubstr("--endpoint URL is required"));
+  EXPECT_THAT(ExportersError({"add", "--endpoint", "j:4317"}), HasSubstr("takes one exporter NAME"));
+  EXPECT_THAT(ExportersError({"add", "a", "b", "--endpoint", "j:4317"}),
+              HasSubstr("takes one exporter NAME"));
+  EXPECT_THAT(ExportersError({"add", "a", "--endpoint", "j:4317", "--protocol", "thrift"}),
+              HasSubstr("--protocol thrift: expected grpc, http/protobuf or http/json"));
+  EXPECT_THAT(ExportersError({"add", "a", "--endpoint", "j:4317", "--header", "novalue"}),
+              HasSubstr("--header: expected KEY=VALUE"));
+  EXPECT_THAT(ExportersError({"add", "a", "--endpoint", "j:4317", "--header-from-env", "k=NOPE"}),
+              HasSubstr("$NOPE is not set"));
+  EXPECT_THAT(ExportersError({"add", "a", "--endpoint", "j:4317", "--compression", "zstd"}),
+              HasSubstr("--compression zstd"));
+  EXPECT_THAT(ExportersError({"add", "a", "--endpoint", "j:4317", "--timeout", "11m"}),
+              HasSubstr("--timeout 11m: expected a duration from 1ms to 10m"));
+  EXPECT_THAT(ExportersError({"add", "a", "--endpoint", "j:4317", "--ca", "ca.pem"}),
+              HasSubstr("--ca ca.pem: give an absolute path"));
+  EXPECT_THAT(ExportersError({"add", "a", "--endpoint", "j:4317", "--client-cert", "/c.pem"}),
+              HasSubstr("--client-cert and --client-key go together"));
+  EXPECT_THAT(ExportersError({"add", "a", "--endpoint", "j:4317", "--max-batch-spans", "0"}),
+              HasSubstr("--max-batch-spans 0"));
+  EXPECT_THAT(ExportersError({"list", "--endpoint", "j:4317"}),
+              HasSubstr("does not apply to exporters list"));
+  EXPECT_THAT(ExportersError({"remove"}), HasSubstr("takes one exporter NAME"));
+  EXPECT_THAT(ExportersError({"update", "a"}), HasSubstr("unknown action 'update'"));
+  EXPECT_THAT(ExportersError({"list", "extra"}), HasSubstr("unexpected argument 'extra'"));
+  // Exporter flags do not leak into other commands.
+  auto o = ParseRemote("status", {"--endpoint", "x:1", "--insecure"}, ExporterEnv());
+  EXPECT_FALSE(o.ok());
+}
+
+}  // namespace
+}  // namespace tracer::ctl::remote
