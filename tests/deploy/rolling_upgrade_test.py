@@ -24,9 +24,6 @@ import unittest
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
-# tests/e2e's fleet helpers, from the source tree this runfile links to (the
-# test runs locally, outside the sandbox: tags local).
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "e2e"))
 import e2e_util as u  # noqa: E402
 import fleet_util  # noqa: E402
 import image_util as iu  # noqa: E402
@@ -63,12 +60,6 @@ class ImageFleet(fleet_util.Fleet):
             self.rootfs[name] = rootfs
             self.entrypoint[name] = cfg["process"]["args"]
             self.labels[name] = iu.Layout(tar).config["config"]["Labels"]
-
-    def probe(self, *args, user="admin", certs=None, server=None):
-        # fleet_util calls probe("--mode", "dump"): the only mode needed here.
-        assert list(args) == ["--mode", "dump"], args
-        return u.run([iu.runfile("tests/deploy/store_dump"), "--server",
-                      server or self.cp_addr, "--certs", certs or self.pki, "--user", user])
 
     def start_controlplane(self, image="controlplane_image"):
         data = os.path.join(self.tmp, "controlplane")
