@@ -19,8 +19,7 @@ absl::Status ErrnoError(const char* what, const std::string& path, int err) {
 
 }  // namespace
 
-absl::Status WriteFileAtomically(const std::string& path, const std::string& data,
-                                 mode_t mode) {
+absl::Status WriteFileAtomically(const std::string& path, const std::string& data, mode_t mode) {
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return ErrnoError("open", tmp, errno);

@@ -4,8 +4,9 @@
 #ifndef TRACER_CONTROLPLANE_EXPORTERS_ATOMIC_FILE_H_
 #define TRACER_CONTROLPLANE_EXPORTERS_ATOMIC_FILE_H_
 
-#include <string>
 #include <sys/types.h>
+
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -17,8 +18,7 @@ namespace tracer::controlplane {
 // INTERNAL with the failing step, the path and strerror; on error `path` is
 // unchanged and the temporary file is removed. Not safe against concurrent
 // writers of the same path (callers serialize).
-absl::Status WriteFileAtomically(const std::string& path, const std::string& data,
-                                 mode_t mode);
+absl::Status WriteFileAtomically(const std::string& path, const std::string& data, mode_t mode);
 
 // Reads all of `path`. Errors: NOT_FOUND when it does not exist, INTERNAL
 // for other read errors (with strerror).

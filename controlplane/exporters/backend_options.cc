@@ -30,10 +30,10 @@ absl::StatusOr<fanout::BackendOptions> ToBackendOptions(const v1::ExporterSpec& 
   for (const v1::ExporterSpec::Header& h : spec.headers()) {
     config.headers.emplace_back(h.key(), h.value());
   }
-  config.compression = spec.compression() == "gzip" ? exporting::Compression::kGzip
-                                                     : exporting::Compression::kNone;
-  config.timeout = absl::Milliseconds(spec.timeout_ms() == 0 ? kDefaultExporterTimeoutMs
-                                                             : spec.timeout_ms());
+  config.compression =
+      spec.compression() == "gzip" ? exporting::Compression::kGzip : exporting::Compression::kNone;
+  config.timeout =
+      absl::Milliseconds(spec.timeout_ms() == 0 ? kDefaultExporterTimeoutMs : spec.timeout_ms());
   config.certificate_file = spec.certificate_file();
   config.client_key_file = spec.client_key_file();
   config.client_certificate_file = spec.client_certificate_file();

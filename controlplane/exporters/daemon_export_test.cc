@@ -154,7 +154,8 @@ TEST(DaemonExportTest, DefaultExporterDeliversAndMetricsCountIt) {
     absl::SleepFor(absl::Milliseconds(20));
   } while (absl::Now() < deadline);
   EXPECT_THAT(text, HasSubstr("tracer_exporter_spans_sent_total{exporter=\"default\"} 2\n"));
-  EXPECT_THAT(text, HasSubstr("tracer_exporter_circuit_state{exporter=\"default\",state=\"closed\"} 1\n"));
+  EXPECT_THAT(
+      text, HasSubstr("tracer_exporter_circuit_state{exporter=\"default\",state=\"closed\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("tracer_exporter_queue_lag_records{exporter=\"default\"} 0\n"));
 
   ASSERT_EQ(kill(pid, SIGTERM), 0);

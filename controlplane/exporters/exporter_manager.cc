@@ -27,7 +27,8 @@ absl::Status ExporterManager::Start(const std::vector<v1::ExporterSpec>& startup
   bool all_started = true;
   for (const v1::ExporterSpec& spec : registry_->ListWithSecrets()) {
     absl::StatusOr<fanout::BackendOptions> options = ToBackendOptions(spec);
-    absl::Status status = options.ok() ? fanout_->AddBackend(*std::move(options)) : options.status();
+    absl::Status status =
+        options.ok() ? fanout_->AddBackend(*std::move(options)) : options.status();
     if (status.ok()) {
       LOG(INFO) << "exporter " << spec.name() << " (" << spec.source() << ", "
                 << (spec.protocol().empty() ? "grpc" : spec.protocol()) << " " << spec.endpoint()
@@ -66,12 +67,13 @@ absl::StatusOr<v1::ExporterSpec> ExporterManager::Add(const v1::ExporterSpec& sp
   }
   if (status.ok()) return stored;
   // Undo the stored change so that the registry shows what runs.
-  absl::Status undo = previous.has_value()
-                          ? registry_->Add(*previous, /*replace=*/true, previous->created_by()).status()
-                          : registry_->Remove(spec.name()).status();
+  absl::Status undo =
+      previous.has_value()
+          ? registry_->Add(*previous, /*replace=*/true, previous->created_by()).status()
+          : registry_->Remove(spec.name()).status();
   if (!undo.ok()) {
-    LOG(ERROR) << "exporter " << spec.name() << ": undoing a change the fan-out refused failed: "
-               << undo;
+    LOG(ERROR) << "exporter " << spec.name()
+               << ": undoing a change the fan-out refused failed: " << undo;
   }
   return status;
 }
@@ -82,8 +84,8 @@ absl::StatusOr<v1::ExporterSpec> ExporterManager::Remove(absl::string_view name)
   if (!removed.ok()) return removed.status();
   if (absl::Status s = fanout_->RemoveBackend(std::string_view(name.data(), name.size()));
       !s.ok() && !absl::IsNotFound(s)) {
-    LOG(ERROR) << "exporter " << name << " removed from the registry, but stopping it failed: "
-               << s;
+    LOG(ERROR) << "exporter " << name
+               << " removed from the registry, but stopping it failed: " << s;
   }
   return removed;
 }

@@ -85,8 +85,8 @@ absl::Status ExporterRegistry::Load() {
     }
     pos += len;
     if (!ValidateExporterName(spec.name()).ok() || exporters.count(spec.name()) > 0) {
-      return corrupt(absl::StrCat("bad or repeated exporter name \"",
-                                  absl::CHexEscape(spec.name()), "\""));
+      return corrupt(
+          absl::StrCat("bad or repeated exporter name \"", absl::CHexEscape(spec.name()), "\""));
     }
     spec.set_source(std::string(kApiSource));
     std::string name = spec.name();
@@ -99,8 +99,7 @@ absl::Status ExporterRegistry::Load() {
 }
 
 absl::Status ExporterRegistry::Persist(
-    const std::map<std::string, v1::ExporterSpec, std::less<>>& exporters,
-    uint64_t version) const {
+    const std::map<std::string, v1::ExporterSpec, std::less<>>& exporters, uint64_t version) const {
   if (options_.state_path.empty()) return absl::OkStatus();
   std::string data(kMagic, kMagicBytes);
   PutLe(&data, version, 8);
@@ -114,8 +113,7 @@ absl::Status ExporterRegistry::Persist(
 }
 
 absl::StatusOr<v1::ExporterSpec> ExporterRegistry::Add(const v1::ExporterSpec& request,
-                                                       bool replace,
-                                                       absl::string_view created_by) {
+                                                       bool replace, absl::string_view created_by) {
   v1::ExporterSpec spec = Settable(request);
   if (absl::Status s = ValidateExporterSpec(spec); !s.ok()) return s;
   spec.set_source(std::string(kApiSource));
@@ -126,9 +124,9 @@ absl::StatusOr<v1::ExporterSpec> ExporterRegistry::Add(const v1::ExporterSpec& r
   auto it = exporters_.find(spec.name());
   if (it != exporters_.end()) {
     if (!IsApi(it->second)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("exporter ", spec.name(), " comes from the control plane's start-up ",
-                       it->second.source(), "; change it there"));
+      return absl::FailedPreconditionError(absl::StrCat("exporter ", spec.name(),
+                                                        " comes from the control plane's start-up ",
+                                                        it->second.source(), "; change it there"));
     }
     if (!replace) {
       return absl::AlreadyExistsError(

@@ -29,12 +29,12 @@
 #include <map>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "tracer/v1/control.pb.h"
 
@@ -62,8 +62,7 @@ class ExporterRegistry {
   // Loads options.state_path if it exists. Errors: DATA_LOSS when the file
   // is malformed, INTERNAL on read errors. Stored exporters are not
   // re-validated here (a CA file may have moved; FanOut reports that).
-  static absl::StatusOr<std::unique_ptr<ExporterRegistry>> Open(
-      ExporterRegistryOptions options);
+  static absl::StatusOr<std::unique_ptr<ExporterRegistry>> Open(ExporterRegistryOptions options);
 
   // Validates `spec` (exporter_validation.h) and stores it as an "api"
   // exporter with created time now, `created_by` (truncated to 256 bytes)

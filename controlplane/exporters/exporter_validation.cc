@@ -17,8 +17,7 @@ absl::Status Invalid(absl::string_view field, absl::string_view why) {
 
 bool IsTokenChar(unsigned char c) {
   return absl::ascii_isalnum(c) ||
-         absl::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
-             absl::string_view::npos;
+         absl::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != absl::string_view::npos;
 }
 
 absl::Status CheckFile(absl::string_view field, const std::string& path) {
@@ -27,8 +26,8 @@ absl::Status CheckFile(absl::string_view field, const std::string& path) {
     return Invalid(field, absl::StrCat("longer than ", kMaxFilePathBytes, " bytes"));
   }
   if (path[0] != '/') {
-    return Invalid(field, absl::StrCat("\"", path,
-                                       "\" must be an absolute path on the control plane host"));
+    return Invalid(
+        field, absl::StrCat("\"", path, "\" must be an absolute path on the control plane host"));
   }
   auto pem = exporting::ReadPemFile(path, std::string_view(field.data(), field.size()));
   if (!pem.ok()) return Invalid(field, pem.status().message());
@@ -49,8 +48,7 @@ absl::Status ValidateExporterName(absl::string_view name) {
   }
   for (char c : name) {
     if (!(absl::ascii_islower(static_cast<unsigned char>(c)) ||
-          absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
-          c == '-')) {
+          absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-')) {
       return Invalid("name", absl::StrCat("\"", absl::CHexEscape(name),
                                           "\": only a-z, 0-9, '_', '.' and '-' are allowed"));
     }

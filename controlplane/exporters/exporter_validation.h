@@ -7,9 +7,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "tracer/v1/control.pb.h"
 
 namespace tracer::controlplane {

@@ -84,7 +84,8 @@ TEST(ExporterValidationTest, ProtocolAndEndpoint) {
 TEST(ExporterValidationTest, HeadersNeverQuoteTheValue) {
   v1::ExporterSpec spec = Valid();
   spec.mutable_headers(0)->set_key("bad key");
-  EXPECT_THAT(ErrorOf(spec), HasSubstr("exporter.headers[0].key: \"bad key\" is not an HTTP token"));
+  EXPECT_THAT(ErrorOf(spec),
+              HasSubstr("exporter.headers[0].key: \"bad key\" is not an HTTP token"));
   spec = Valid();
   spec.mutable_headers(0)->set_value("token\r\nX-Injected: 1");
   std::string error = ErrorOf(spec);
@@ -136,7 +137,8 @@ TEST(ExporterValidationTest, TlsFiles) {
   spec.set_certificate_file(pem);
   EXPECT_TRUE(ValidateExporterSpec(spec).ok()) << ValidateExporterSpec(spec);
   spec.set_certificate_file("ca.pem");
-  EXPECT_THAT(ErrorOf(spec), HasSubstr("exporter.certificate_file: \"ca.pem\" must be an absolute"));
+  EXPECT_THAT(ErrorOf(spec),
+              HasSubstr("exporter.certificate_file: \"ca.pem\" must be an absolute"));
   spec.set_certificate_file(dir.path() + "/missing.pem");
   EXPECT_THAT(ErrorOf(spec), HasSubstr("exporter.certificate_file: "));
   EXPECT_THAT(ErrorOf(spec), HasSubstr("missing.pem"));

@@ -25,8 +25,8 @@ std::string EnvReference(const std::string& value) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<v1::ExporterSpec>> LoadExportersFile(
-    const std::string& path, const exporting::EnvLookup& env) {
+absl::StatusOr<std::vector<v1::ExporterSpec>> LoadExportersFile(const std::string& path,
+                                                                const exporting::EnvLookup& env) {
   absl::StatusOr<std::string> json = ReadWholeFile(path);
   if (!json.ok()) return json.status();
   auto invalid = [&](absl::string_view why) {
@@ -91,8 +91,8 @@ v1::ExporterSpec SpecFromExporterConfig(absl::string_view name,
   return spec;
 }
 
-absl::StatusOr<std::optional<v1::ExporterSpec>> DefaultExporter(
-    const DefaultExporterFlags& flags, const exporting::EnvLookup& env) {
+absl::StatusOr<std::optional<v1::ExporterSpec>> DefaultExporter(const DefaultExporterFlags& flags,
+                                                                const exporting::EnvLookup& env) {
   auto set = [&](const char* name) {
     std::optional<std::string> v = env(name);
     return v.has_value() && !v->empty();

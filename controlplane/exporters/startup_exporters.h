@@ -6,10 +6,10 @@
 
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "controlplane/export/config.h"
 #include "controlplane/export/exporter_config.h"
 #include "tracer/v1/control.pb.h"
@@ -60,8 +60,8 @@ struct DefaultExporterFlags {
 // spec with source "flags" when flags.endpoint is set, else "env". Errors:
 // INVALID_ARGUMENT from the parsing (naming the variable) or from
 // validation (naming the field).
-absl::StatusOr<std::optional<v1::ExporterSpec>> DefaultExporter(
-    const DefaultExporterFlags& flags, const exporting::EnvLookup& env);
+absl::StatusOr<std::optional<v1::ExporterSpec>> DefaultExporter(const DefaultExporterFlags& flags,
+                                                                const exporting::EnvLookup& env);
 
 // The spec describing `config` under `name` (protocol, endpoint, headers,
 // compression, timeout, TLS files, insecure; batch and breaker settings left

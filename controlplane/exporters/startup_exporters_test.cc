@@ -59,7 +59,8 @@ TEST_F(ExportersFileTest, ErrorsNameFileAndField) {
   EXPECT_EQ(s.status().message(),
             path_ + ": exporters[1]: exporter.timeout_ms: 9999999 is above the maximum 600000");
 
-  s = Load(R"({"exporters": [{"name": "a", "endpoint": "a:1"}, {"name": "a", "endpoint": "b:1"}]})");
+  s = Load(
+      R"({"exporters": [{"name": "a", "endpoint": "a:1"}, {"name": "a", "endpoint": "b:1"}]})");
   EXPECT_THAT(s.status().message(), HasSubstr("exporters[1]: exporter name \"a\" is repeated"));
 
   s = Load(R"({"exporters": [{"name": "a", "endpoint": "a:1", "tls": true}]})");
@@ -86,12 +87,11 @@ TEST(DefaultExporterTest, AbsentWithoutEndpoint) {
 }
 
 TEST(DefaultExporterTest, FromEnvironment) {
-  auto spec = DefaultExporter(
-      {}, Env({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"},
-               {"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"},
-               {"OTEL_EXPORTER_OTLP_HEADERS", "api-key=s3cr3t,x-tenant=t1"},
-               {"OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"},
-               {"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "2500"}}));
+  auto spec = DefaultExporter({}, Env({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"},
+                                       {"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"},
+                                       {"OTEL_EXPORTER_OTLP_HEADERS", "api-key=s3cr3t,x-tenant=t1"},
+                                       {"OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"},
+                                       {"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "2500"}}));
   ASSERT_TRUE(spec.ok()) << spec.status();
   ASSERT_TRUE(spec->has_value());
   const v1::ExporterSpec& s = **spec;

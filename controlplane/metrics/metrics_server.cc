@@ -24,7 +24,8 @@ struct HostPort {
 
 absl::StatusOr<HostPort> ParseListen(const std::string& listen) {
   auto bad = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat("metrics listen address \"", listen, "\": ", why));
+    return absl::InvalidArgumentError(
+        absl::StrCat("metrics listen address \"", listen, "\": ", why));
   };
   HostPort hp;
   std::string port;
@@ -104,11 +105,9 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(MetricsServe
 
   const std::string ports = hp->ipv6 ? absl::StrCat("[", hp->host, "]:", hp->port)
                                      : absl::StrCat(hp->host, ":", hp->port);
-  const char* civet_options[] = {"listening_ports", ports.c_str(),
-                                 "num_threads", "2",
-                                 "request_timeout_ms", "10000",
-                                 "enable_keep_alive", "no",
-                                 nullptr};
+  const char* civet_options[] = {
+      "listening_ports", ports.c_str(),       "num_threads", "2",    "request_timeout_ms",
+      "10000",           "enable_keep_alive", "no",          nullptr};
   std::unique_ptr<MetricsServer> server(new MetricsServer(std::move(render)));
   mg_callbacks callbacks;
   std::memset(&callbacks, 0, sizeof callbacks);

@@ -71,20 +71,23 @@ TEST(StatusMetricsTest, ExporterCountersAndGauges) {
                               "tracer_exporter_spans_sent_total{exporter=\"tempo\"} 1000\n"));
   EXPECT_THAT(text, HasSubstr("tracer_exporter_requests_sent_total{exporter=\"tempo\"} 4\n"));
   // Reasons sorted, one sample each.
-  EXPECT_THAT(text, HasSubstr(
-                        "tracer_exporter_spans_failed_total{exporter=\"tempo\",reason=\"http_400\"} 5\n"
-                        "tracer_exporter_spans_failed_total{exporter=\"tempo\",reason=\"unavailable\"} "
-                        "12\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("tracer_exporter_spans_failed_total{exporter=\"tempo\",reason=\"http_400\"} 5\n"
+                "tracer_exporter_spans_failed_total{exporter=\"tempo\",reason=\"unavailable\"} "
+                "12\n"));
   EXPECT_THAT(text, HasSubstr("tracer_exporter_spans_retried_total{exporter=\"tempo\"} 20\n"));
   EXPECT_THAT(text, HasSubstr("tracer_exporter_spans_dead_lettered_total{exporter=\"tempo\"} 5\n"));
   EXPECT_THAT(text, HasSubstr("# TYPE tracer_exporter_queue_lag_records gauge\n"
                               "tracer_exporter_queue_lag_records{exporter=\"tempo\"} 2\n"));
   EXPECT_THAT(text, HasSubstr("tracer_exporter_queue_lag_spans{exporter=\"tempo\"} 17\n"));
-  EXPECT_THAT(text, HasSubstr(
-                        "tracer_exporter_circuit_state{exporter=\"tempo\",state=\"closed\"} 0\n"
-                        "tracer_exporter_circuit_state{exporter=\"tempo\",state=\"open\"} 0\n"
-                        "tracer_exporter_circuit_state{exporter=\"tempo\",state=\"half-open\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr("tracer_exporter_circuit_state{exporter=\"we\\\"ird\",state=\"closed\"} 1\n"));
+  EXPECT_THAT(
+      text, HasSubstr("tracer_exporter_circuit_state{exporter=\"tempo\",state=\"closed\"} 0\n"
+                      "tracer_exporter_circuit_state{exporter=\"tempo\",state=\"open\"} 0\n"
+                      "tracer_exporter_circuit_state{exporter=\"tempo\",state=\"half-open\"} 1\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("tracer_exporter_circuit_state{exporter=\"we\\\"ird\",state=\"closed\"} 1\n"));
   EXPECT_THAT(text, Not(HasSubstr("we\"ird")));
 }
 

@@ -68,13 +68,14 @@ std::vector<MetricFamily> StatusMetricFamilies(const v1::StatusResponse& status)
   out.push_back(PerExporter("tracer_exporter_spans_dead_lettered_total",
                             "Spans refused with a non-retryable error and written to the "
                             "dead-letter file.",
-                            kCounter, status, [](const auto& e) { return e.spans_dead_lettered(); }));
+                            kCounter, status,
+                            [](const auto& e) { return e.spans_dead_lettered(); }));
   out.push_back(PerExporter("tracer_exporter_spans_rejected_total",
                             "Spans the backend rejected in a partial success.", kCounter, status,
                             [](const auto& e) { return e.spans_rejected(); }));
   out.push_back(PerExporter("tracer_exporter_queue_dropped_spans_total",
-                            "Spans the queue cap deleted before this exporter sent them.",
-                            kCounter, status, [](const auto& e) { return e.queue_dropped_spans(); }));
+                            "Spans the queue cap deleted before this exporter sent them.", kCounter,
+                            status, [](const auto& e) { return e.queue_dropped_spans(); }));
   out.push_back(PerExporter("tracer_exporter_queue_lag_records",
                             "Queued records this exporter has not delivered yet.", kGauge, status,
                             [](const auto& e) { return e.queue_lag_records(); }));
@@ -94,8 +95,8 @@ std::vector<MetricFamily> StatusMetricFamilies(const v1::StatusResponse& status)
   }
   out.push_back(Scalar("tracer_queue_records", "Records in the control plane's durable queue.",
                        kGauge, status.queue_records()));
-  out.push_back(Scalar("tracer_queue_bytes", "Stored bytes of the durable queue's records.",
-                       kGauge, status.queue_bytes()));
+  out.push_back(Scalar("tracer_queue_bytes", "Stored bytes of the durable queue's records.", kGauge,
+                       status.queue_bytes()));
   out.push_back(Scalar("tracer_queue_spans", "Spans in the durable queue's records.", kGauge,
                        status.queue_spans()));
   out.push_back(Scalar("tracer_queue_dropped_spans_total",
@@ -108,8 +109,8 @@ std::vector<MetricFamily> StatusMetricFamilies(const v1::StatusResponse& status)
                        status.spans_stored()));
   uint64_t connected = 0;
   for (const v1::AgentInfo& a : status.agents()) connected += a.connected() ? 1 : 0;
-  out.push_back(Scalar("tracer_agents_connected", "Agents with an open control stream.", kGauge,
-                       connected));
+  out.push_back(
+      Scalar("tracer_agents_connected", "Agents with an open control stream.", kGauge, connected));
   out.push_back(Scalar("tracer_agents_known", "Agents that connected since start.", kGauge,
                        static_cast<uint64_t>(status.agents_size())));
   {
@@ -120,9 +121,8 @@ std::vector<MetricFamily> StatusMetricFamilies(const v1::StatusResponse& status)
     }
     out.push_back(std::move(f));
   }
-  out.push_back(Scalar("tracer_exporters_version",
-                       "Version of the stored exporter configuration.", kGauge,
-                       status.exporters_version()));
+  out.push_back(Scalar("tracer_exporters_version", "Version of the stored exporter configuration.",
+                       kGauge, status.exporters_version()));
   {
     MetricFamily f = Family("tracer_controlplane_info", "The control plane's version.", kGauge);
     f.samples.push_back({{{"version", status.controlplane_version()}}, 1});
