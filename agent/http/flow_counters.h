@@ -29,6 +29,7 @@ struct HttpFlowCounters {
   uint64_t gap_bytes = 0;                 // bytes not captured
   uint64_t resyncs = 0;                   // parsing restarted at a message start
   uint64_t invalid_traceparent = 0;       // traceparent headers ignored as invalid
+  uint64_t invalid_tracestate = 0;        // tracestate headers dropped as invalid
   uint64_t client_spans_in_server = 0;    // CLIENT spans parented to a SERVER span by thread
   uint64_t pending_overflows = 0;         // requests given up: too many pending
   uint64_t connections_abandoned = 0;     // connections given up (markers overflowed)

@@ -153,9 +153,11 @@ SpanIds HttpFlowTracker::ServerIds(const ConnectionInfo& c, const HttpMessage& r
   if (traceparents > 1) traceparent = &bad;
   const std::string tracestate = absl::StrJoin(states, ",");
   bool invalid = false;
+  bool invalid_state = false;
   SpanIds ids = linker_.ForServer(c.id.tgid, request.last_tid, request.start_ns, traceparent,
-                                  states.empty() ? nullptr : &tracestate, &invalid);
+                                  states.empty() ? nullptr : &tracestate, &invalid, &invalid_state);
   if (invalid) ++counters_.invalid_traceparent;
+  if (invalid_state) ++counters_.invalid_tracestate;
   if (handling) linker_.ServerSpanActive(c.id.tgid, request.last_tid, ids);
   return ids;
 }

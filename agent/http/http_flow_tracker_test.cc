@@ -349,6 +349,21 @@ TEST_F(HttpFlowTrackerTest, ValidTraceparentMakesServerSpanAChild) {
   EXPECT_EQ(Tracker().counters().invalid_traceparent, 0u);
 }
 
+TEST_F(HttpFlowTrackerTest, InvalidTracestateIsDroppedTraceparentKept) {
+  ScriptedConnection c(&Tracker(), 1, SocketRole::kServer);
+  c.Open();
+  c.In("GET / HTTP/1.1\r\nHost: h\r\n"
+       "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00\r\n"
+       "tracestate: Not A Valid=Member\r\n\r\n");
+  c.Out("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  ASSERT_EQ(sink_.spans.size(), 1u);
+  EXPECT_EQ(Hex(SpanAt(0).trace_id()), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(SpanAt(0).trace_state(), "");
+  EXPECT_EQ(SpanAt(0).flags() & 0xff, 0u);  // not sampled upstream: kept as is
+  EXPECT_EQ(Tracker().counters().invalid_tracestate, 1u);
+  EXPECT_EQ(Tracker().counters().invalid_traceparent, 0u);
+}
+
 TEST_F(HttpFlowTrackerTest, InvalidTraceparentsAreIgnoredAndCounted) {
   const char* bad[] = {
       "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",  // version ff

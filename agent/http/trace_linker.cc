@@ -31,10 +31,21 @@ SpanIds TraceLinker::FromLookup(uint32_t tgid, uint32_t tid, uint64_t ts_ns) {
 
 SpanIds TraceLinker::ForServer(uint32_t tgid, uint32_t tid, uint64_t ts_ns,
                                const std::string* traceparent, const std::string* tracestate,
-                               bool* invalid_traceparent) {
+                               bool* invalid_traceparent, bool* invalid_tracestate) {
   *invalid_traceparent = false;
+  *invalid_tracestate = false;
   if (traceparent != nullptr) {
-    auto ctx = spans::ParseTraceparent(*traceparent, tracestate ? *tracestate : "");
+    // Validated here so that untrusted traffic is counted, not logged.
+    std::string state;
+    if (tracestate != nullptr) {
+      auto valid = spans::ValidateTracestate(*tracestate);
+      if (valid.ok()) {
+        state = *std::move(valid);
+      } else {
+        *invalid_tracestate = true;
+      }
+    }
+    auto ctx = spans::ParseTraceparent(*traceparent, state);
     if (ctx.ok()) {
       SpanIds out;
       out.span_id = ids_.NewSpanId();

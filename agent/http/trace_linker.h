@@ -38,9 +38,12 @@ class TraceLinker {
   // Ids for a SERVER span. `traceparent` / `tracestate`: the request's
   // header values (nullptr when absent; several tracestate headers joined
   // with "," per RFC 9110 §5.3). `*invalid_traceparent` is set when a
-  // traceparent was present but rejected (then it is ignored, §3.2.2).
+  // traceparent was present but rejected (then it is ignored, §3.2.2);
+  // `*invalid_tracestate` when a tracestate was rejected (the traceparent
+  // still counts, §3.3.1.1).
   SpanIds ForServer(uint32_t tgid, uint32_t tid, uint64_t ts_ns, const std::string* traceparent,
-                    const std::string* tracestate, bool* invalid_traceparent);
+                    const std::string* tracestate, bool* invalid_traceparent,
+                    bool* invalid_tracestate);
 
   // Ids for a CLIENT span whose request's first byte thread `tid` wrote.
   // `*in_server` is set when it was parented to an active SERVER span.
