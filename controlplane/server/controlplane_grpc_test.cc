@@ -5,10 +5,12 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "controlplane/auth/tls.h"
 #include "controlplane/server/controlplane.h"
 #include "controlplane/store/testing/test_spans.h"
+#include "ctl/version.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "storage/testing/temp_dir.h"
@@ -226,12 +228,18 @@ TEST_F(ControlPlaneGrpcTest, ConnectRefusesBadFirstMessageAndOldProtocol) {
   {
     grpc::ClientContext ctx;
     auto stream = agent_->Connect(&ctx);
-    ASSERT_TRUE(stream->Write(Hello("node-2", 7)));
+    v1::AgentMessage hello = Hello("node-2", 7);
+    hello.mutable_hello()->set_agent_version("9.9.9");
+    ASSERT_TRUE(stream->Write(hello));
     stream->WritesDone();
     grpc::Status s = stream->Finish();
     EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-    EXPECT_NE(s.error_message().find("7"), std::string::npos);
-    EXPECT_NE(s.error_message().find("1"), std::string::npos);
+    // Names the agent, both binaries' versions and both protocol versions.
+    EXPECT_EQ(s.error_message(),
+              absl::StrCat("agent node-2 (trace-agent 9.9.9) speaks agent protocol version 7; "
+                           "this control plane (trace-controlplane ", ctl::kVersion,
+                           ") speaks only version 1: run an agent and a control plane of the "
+                           "same protocol version"));
   }
   {
     grpc::ClientContext ctx;
