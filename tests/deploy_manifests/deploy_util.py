@@ -4,6 +4,7 @@ run on this machine (paths under a temporary root, ports on loopback).
 """
 
 import os
+import shutil
 import re
 import socket
 import subprocess
@@ -140,3 +141,78 @@ def issue_certs(tracectl, pki, agent_names=(), sans="localhost,127.0.0.1"):
     for n in agent_names:
         run("issue", "--kind", "agent", "--name", n)
     run("issue", "--kind", "user", "--name", "operator", "--role", "operator")
+
+
+def mounts(obj):
+    """{mountPath: (volume, readOnly)} of the first container."""
+    vols = {v["name"]: v for v in pod_spec(obj)["volumes"]}
+    return {m["mountPath"]: (vols[m["name"]], m.get("readOnly", False))
+            for m in container(obj)["volumeMounts"]}
+
+
+class ControlPlaneRun:
+    """The control plane with the Deployment's args on this machine: paths
+    under `root`, its ports on free loopback ports, and a TLS dir that holds
+    only the Secret's items, copied from a fresh `tracectl certs` PKI (in
+    root/pki, with agent certificates for agent_names). A context manager;
+    `ports` maps container ports to local ones."""
+
+    def __init__(self, deployment, root, agent_names=()):
+        self.c = container(deployment)
+        self.root = root
+        os.makedirs(root, exist_ok=True)
+        self.pki = os.path.join(root, "pki")
+        self.tracectl = runfile("ctl/tracectl")
+        issue_certs(self.tracectl, self.pki, agent_names)
+        flags = flag_map(self.c["args"])
+        m = mounts(deployment)
+        tls_vol, _ = m[flags["--tls_dir"]]
+        tls_dir = root + flags["--tls_dir"]
+        os.makedirs(tls_dir)
+        for item in tls_vol["secret"]["items"]:
+            shutil.copy(os.path.join(self.pki, item["key"]), os.path.join(tls_dir, item["path"]))
+        os.makedirs(root + flags["--data_dir"])
+        self.ports = {p: free_port() for p in container_ports(self.c).values()}
+        self.args = localize(self.c["args"], root, list(m), self.ports)
+        self.log_path = os.path.join(root, "controlplane.log")
+        self.proc = None
+
+    def port(self, probe_name):
+        """The local port of the container port a probe targets."""
+        return self.ports[probe_port(self.c, self.c[probe_name])]
+
+    def __enter__(self):
+        with open(self.log_path, "w") as log:
+            self.proc = subprocess.Popen(
+                [runfile("controlplane/trace-controlplane"), *self.args],
+                stdout=log, stderr=subprocess.STDOUT)
+        ready = self.port("readinessProbe")
+        wait_for(lambda: self.proc.poll() is not None or tcp_connects(ready), 60,
+                 "the control plane's readiness port")
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"control plane exited: {self.log()[-2000:]}")
+        return self
+
+    def stop(self):
+        """SIGTERM; the exit code."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        return self.proc.returncode
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def tracectl_run(self, *args, timeout=60):
+        return subprocess.run(
+            [self.tracectl, *args, "--server", f"localhost:{self.port('readinessProbe')}",
+             "--certs", self.pki, "--user", "operator"],
+            capture_output=True, text=True, timeout=timeout)

@@ -6,7 +6,6 @@ they listen on, the files they load, the probes' targets."""
 import copy
 import os
 import shutil
-import subprocess
 import tempfile
 import unittest
 import urllib.request
@@ -32,10 +31,7 @@ class Base(unittest.TestCase):
         cls.pvc = cls.objs[("PersistentVolumeClaim", "trace-controlplane-data")]
 
     def mounts(self, obj):
-        """{mountPath: (volume, readOnly)} of the first container."""
-        vols = {v["name"]: v for v in d.pod_spec(obj)["volumes"]}
-        return {m["mountPath"]: (vols[m["name"]], m.get("readOnly", False))
-                for m in d.container(obj)["volumeMounts"]}
+        return d.mounts(obj)
 
 
 class SchemaTest(Base):
@@ -250,52 +246,21 @@ class BinariesTest(Base):
     def test_controlplane_serves_with_manifest_args(self):
         """The control plane with the Deployment's args (paths under a temp
         root, ports on loopback) and a TLS dir holding only the Secret's
-        items: it starts, the probes' ports answer, tracectl gets through."""
+        items: it starts, the probes' ports answer, tracectl gets through,
+        and SIGTERM ends it with 0."""
         c = d.container(self.cp)
         tmp = tempfile.mkdtemp(prefix="tracer-manifests-")
         self.addCleanup(shutil.rmtree, tmp, True)
-        tracectl = d.runfile("ctl/tracectl")
-        pki = os.path.join(tmp, "pki")
-        d.issue_certs(tracectl, pki)
-        flags = d.flag_map(c["args"])
-        mounts = self.mounts(self.cp)
-        tls_vol, _ = mounts[flags["--tls_dir"]]
-        tls_dir = tmp + flags["--tls_dir"]
-        os.makedirs(tls_dir)
-        for item in tls_vol["secret"]["items"]:
-            shutil.copy(os.path.join(pki, item["key"]), os.path.join(tls_dir, item["path"]))
-        os.makedirs(tmp + flags["--data_dir"])
-        local = {p: d.free_port() for p in d.container_ports(c).values()}
-        args = d.localize(c["args"], tmp, list(mounts), local)
-        log = open(os.path.join(tmp, "cp.log"), "w")
-        proc = subprocess.Popen([d.runfile("controlplane/trace-controlplane"), *args],
-                                stdout=log, stderr=subprocess.STDOUT)
-
-        def stop():
-            if proc.poll() is None:
-                proc.terminate()
-                proc.wait(60)
-            log.close()
-        self.addCleanup(stop)
-        ready = local[d.probe_port(c, c["readinessProbe"])]
-        try:
-            d.wait_for(lambda: proc.poll() is not None or d.tcp_connects(ready), 60,
-                       "the readiness port")
-            self.assertIsNone(proc.poll(), "control plane exited")
+        with d.ControlPlaneRun(self.cp, tmp) as cp:
+            self.assertTrue(d.tcp_connects(cp.port("startupProbe")))
             live = c["livenessProbe"]["httpGet"]
-            url = f"http://127.0.0.1:{local[d.probe_port(c, c['livenessProbe'])]}{live['path']}"
+            url = f"http://127.0.0.1:{cp.port('livenessProbe')}{live['path']}"
             with urllib.request.urlopen(url, timeout=10) as r:
                 self.assertEqual(r.status, 200)
                 self.assertIn(b"# TYPE", r.read())
-            p = subprocess.run([tracectl, "status", "--server", f"localhost:{ready}",
-                                "--certs", pki, "--user", "operator"],
-                               capture_output=True, text=True, timeout=60)
+            p = cp.tracectl_run("status")
             self.assertEqual(p.returncode, 0, p.stderr)
-        finally:
-            stop()
-            with open(os.path.join(tmp, "cp.log")) as f:
-                out = f.read()
-        self.assertEqual(proc.returncode, 0, out[-2000:])
+            self.assertEqual(cp.stop(), 0, cp.log()[-2000:])
 
 
 if __name__ == "__main__":
