@@ -60,7 +60,7 @@ class ConnectionHost {
 };
 
 struct ConnectionLimits {
-  size_t max_pending = 64;  // requests awaiting a response
+  size_t max_pending = 16;  // requests awaiting a response
 };
 
 // Thread-safety: none (the tracker's thread).

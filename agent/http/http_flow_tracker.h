@@ -72,8 +72,10 @@ struct HttpFlowOptions {
   // ignored. Must be >= 1.
   size_t max_connections = 16384;
   // Requests awaiting a response per connection; beyond, the oldest is
-  // emitted with tracer.http.anomaly "pending_overflow". Must be >= 1.
-  size_t max_pending_per_connection = 64;
+  // emitted with tracer.http.anomaly "pending_overflow" (and still absorbs
+  // its response); past twice this many, the connection is abandoned
+  // (counted). Must be >= 1.
+  size_t max_pending_per_connection = 16;
   // CLOCK_MONOTONIC -> Unix ns for span timestamps.
   spans::ClockOffset clock = spans::ClockOffset::Measure();
   // Parent of spans without a better one (trace_linker.h). May be empty.
@@ -82,6 +84,12 @@ struct HttpFlowOptions {
   std::optional<uint64_t> id_seed;
 };
 
+// Memory: bounded by the options. Per tracked connection at most
+// 2 * max_pending_per_connection pending requests of at most ~25 KiB each
+// (request-target <= 8 KiB, <= 16 kept headers of <= 1 KiB; bodies are
+// never stored), two libhttp-parser states (32 bytes each), and, until its
+// protocol is decided, at most 16 captured chunks.
+//
 // Thread-safety: none. One thread calls everything (the thread polling the
 // EventSource, like SpanBuilder); the sink and the ParentLookup are called
 // synchronously from it.

@@ -15,9 +15,9 @@ namespace tracer::http {
 // Longest request-target kept (bytes); longer ones are cut and flagged.
 inline constexpr size_t kMaxTargetBytes = 8192;
 // Longest header value kept (bytes); longer ones are cut.
-inline constexpr size_t kMaxHeaderValueBytes = 2048;
+inline constexpr size_t kMaxHeaderValueBytes = 1024;
 // Most header fields kept per message (only allowlisted names are kept).
-inline constexpr size_t kMaxKeptHeaders = 32;
+inline constexpr size_t kMaxKeptHeaders = 16;
 
 // How a message ended.
 enum class MessageEnd {
