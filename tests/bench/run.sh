@@ -9,3 +9,9 @@ python3 tests/bench/syscall_overhead.py bazel-bin/ctl/tracectl "$@"
 echo "== durable span WAL =="
 bazel build -c opt //tests/bench/wal:wal_bench
 bazel-out/k8-opt/bin/tests/bench/wal/wal_bench --repeats=5 --seconds=2
+echo "== OTLP export throughput (ours vs the OpenTelemetry JS SDK) =="
+bazel build -c opt //tests/bench/export:export_throughput //tests/bench/export:sink_receiver
+peers="${PEERS_DIR:-$PWD/.peers}"
+tests/peers/install.sh "$peers"
+python3 tests/bench/export/export_throughput.py \
+  --bin-dir bazel-out/k8-opt/bin/tests/bench/export --peers-dir "$peers" --repeats 3
