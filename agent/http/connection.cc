@@ -26,7 +26,7 @@ struct Connection::Exchange {
   std::optional<MessageEnd> request_end;
   SpanIds ids;
   bool ids_set = false;
-  bool serving = false;      // registered as the serving thread's span
+  bool serving = false;  // registered as the serving thread's span
   uint32_t serving_tid = 0;
   bool response_started = false;
   bool emitted = false;

@@ -143,8 +143,8 @@ class Connection {
   std::shared_ptr<Exchange> ClaimForResponse(const HttpMessage& response);
   void Remove(const Exchange* ex);
   const SpanIds& EnsureIds(Exchange& ex);
-  void EmitRequest(Exchange& ex, const HttpMessage* response, std::optional<MessageEnd> response_end,
-                   Anomaly anomaly, uint64_t end_ns);
+  void EmitRequest(Exchange& ex, const HttpMessage* response,
+                   std::optional<MessageEnd> response_end, Anomaly anomaly, uint64_t end_ns);
   void StopServing(Exchange& ex);
   void CheckPendingLimit();
 
@@ -163,8 +163,8 @@ class Connection {
   uint64_t last_activity_ns_ = 0;
 
   std::deque<std::shared_ptr<Exchange>> pending_;
-  std::shared_ptr<Exchange> filling_;   // the request being parsed
-  std::shared_ptr<Exchange> claimed_;   // the exchange the current response answers
+  std::shared_ptr<Exchange> filling_;  // the request being parsed
+  std::shared_ptr<Exchange> claimed_;  // the exchange the current response answers
   bool response_in_progress_ = false;
 };
 

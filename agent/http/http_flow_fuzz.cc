@@ -66,7 +66,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.request_headers = {"authorization", "x-test"};
   options.response_headers = {"content-type"};
   options.id_seed = 1;
-  options.parent_lookup = [](uint32_t, uint32_t tid, uint64_t) -> std::optional<tracer::spans::TraceContext> {
+  options.parent_lookup = [](uint32_t, uint32_t tid,
+                             uint64_t) -> std::optional<tracer::spans::TraceContext> {
     if (tid % 2 == 0) return std::nullopt;
     tracer::spans::TraceContext c;
     c.trace_id[0] = 1;

@@ -30,9 +30,7 @@ std::vector<std::string> Lowered(const std::vector<std::string>& names) {
 }  // namespace
 
 HttpFlowTracker::HttpFlowTracker(HttpFlowOptions options, HttpSpanSink* sink)
-    : options_(std::move(options)),
-      sink_(sink),
-      linker_(options_.parent_lookup, options_.id_seed) {
+    : options_(std::move(options)), sink_(sink), linker_(options_.parent_lookup, options_.id_seed) {
   span_options_.clock = options_.clock;
   span_options_.sensitive_headers = options_.sensitive_headers;
   span_options_.request_headers = Lowered(options_.request_headers);

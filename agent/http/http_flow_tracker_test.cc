@@ -42,8 +42,8 @@ class HttpFlowTrackerTest : public ::testing::Test {
                                       uint64_t ts) -> std::optional<spans::TraceContext> {
         ++lookups_;
         if (tgid != 100) return std::nullopt;
-        auto ctx = spans::ParseTraceparent(
-            std::string("00-") + kProcessTrace + "-" + kProcessSpan + "-01");
+        auto ctx = spans::ParseTraceparent(std::string("00-") + kProcessTrace + "-" + kProcessSpan +
+                                           "-01");
         return *ctx;
       };
       tracker_ = std::make_unique<HttpFlowTracker>(options_, &sink_);
@@ -61,8 +61,9 @@ class HttpFlowTrackerTest : public ::testing::Test {
 TEST_F(HttpFlowTrackerTest, SimpleGetServerSpan) {
   ScriptedConnection c(&Tracker(), 1, SocketRole::kServer);
   c.Open();
-  c.In("GET /index.html?x=1&sig=secret HTTP/1.1\r\nHost: example.com:8080\r\n"
-       "User-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n");
+  c.In(
+      "GET /index.html?x=1&sig=secret HTTP/1.1\r\nHost: example.com:8080\r\n"
+      "User-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n");
   const uint64_t request_start = c.last_start_ns;
   c.Out("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\n");
   c.Out("hello");
@@ -126,8 +127,12 @@ TEST_F(HttpFlowTrackerTest, KeepAliveThreeRequests) {
 TEST_F(HttpFlowTrackerTest, PipelinedRequestsPairInOrder) {
   ScriptedConnection c(&Tracker(), 1, SocketRole::kClient);
   c.Open();
-  c.Out("GET /first HTTP/1.1\r\nHost: svc:8080\r\n\r\nGET /second HTTP/1.1\r\nHost: svc:8080\r\n\r\n");
-  c.In("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\noneHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+  c.Out(
+      "GET /first HTTP/1.1\r\nHost: svc:8080\r\n\r\nGET /second HTTP/1.1\r\nHost: "
+      "svc:8080\r\n\r\n");
+  c.In(
+      "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\noneHTTP/1.1 404 Not Found\r\nContent-Length: "
+      "0\r\n\r\n");
   ASSERT_EQ(sink_.spans.size(), 2u);
   EXPECT_EQ(SpanAt(0).kind(), Span::SPAN_KIND_CLIENT);
   EXPECT_EQ(Attr(SpanAt(0), "url.full"), "http://svc:8080/first");
@@ -332,9 +337,10 @@ TEST_F(HttpFlowTrackerTest, NonHttpConnectionsAreIgnored) {
 TEST_F(HttpFlowTrackerTest, ValidTraceparentMakesServerSpanAChild) {
   ScriptedConnection c(&Tracker(), 1, SocketRole::kServer);
   c.Open();
-  c.In("GET / HTTP/1.1\r\nHost: h\r\n"
-       "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n"
-       "tracestate: congo=t61rcWkgMzE, rojo=00f067aa0ba902b7\r\n\r\n");
+  c.In(
+      "GET / HTTP/1.1\r\nHost: h\r\n"
+      "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n"
+      "tracestate: congo=t61rcWkgMzE, rojo=00f067aa0ba902b7\r\n\r\n");
   c.Out("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n");
   ASSERT_EQ(sink_.spans.size(), 1u);
   const Span& s = SpanAt(0);
@@ -352,9 +358,10 @@ TEST_F(HttpFlowTrackerTest, ValidTraceparentMakesServerSpanAChild) {
 TEST_F(HttpFlowTrackerTest, InvalidTracestateIsDroppedTraceparentKept) {
   ScriptedConnection c(&Tracker(), 1, SocketRole::kServer);
   c.Open();
-  c.In("GET / HTTP/1.1\r\nHost: h\r\n"
-       "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00\r\n"
-       "tracestate: Not A Valid=Member\r\n\r\n");
+  c.In(
+      "GET / HTTP/1.1\r\nHost: h\r\n"
+      "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00\r\n"
+      "tracestate: Not A Valid=Member\r\n\r\n");
   c.Out("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
   ASSERT_EQ(sink_.spans.size(), 1u);
   EXPECT_EQ(Hex(SpanAt(0).trace_id()), "4bf92f3577b34da6a3ce929d0e0e4736");
@@ -396,8 +403,9 @@ TEST_F(HttpFlowTrackerTest, ClientRequestInsideServerRequestIsItsChild) {
   in.Open();
   out.Open();
   other.Open();
-  in.In("GET /front HTTP/1.1\r\nHost: h\r\n"
-        "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n\r\n");
+  in.In(
+      "GET /front HTTP/1.1\r\nHost: h\r\n"
+      "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n\r\n");
   out.Out("GET /backend HTTP/1.1\r\nHost: b\r\n\r\n");
   other.Out("GET /unrelated HTTP/1.1\r\nHost: b\r\n\r\n");  // another thread
   out.In("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
@@ -561,7 +569,8 @@ TEST_F(HttpFlowTrackerTest, TooManyPendingRequestsAreBounded) {
   EXPECT_EQ(Attr(SpanAt(0), "url.full"), "http://h/p0");
   EXPECT_EQ(Attr(SpanAt(0), "tracer.http.anomaly"), "pending_overflow");
   // Six responses: the first two are absorbed by the given-up requests.
-  for (int i = 0; i < 6; ++i) c.In("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n" + std::to_string(i));
+  for (int i = 0; i < 6; ++i)
+    c.In("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n" + std::to_string(i));
   ASSERT_EQ(sink_.spans.size(), 6u);
   EXPECT_EQ(Attr(SpanAt(2), "url.full"), "http://h/p2");
   EXPECT_EQ(Attr(SpanAt(5), "url.full"), "http://h/p5");

@@ -64,8 +64,7 @@ HostPort SplitHost(std::string_view h) {
 }
 
 bool IsSensitiveQueryKey(std::string_view key) {
-  return key == "AWSAccessKeyId" || key == "Signature" || key == "sig" ||
-         key == "X-Goog-Signature";
+  return key == "AWSAccessKeyId" || key == "Signature" || key == "sig" || key == "X-Goog-Signature";
 }
 
 // "http://user:pass@host/x" -> "http://REDACTED:REDACTED@host/x" (semconv
@@ -112,8 +111,7 @@ std::string ProtocolVersion(const HttpMessage& m) {
 }  // namespace
 
 bool IsSensitiveHeader(std::string_view n) {
-  return n == "authorization" || n == "cookie" || n == "set-cookie" ||
-         n == "proxy-authorization";
+  return n == "authorization" || n == "cookie" || n == "set-cookie" || n == "proxy-authorization";
 }
 
 std::string_view AnomalyName(Anomaly a) {
@@ -149,8 +147,7 @@ std::string RedactQuery(std::string_view query) {
     if (!first) out.push_back('&');
     first = false;
     const size_t eq = param.find('=');
-    if (eq != absl::string_view::npos &&
-        IsSensitiveQueryKey(std::string_view(param.data(), eq))) {
+    if (eq != absl::string_view::npos && IsSensitiveQueryKey(std::string_view(param.data(), eq))) {
       absl::StrAppend(&out, param.substr(0, eq + 1), A(kRedacted));
     } else {
       out.append(param.data(), param.size());
@@ -165,8 +162,7 @@ void BuildHttpSpan(const ExchangeView& x, const SpanIds& ids, const HttpSpanOpti
   SetBytes(span.mutable_trace_id(), ids.trace_id.data(), ids.trace_id.size());
   SetBytes(span.mutable_span_id(), ids.span_id.data(), ids.span_id.size());
   if (ids.parent_span_id) {
-    SetBytes(span.mutable_parent_span_id(), ids.parent_span_id->data(),
-             ids.parent_span_id->size());
+    SetBytes(span.mutable_parent_span_id(), ids.parent_span_id->data(), ids.parent_span_id->size());
   }
   span.set_flags(ids.flags);
   if (!ids.trace_state.empty()) span.set_trace_state(ids.trace_state);
@@ -175,7 +171,8 @@ void BuildHttpSpan(const ExchangeView& x, const SpanIds& ids, const HttpSpanOpti
 
   const HttpMessage* req = x.request;
   const HttpMessage* resp = x.response;
-  const uint64_t start = req != nullptr ? req->start_ns : (resp != nullptr ? resp->start_ns : x.end_ns);
+  const uint64_t start =
+      req != nullptr ? req->start_ns : (resp != nullptr ? resp->start_ns : x.end_ns);
   uint64_t end = x.end_ns;
   if (resp != nullptr && x.response_end) end = resp->end_ns;
   if (end == 0 && req != nullptr) end = req->end_ns;
@@ -284,8 +281,8 @@ void BuildHttpSpan(const ExchangeView& x, const SpanIds& ids, const HttpSpanOpti
       error_type = "connection_closed";
       break;
     case Anomaly::kClosedMidMessage:
-      status_message = resp != nullptr ? "connection closed mid-response"
-                                       : "connection closed mid-request";
+      status_message =
+          resp != nullptr ? "connection closed mid-response" : "connection closed mid-request";
       error_type = "connection_closed";
       break;
     case Anomaly::kResponseWithoutRequest:

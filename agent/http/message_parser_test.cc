@@ -178,7 +178,9 @@ TEST_F(MessageParserTest, CloseMidBodyIsClosed) {
 TEST_F(MessageParserTest, NoBodyWhenListenerSaysSo) {
   MessageParser p(false, &keep_, &rec_);
   rec_.no_body = true;  // e.g. the response to HEAD
-  Feed(p, "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n");
+  Feed(p,
+       "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: "
+       "1234\r\n\r\n");
   ASSERT_EQ(rec_.ended.size(), 2u);
   EXPECT_EQ(rec_.ended[0].m.body_bytes, 0u);
   EXPECT_EQ(p.stats().parse_errors, 0u);

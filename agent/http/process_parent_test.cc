@@ -47,8 +47,8 @@ TEST(ProcessSpanParentTest, HttpSpansAreChildrenOfTheProcessSpan) {
 }
 
 TEST(ProcessSpanParentTest, CarriesTheBuilderParentsFlagsAndState) {
-  auto parent = spans::ParseTraceparent(
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00", "vendor=x");
+  auto parent = spans::ParseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
+                                        "vendor=x");
   ASSERT_TRUE(parent.ok());
   spans::SpanBuilderOptions bo;
   bo.read_proc = false;

@@ -8,12 +8,11 @@ namespace {
 
 // libhttp-parser 2.9's method table (HTTP_METHOD_MAP), each with its space.
 constexpr std::array<std::string_view, 34> kMethods = {
-    "DELETE ",   "GET ",        "HEAD ",     "POST ",        "PUT ",       "CONNECT ",
-    "OPTIONS ",  "TRACE ",      "COPY ",     "LOCK ",        "MKCOL ",     "MOVE ",
-    "PROPFIND ", "PROPPATCH ",  "SEARCH ",   "UNLOCK ",      "BIND ",      "REBIND ",
-    "UNBIND ",   "ACL ",        "REPORT ",   "MKACTIVITY ",  "CHECKOUT ",  "MERGE ",
-    "M-SEARCH ", "NOTIFY ",     "SUBSCRIBE ", "UNSUBSCRIBE ", "PATCH ",    "PURGE ",
-    "MKCALENDAR ", "LINK ",     "UNLINK ",   "SOURCE ",
+    "DELETE ",     "GET ",      "HEAD ",       "POST ",     "PUT ",    "CONNECT ",   "OPTIONS ",
+    "TRACE ",      "COPY ",     "LOCK ",       "MKCOL ",    "MOVE ",   "PROPFIND ",  "PROPPATCH ",
+    "SEARCH ",     "UNLOCK ",   "BIND ",       "REBIND ",   "UNBIND ", "ACL ",       "REPORT ",
+    "MKACTIVITY ", "CHECKOUT ", "MERGE ",      "M-SEARCH ", "NOTIFY ", "SUBSCRIBE ", "UNSUBSCRIBE ",
+    "PATCH ",      "PURGE ",    "MKCALENDAR ", "LINK ",     "UNLINK ", "SOURCE ",
 };
 
 constexpr std::string_view kResponsePrefix = "HTTP/1.";
