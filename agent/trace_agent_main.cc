@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <memory>
@@ -48,6 +49,12 @@ DEFINE_string(health_listen, "",
               "Serve the gRPC health service (grpc.health.v1.Health) on this loopback "
               "host:port for liveness/readiness probes; empty: off. Unauthenticated, so "
               "loopback only");
+DEFINE_bool(health_allow_non_loopback, false,
+            "Allow a non-loopback --health_listen (e.g. the pod IP for Kubernetes gRPC "
+            "probes). The health service tells only SERVING / NOT_SERVING");
+DEFINE_string(host_name, "",
+              "host.name of the node's spans and the name reported to the control plane "
+              "(default: gethostname(); in a pod, pass the node's name)");
 
 namespace {
 
@@ -55,6 +62,7 @@ std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop.store(true); }
 
 std::string HostName() {
+  if (!FLAGS_host_name.empty()) return FLAGS_host_name;
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   return host;
@@ -83,6 +91,14 @@ int main(int argc, char** argv) {
   auto labels = daemon::ParseLabels(FLAGS_labels);
   if (!labels.ok()) {
     std::fprintf(stderr, "trace-agent: %s\n", std::string(labels.status().message()).c_str());
+    return 2;
+  }
+
+  if (FLAGS_host_name.size() > 253 ||
+      std::any_of(FLAGS_host_name.begin(), FLAGS_host_name.end(),
+                  [](unsigned char c) { return c <= ' ' || c >= 0x7f; })) {
+    std::fprintf(stderr,
+                 "trace-agent: --host_name: at most 253 printable characters without spaces\n");
     return 2;
   }
 
@@ -141,6 +157,7 @@ int main(int argc, char** argv) {
   if (access("/sys/kernel/btf/vmlinux", R_OK) == 0) caps.push_back("btf");
   daemon::ControlClientOptions co;
   co.hello = daemon::MakeHello(*node_id, *labels, caps);
+  co.hello.set_hostname(HostName());
   co.heartbeat_interval = absl::Seconds(FLAGS_heartbeat_interval);
   co.on_welcome = [up = uploader->get()](const tracer::v1::Welcome& w) {
     up->SetAgentId(w.agent_id());
@@ -182,7 +199,10 @@ int main(int argc, char** argv) {
   // Health: SERVING while the agent runs; NOT_SERVING once it shuts down.
   std::unique_ptr<grpc::Server> health;
   if (!FLAGS_health_listen.empty()) {
-    if (absl::Status st = auth::CheckLoopbackAddress(FLAGS_health_listen); !st.ok()) {
+    absl::Status st = FLAGS_health_allow_non_loopback
+                          ? absl::OkStatus()
+                          : auth::CheckLoopbackAddress(FLAGS_health_listen);
+    if (!st.ok()) {
       std::fprintf(stderr, "trace-agent: --health_listen: %s\n", std::string(st.message()).c_str());
       return 2;
     }

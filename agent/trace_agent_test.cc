@@ -9,6 +9,8 @@
 
 #include <cstdlib>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "tests/testing/grpc_health.h"
 #include "absl/strings/str_cat.h"
@@ -59,7 +61,7 @@ TEST(TraceAgentTest, CommSessionSpansAreUploaded) {
     std::string health = absl::StrCat("--health_listen=", health_addr);
     execl("agent/trace-agent", "trace-agent", data.c_str(), target.c_str(), "--insecure",
           "--node_id=e2e-node", "--heartbeat_interval=0.2", health.c_str(),
-          static_cast<char*>(nullptr));
+          "--host_name=worker-7.example", static_cast<char*>(nullptr));
     _exit(127);
   }
 
@@ -87,6 +89,7 @@ TEST(TraceAgentTest, CommSessionSpansAreUploaded) {
   ASSERT_EQ(statuses[0].sessions_size(), 1);
   EXPECT_TRUE(statuses[0].sessions(0).applied()) << statuses[0].sessions(0).error();
   EXPECT_EQ(cp.service().hellos()[0].node_id(), "e2e-node");
+  EXPECT_EQ(cp.service().hellos()[0].hostname(), "worker-7.example");
 
   // Uploaded batches are OTLP requests with getppid spans of the session.
   int getppid_spans = 0;
@@ -96,17 +99,44 @@ TEST(TraceAgentTest, CommSessionSpansAreUploaded) {
     ASSERT_TRUE(req.ParseFromString(st.batch));
     for (const auto& rs : req.resource_spans()) {
       bool session = false;
+      std::string host;
       for (const auto& kv : rs.resource().attributes()) {
         if (kv.key() == "tracer.session.id" && kv.value().string_value() == "e2e-session") {
           session = true;
         }
+        if (kv.key() == "host.name") host = kv.value().string_value();
       }
       EXPECT_TRUE(session);
+      EXPECT_EQ(host, "worker-7.example");  // --host_name, not the pod's hostname
       for (const auto& ss : rs.scope_spans())
         for (const auto& sp : ss.spans()) getppid_spans += sp.name() == "getppid";
     }
   }
   EXPECT_GT(getppid_spans, 0);
+}
+
+// Flags that would expose or mislabel the node are refused before anything
+// starts (exit 2), and the message names the flag.
+TEST(TraceAgentTest, BadHostNameAndNonLoopbackHealthAreRefused) {
+  tracer::storage::testing::TempDir dir;
+  const std::string data = absl::StrCat("--data_dir=", dir.path());
+  auto run = [&](const char* flag) {
+    std::string cmd = absl::StrCat("agent/trace-agent ", data,
+                                   " --insecure --controlplane=127.0.0.1:1 --node_id=n ", flag,
+                                   " 2>&1");
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[512];
+    while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
+    int status = pclose(p);
+    return std::make_pair(WIFEXITED(status) ? WEXITSTATUS(status) : -1, out);
+  };
+  auto [code, out] = run("'--host_name=two words'");
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("--host_name"), std::string::npos) << out;
+  std::tie(code, out) = run("--health_listen=0.0.0.0:0");
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("--health_listen"), std::string::npos) << out;
 }
 
 }  // namespace
