@@ -9,8 +9,8 @@ namespace tracer::http {
 struct HttpFlowCounters {
   uint64_t connections = 0;               // connections tracked
   uint64_t connections_without_open = 0;  // first seen through data (open not seen)
-  uint64_t connections_not_tracked =
-      0;  // opens (and data of unknown connections) refused: max_connections reached
+  // Opens (and data of unknown connections) refused: max_connections reached.
+  uint64_t connections_not_tracked = 0;
   uint64_t connections_expired = 0;      // forgotten after being idle with nothing pending
   uint64_t non_http_connections = 0;     // first bytes not HTTP/1.x: ignored
   uint64_t upgraded_connections = 0;     // switched protocols (101, CONNECT): ignored after
