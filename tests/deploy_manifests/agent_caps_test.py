@@ -64,11 +64,14 @@ class AgentCapabilitiesTest(unittest.TestCase):
         self.runs = 0
 
     def agent_argv(self, caps, root):
-        env = {e["name"]: self.node for e in self.c["env"]
-               if e["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName"}
+        downward = {"spec.nodeName": self.node, "status.podIP": "127.0.0.1"}
+        env = {e["name"]: downward[e["valueFrom"]["fieldRef"]["fieldPath"]]
+               for e in self.c["env"]}
         flags = d.flag_map(self.c["args"])
-        # The Service's port on the control plane's local port.
-        ports = {int(flags["--controlplane"].rsplit(":", 1)[1]): self.cp.port("readinessProbe")}
+        # The Service's port on the control plane's local port; the agent's
+        # health port on a free local one.
+        ports = {int(flags["--controlplane"].rsplit(":", 1)[1]): self.cp.port("readinessProbe"),
+                 d.container_ports(self.c)["health"]: d.free_port()}
         args = d.localize(self.c["args"], root, list(d.mounts(self.ds)), ports, env)
         tls = root + flags["--tls_dir"]
         os.makedirs(tls)

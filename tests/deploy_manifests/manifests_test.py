@@ -133,6 +133,22 @@ class AgentTest(Base):
         # The certificate is chosen by node id: no fixed --tls_name.
         self.assertNotIn("--tls_name", flags)
 
+    def test_probes_use_the_agents_grpc_health_service(self):
+        c = d.container(self.agent)
+        flags = d.flag_map(c["args"])
+        env = {e["name"]: e for e in c["env"]}
+        host, port = flags["--health_listen"].rsplit(":", 1)
+        var = host[2:-1]
+        self.assertEqual(host, f"$({var})")
+        self.assertEqual(env[var]["valueFrom"]["fieldRef"]["fieldPath"], "status.podIP")
+        self.assertIn("--health_allow_non_loopback", flags)
+        self.assertEqual(d.container_ports(c)["health"], int(port))
+        for probe in ("readinessProbe", "livenessProbe"):
+            self.assertEqual(set(c[probe]) & {"grpc", "httpGet", "tcpSocket", "exec"}, {"grpc"})
+            self.assertEqual(d.probe_port(c, c[probe]), int(port))
+        # host.name of the spans is the node's name too.
+        self.assertEqual(flags["--host_name"], flags["--node_id"])
+
     def test_controlplane_address_is_the_service(self):
         flags = d.flag_map(d.container(self.agent)["args"])
         host, port = flags["--controlplane"].rsplit(":", 1)

@@ -69,14 +69,7 @@ class Installed(unittest.TestCase):
             os.symlink(d.runfile(rel), os.path.join(cls.bins, os.path.basename(rel)))
         cls.root = os.path.join(cls.tmp, "root")
         cls.systemd_dir = d.runfile("deploy/systemd")
-        try:
-            cls.install = d.runfile("deploy/install.sh")
-        except FileNotFoundError:
-            # deploy/BUILD.bazel does not export install.sh (yet): the script
-            # beside the units' source files (the BUILD file tags this test
-            # "external" so that Bazel never serves it from its cache).
-            unit = os.path.realpath(os.path.join(cls.systemd_dir, UNITS[0]))
-            cls.install = os.path.join(os.path.dirname(os.path.dirname(unit)), "install.sh")
+        cls.install = d.runfile("deploy/install.sh")
 
     @classmethod
     def tearDownClass(cls):
