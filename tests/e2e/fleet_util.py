@@ -213,12 +213,23 @@ class Fleet:
         except (KeyError, OSError):
             return ""
 
-    def start_controlplane(self):
+    def controlplane_dir(self) -> str:
+        """The control plane's --data_dir."""
+        return os.path.join(self.tmp, "controlplane")
+
+    def start_controlplane(self, extra_args=(), env=None):
+        """Starts trace-controlplane with the fleet's flags plus `extra_args`
+        (e.g. --exporters_config FILE, --metrics_listen ADDR); `env`, when
+        given, is added to this process's environment (OTEL_* variables)."""
+        full_env = None
+        if env:
+            full_env = dict(os.environ)
+            full_env.update(env)
         self._start("controlplane", [
             binary("controlplane/trace-controlplane"),
-            "--data_dir", os.path.join(self.tmp, "controlplane"),
+            "--data_dir", self.controlplane_dir(),
             "--listen", self.cp_addr, "--tls_dir", self.pki,
-            "--store_retention_interval_s", "3600"])
+            "--store_retention_interval_s", "3600", *extra_args], env=full_env)
         self.wait_for(lambda: self.tracectl("status", user="viewer").returncode == 0,
                       30, "control plane answering `tracectl status`")
 
