@@ -182,6 +182,21 @@ Span& SpanBuilder::AddSpan(Process& p) {
   return *s;
 }
 
+void SpanBuilder::AddSpan(uint32_t tgid, Span span) {
+  if (sampled_ && (span.flags() & kTraceFlagSampled) == 0) {
+    ++counters_.added_spans_unsampled;
+    return;
+  }
+  // The span's start in the events' clock (ToUnixNs undone), in case the
+  // process is discovered here.
+  const uint64_t start_mono = static_cast<uint64_t>(
+      static_cast<int64_t>(span.start_time_unix_nano()) - options_.clock.offset_ns());
+  Process& p = ProcessFor(tgid, start_mono);
+  *SpansOf(p).Add() = std::move(span);
+  ++counters_.added_spans;
+  SpanAdded();
+}
+
 void SpanBuilder::SpanAdded() {
   if (++batch_->span_count >= options_.max_batch_spans) Flush();
 }

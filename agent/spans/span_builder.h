@@ -147,6 +147,11 @@ struct SpanBuilderCounters {
   // delivered, e.g. lost to a full ring buffer); they get a process span
   // starting at that syscall.
   uint64_t processes_discovered_late = 0;
+  // Spans built elsewhere (HTTP spans) added with AddSpan().
+  uint64_t added_spans = 0;
+  // Spans refused by AddSpan() because their own sampled flag is off while
+  // this builder's batches are exported (see AddSpan()).
+  uint64_t added_spans_unsampled = 0;
 };
 
 // Turns capture events into spans and batches.
@@ -176,6 +181,22 @@ class SpanBuilder : public capture::EventSink {
   // may hand a full batch to the sink.
   void OnSyscall(const capture::SyscallEvent& event) override;
   void OnProcess(const capture::ProcessEvent& event) override;
+
+  // Adds a span built elsewhere (an HTTP span, agent/http) to process
+  // `tgid`'s ResourceSpans in the current batch, so it shares the process's
+  // resource and batching; may hand a full batch to the sink. The span is
+  // taken as is: its trace id, ids, parent, times (Unix ns) and flags are
+  // the caller's. A process the builder does not know is discovered like a
+  // syscall's (ProcessFor: /proc when read_proc), with `span`'s start time.
+  //
+  // Sampling (W3C Trace Context §3.2.2.5.1): SpanBatch::sampled is one flag
+  // for the whole batch. A span whose flags have the sampled bit off (a
+  // server span joining a caller's unsampled trace) is therefore dropped and
+  // counted (added_spans_unsampled) when this builder's batches are
+  // sampled, rather than exported against its caller's decision. When the
+  // builder itself is unsampled, every span is kept (its batches are only
+  // displayed locally).
+  void AddSpan(uint32_t tgid, opentelemetry::proto::trace::v1::Span span);
 
   // Hands the current batch to the sink if it holds any span.
   void Flush();

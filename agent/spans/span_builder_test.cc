@@ -544,6 +544,97 @@ int WaitStatusOf(void (*child)()) {
   return status;
 }
 
+Span ExternalSpan(const SpanBuilder& b, const std::string& name, uint32_t flags,
+                  uint64_t start_mono) {
+  Span s;
+  s.set_name(name);
+  s.set_kind(Span::SPAN_KIND_SERVER);
+  s.set_trace_id(Bytes(b.trace_id()));
+  s.set_span_id(std::string("\x01\x02\x03\x04\x05\x06\x07") + name.substr(0, 1));
+  s.set_flags(flags);
+  s.set_start_time_unix_nano(static_cast<uint64_t>(kOffset) + start_mono);
+  s.set_end_time_unix_nano(static_cast<uint64_t>(kOffset) + start_mono + 500);
+  return s;
+}
+
+TEST(SpanBuilderTest, AddedSpanLandsInItsProcessResourceAndBatch) {
+  CollectingSink sink;
+  SpanBuilder b(TestOptions(), &sink);
+  b.AddRootProcess(100, 1000);
+  b.OnProcess(Exec(100, "/usr/sbin/nginx", 1100));
+  b.OnSyscall(Syscall(100, kRead, 5, 1200));
+  b.AddSpan(100, ExternalSpan(b, "GET", kTraceFlagSampled, 1300));
+  b.AddSpan(200, ExternalSpan(b, "POST", kTraceFlagSampled, 1400));  // unknown: discovered
+  b.Finish(2000);
+
+  auto spans = AllSpans(sink);
+  std::vector<Seen> added;
+  for (const Seen& s : spans) {
+    if (s.span.kind() == Span::SPAN_KIND_SERVER) added.push_back(s);
+  }
+  ASSERT_EQ(added.size(), 2u);
+  EXPECT_EQ(added[0].span.name(), "GET");
+  EXPECT_EQ(added[0].resource.at("process.pid").int_value(), 100);
+  EXPECT_EQ(added[0].resource.at("service.name").string_value(), "nginx");
+  EXPECT_EQ(added[0].span.start_time_unix_nano(), static_cast<uint64_t>(kOffset) + 1300);
+  EXPECT_EQ(added[1].span.name(), "POST");
+  EXPECT_EQ(added[1].resource.at("process.pid").int_value(), 200);
+  // The discovered process's span starts at the added span's start.
+  Seen discovered = ProcessSpan(spans, 200);
+  EXPECT_EQ(discovered.span.start_time_unix_nano(), static_cast<uint64_t>(kOffset) + 1400);
+  EXPECT_EQ(b.counters().added_spans, 2u);
+  EXPECT_EQ(b.counters().processes_discovered_late, 1u);
+  // Both the syscall/process spans of pid 100 and its added span share one
+  // ResourceSpans in the single batch.
+  ASSERT_EQ(sink.batches.size(), 1u);
+  int pid100_resources = 0;
+  for (const auto& rs : sink.batches[0]->request.resource_spans()) {
+    if (AttrMap(rs.resource().attributes())["process.pid"].int_value() == 100) ++pid100_resources;
+  }
+  EXPECT_EQ(pid100_resources, 1);
+  EXPECT_EQ(sink.batches[0]->span_count, spans.size());
+}
+
+TEST(SpanBuilderTest, AddedSpansCountTowardsBatchSize) {
+  SpanBuilderOptions o = TestOptions();
+  o.max_batch_spans = 2;
+  CollectingSink sink;
+  SpanBuilder b(o, &sink);
+  b.AddRootProcess(100, 1000);
+  b.AddSpan(100, ExternalSpan(b, "A", kTraceFlagSampled, 1100));
+  EXPECT_TRUE(sink.batches.empty());
+  b.AddSpan(100, ExternalSpan(b, "B", kTraceFlagSampled, 1200));
+  ASSERT_EQ(sink.batches.size(), 1u);
+  EXPECT_EQ(sink.batches[0]->span_count, 2u);
+}
+
+TEST(SpanBuilderTest, UnsampledAddedSpanIsDroppedFromSampledBatches) {
+  CollectingSink sink;
+  SpanBuilder b(TestOptions(), &sink);
+  b.AddRootProcess(100, 1000);
+  b.AddSpan(100, ExternalSpan(b, "GET", /*flags=*/0, 1100));
+  b.Finish(2000);
+  for (const Seen& s : AllSpans(sink)) EXPECT_NE(s.span.kind(), Span::SPAN_KIND_SERVER);
+  EXPECT_EQ(b.counters().added_spans, 0u);
+  EXPECT_EQ(b.counters().added_spans_unsampled, 1u);
+}
+
+TEST(SpanBuilderTest, UnsampledBuilderKeepsUnsampledAddedSpans) {
+  auto parent = ParseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00");
+  ASSERT_TRUE(parent.ok());
+  SpanBuilderOptions o = TestOptions();
+  o.parent = *parent;
+  CollectingSink sink;
+  SpanBuilder b(o, &sink);
+  b.AddRootProcess(100, 1000);
+  b.AddSpan(100, ExternalSpan(b, "GET", /*flags=*/0, 1100));
+  b.Finish(2000);
+  ASSERT_EQ(sink.batches.size(), 1u);
+  EXPECT_FALSE(sink.batches[0]->sampled);
+  EXPECT_EQ(b.counters().added_spans, 1u);
+  EXPECT_EQ(sink.batches[0]->span_count, 2u);
+}
+
 TEST(ExitCodeFromWaitStatusTest, NormalExit) {
   std::string sig = "stale";
   EXPECT_EQ(ExitCodeFromWaitStatus(WaitStatusOf([] { _exit(7); }), &sig), 7);
