@@ -32,7 +32,11 @@ class FanoutBackendsTest(fx.FanoutTestCase):
         live = self.receiver("live").start()
         dead = self.receiver("dead")  # its port stays closed until step 5
         extra = self.receiver("extra").start()
-        self.start([fx.exporter("live", live), fx.exporter("dead", dead, "http/protobuf")])
+        # The live backend is the "default" exporter of the standard
+        # OTEL_EXPORTER_OTLP_* variables, the dead one from the config file.
+        self.start([fx.exporter("dead", dead, "http/protobuf")],
+                   env={"OTEL_EXPORTER_OTLP_ENDPOINT": live.grpc_endpoint,
+                        "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"})
 
         # 1. The live backend gets every span within a few seconds of its
         # capture while the other one is down.
@@ -40,7 +44,7 @@ class FanoutBackendsTest(fx.FanoutTestCase):
         done = time.monotonic()
         self.wait_stored(timeout=10)
         self.wait_received(live, self.marker_ids("b0"), timeout=10)
-        self.assertLess(time.monotonic() - done, 3.0, "live backend not held back by the dead one")
+        self.assertLess(time.monotonic() - done, 4.0, "live backend not held back by the dead one")
         down = self.wait_exporter("dead", lambda e: e["lag"] > 0 and e["circuit"] == "open",
                                   "lag > 0 and circuit open")
         self.assertEqual(down["sent"], 0)
@@ -52,14 +56,14 @@ class FanoutBackendsTest(fx.FanoutTestCase):
                        "--breaker-failures", "1", "--breaker-open-for", "500ms")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(self.exporters_listed(),
-                         {"live": "config", "dead": "config", "extra": "api"})
+                         {"default": "env", "dead": "config", "extra": "api"})
         self.wait_received(extra, self.marker_ids("b0"), timeout=10)
         self.markers("b1", 100)
         done = time.monotonic()
         self.wait_stored(timeout=10)
         self.wait_received(live, self.marker_ids("b1"), timeout=10)
         self.wait_received(extra, self.marker_ids("b1"), timeout=10)
-        self.assertLess(time.monotonic() - done, 3.0)
+        self.assertLess(time.monotonic() - done, 4.0)
         self.counted("extra")
         self.assertEqual(self.assert_holds_exactly(extra, self.marker_ids("b0")
                                                    | self.marker_ids("b1")), (0, 0))
@@ -95,13 +99,13 @@ class FanoutBackendsTest(fx.FanoutTestCase):
         dead.start()
         ids = self.captured()
         self.wait_received(dead, ids, timeout=10)
-        for name, rx in (("live", live), ("dead", dead)):
+        for name, rx in (("default", live), ("dead", dead)):
             e = self.counted(name)
             self.assertEqual(self.assert_holds_exactly(rx, ids), (0, 0), name)
             self.assertEqual(e["sent"], len(ids), name)
             self.assertEqual(e["retried"], e["failed"], name)
             self.assert_metrics_agree(name)
-        self.assertEqual(self.exporter_status("live")["failed"], 0)
+        self.assertEqual(self.exporter_status("default")["failed"], 0)
         self.assertEqual(set(self.exporter_status("dead")["failed_by_reason"]), {"unavailable"})
         self.assertEqual(self.status()["queue_records"], 0, "every cursor caught up")
 
@@ -115,7 +119,7 @@ class FanoutBackendsTest(fx.FanoutTestCase):
             batch = f"b{i}"
             self.markers(batch, 100)
             took = self.wait_stored({(batch, j) for j in range(100)}, timeout=10)
-            self.assertLess(took, 2.5, f"{batch} stored promptly")
+            self.assertLess(took, 3.0, f"{batch} stored promptly")
         st = self.status()
         self.assertEqual(st["stored"], 400)
         self.assertEqual((st["agents"][fx.NODE]["lag"], st["agents"][fx.NODE]["drops"]), (0, 0))

@@ -167,16 +167,17 @@ class FanoutTestCase(unittest.TestCase):
         self.receivers.append(r)
         return r
 
-    def start(self, exporters):
-        """Control plane with `exporters` in --exporters_config and /metrics,
-        the agent, the workload and a session tracing the workload's openat."""
+    def start(self, exporters, env=None):
+        """Control plane with `exporters` in --exporters_config, /metrics and
+        `env` (e.g. OTEL_EXPORTER_OTLP_*) added to its environment; then the
+        agent, the workload and a session tracing the workload's openat."""
         f = self.fleet
         cfg = os.path.join(f.tmp, "exporters.json")
         with open(cfg, "w") as out:
             json.dump({"exporters": exporters}, out)
         f.start_controlplane(["--exporters_config", cfg,
                               "--metrics_listen", f"127.0.0.1:{self.metrics_port}",
-                              "--export_drain_ms", "500"])
+                              "--export_drain_ms", "500"], env=env)
         f.start_agent(NODE)
         f.start_workload(NODE)
         f.wait_connected([NODE])
