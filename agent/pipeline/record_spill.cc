@@ -1,9 +1,12 @@
 #include "agent/pipeline/record_spill.h"
 
+#include <time.h>
+
 #include <cstring>
 #include <utility>
 
 #include "agent/capture/record_decoder.h"
+#include "agent/capture/socket_record_decoder.h"
 
 namespace tracer::pipeline {
 namespace {
@@ -12,11 +15,32 @@ constexpr size_t kChunkBytes = size_t{4} << 20;
 
 size_t Padded(size_t n) { return (n + 7) & ~size_t{7}; }
 
+uint64_t MonotonicNowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
 }  // namespace
 
 RecordSpill::RecordSpill(capture::EventSink* downstream, size_t max_bytes)
-    : downstream_(downstream), max_bytes_(max_bytes) {
+    : RecordSpill(downstream, max_bytes, nullptr, absl::InfiniteDuration()) {}
+
+RecordSpill::RecordSpill(capture::EventSink* downstream, size_t max_bytes, TickFn tick,
+                         absl::Duration tick_interval)
+    : downstream_(downstream),
+      max_bytes_(max_bytes),
+      tick_(std::move(tick)),
+      tick_interval_(tick_interval) {
   worker_ = std::thread([this] { Run(); });
+}
+
+void RecordSpill::MaybeTick() {
+  if (!tick_) return;
+  const absl::Time now = absl::Now();
+  if (now - last_tick_ < tick_interval_) return;
+  last_tick_ = now;
+  tick_(MonotonicNowNs());
 }
 
 RecordSpill::~RecordSpill() { Close(); }
@@ -61,26 +85,57 @@ void RecordSpill::Publish() {
 }
 
 void RecordSpill::Run() {
+  auto has_work = +[](RecordSpill* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
+    return !s->ready_.empty() || s->closing_;
+  };
+  capture::SyscallEvent syscall;
+  capture::ProcessEvent process;
+  capture::SocketRecordEvents socket;
   while (true) {
     std::unique_ptr<Chunk> chunk;
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](RecordSpill* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
-            return !s->ready_.empty() || s->closing_;
-          },
-          this));
+      if (tick_) {
+        // Wake up for the tick even when nothing arrives.
+        while (!has_work(this)) {
+          mu_.AwaitWithTimeout(absl::Condition(has_work, this), tick_interval_);
+          if (has_work(this)) break;
+          mu_.Unlock();
+          MaybeTick();
+          mu_.Lock();
+        }
+      } else {
+        mu_.Await(absl::Condition(has_work, this));
+      }
       if (ready_.empty()) return;
       chunk = std::move(ready_.front());
       ready_.pop_front();
     }
-    capture::SyscallEvent syscall;
-    capture::ProcessEvent process;
-    uint64_t out = 0, invalid = 0;
+    uint64_t out = 0, invalid = 0, sockets = 0;
     for (size_t off = 0; off + sizeof(uint32_t) <= chunk->used;) {
       uint32_t n;
       std::memcpy(&n, chunk->bytes.data() + off, sizeof n);
       const char* rec = chunk->bytes.data() + off + sizeof n;
+      off += sizeof n + Padded(n);
+      if (capture::IsSocketRecord(rec, n)) {
+        switch (capture::DecodeSocketRecord(rec, n, &socket)) {
+          case capture::SocketDecodeResult::kOpen:
+            downstream_->OnSocketOpen(socket.open);
+            break;
+          case capture::SocketDecodeResult::kData:
+            downstream_->OnSocketData(socket.data);
+            break;
+          case capture::SocketDecodeResult::kClose:
+            downstream_->OnSocketClose(socket.close);
+            break;
+          case capture::SocketDecodeResult::kInvalid:
+            ++invalid;
+            continue;
+        }
+        ++sockets;
+        ++out;
+        continue;
+      }
       switch (capture::DecodeRecord(rec, n, &syscall, &process)) {
         case capture::DecodeResult::kSyscall:
           downstream_->OnSyscall(syscall);
@@ -94,12 +149,15 @@ void RecordSpill::Run() {
           ++invalid;
           break;
       }
-      off += sizeof n + Padded(n);
     }
-    absl::MutexLock lock(&mu_);
-    held_bytes_ -= chunk->bytes.size();
-    counters_.records_out += out;
-    counters_.records_invalid += invalid;
+    {
+      absl::MutexLock lock(&mu_);
+      held_bytes_ -= chunk->bytes.size();
+      counters_.records_out += out;
+      counters_.socket_records += sockets;
+      counters_.records_invalid += invalid;
+    }
+    MaybeTick();
   }
 }
 
