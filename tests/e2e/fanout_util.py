@@ -139,6 +139,8 @@ def main():
     result = unittest.main(exit=False).result
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
     skipped = len(result.skipped)
+    for test, reason in result.skipped:
+        print(f"{test.id()}: {reason}")  # "SKIP: why", counted by tests/run_all.sh
     print(f"{result.testsRun - failed - skipped} passed, {failed} failed, {skipped} skipped")
     sys.exit(0 if result.wasSuccessful() else 1)
 
