@@ -1,0 +1,386 @@
+#!/usr/bin/env python3
+"""HTTP capture overhead benchmark (issue 6, "Speed").
+
+One nginx (tests/bench/http/nginx_server.py: master + 1 worker, daemon off,
+access_log off, a 612-byte static file, 127.0.0.1 on a free port) serves
+    wrk -t2 -c50 -dDURATION http://127.0.0.1:PORT/index.html
+in three modes, REPEATS times each, interleaved (the order rotates every
+repeat), all against the same nginx process:
+  untraced       nothing attached
+  http           tracectl run --http -e trace=SYSCALLS --output OUT -p WORKER
+  http+syscalls  tracectl run --http --output OUT -p WORKER   (every syscall)
+The tracer attaches to the nginx worker, the one process that accepts, reads
+and writes every connection, i.e. the server side that HTTP capture exists
+for; it is started before wrk and stopped (SIGINT) after wrk ends.
+
+Per run: wrk's requests/s and request count, nginx's own count of requests
+served (stub_status, read before the tracer starts and after it exits), the
+tracer's CPU while wrk ran (utime+stime from /proc/PID/stat), its whole-run
+CPU and peak RSS (wait4 rusage; VmHWM), the nginx worker's CPU, and the
+"events lost" line tracectl prints. OUT is /dev/null except in COUNT_RUNS
+extra runs per traced mode, where it is a file (on tmpfs when available)
+whose SERVER spans are counted afterwards (tests/bench/http/count_spans.py)
+and compared with nginx's and wrk's counts. Those runs are reported apart
+and not part of the medians.
+
+With --bpf-stats, kernel.bpf_stats_enabled is set for the run (and restored)
+and each traced run reports run_time_ns / run_cnt of the BPF programs the
+tracer loaded (bpftool prog show), i.e. the in-kernel cost per program run.
+Stats collection itself costs two clock reads per program run.
+
+Usage: http_overhead.py TRACECTL [--repeats R] [--duration S] [--pin]
+                        [--mode NAME=CMD ...] [--markdown FILE]
+A --mode replaces the default traced modes; CMD is split on spaces and
+{pid} / {out} are replaced by the worker pid and the output path.
+"""
+import argparse
+import json
+import os
+import re
+import shlex
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "http"))
+from count_spans import count_spans  # noqa: E402
+from nginx_server import NginxServer  # noqa: E402
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+# strace's %network class plus the read/write-family calls nginx serves HTTP
+# with (recvfrom/writev/sendfile are what nginx 1.22 uses on Linux).
+DEFAULT_HTTP_SYSCALLS = "%network,read,write,readv,writev,sendfile,close"
+
+
+def cpu_seconds(pid):
+    """utime+stime of process `pid` (all threads), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def vm_hwm_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def bpf_fds(pid):
+    """Number of BPF link and program fds `pid` holds (attach progress)."""
+    n = 0
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target in ("anon_inode:bpf_link", "anon_inode:bpf-prog"):
+                n += 1
+    except FileNotFoundError:
+        pass
+    return n
+
+
+def prog_ids(pid):
+    """BPF program ids held by `pid` (from fdinfo)."""
+    ids = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                m = re.search(r"^prog_id:\s*(\d+)", f.read(), re.M)
+        except OSError:
+            continue
+        if m:
+            ids.add(int(m.group(1)))
+    return ids
+
+
+def prog_stats(ids):
+    """{id: (name, run_time_ns, run_cnt)} for the given program ids."""
+    out = {}
+    for pid_ in ids:
+        p = subprocess.run(["bpftool", "-j", "prog", "show", "id", str(pid_)],
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            continue
+        j = json.loads(p.stdout)
+        out[pid_] = (j.get("name", "?"), j.get("run_time_ns", 0), j.get("run_cnt", 0))
+    return out
+
+
+def parse_wrk(text):
+    r = {}
+    m = re.search(r"(\d+) requests in ([\d.]+)(\w+)", text)
+    r["requests"] = int(m.group(1))
+    m = re.search(r"Requests/sec:\s*([\d.]+)", text)
+    r["rps"] = float(m.group(1))
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    r["socket_errors"] = sum(int(x) for x in m.groups()) if m else 0
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    r["non2xx"] = int(m.group(1)) if m else 0
+    m = re.search(r"Latency\s+([\d.]+)(us|ms|s)", text)
+    if m:
+        r["latency_avg_ms"] = float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
+    return r
+
+
+def wrk_cmd(a, url):
+    cmd = ["wrk", f"-t{a.threads}", f"-c{a.connections}", f"-d{a.duration}s", url]
+    if a.pin:
+        cmd = ["taskset", "-c", a.wrk_cpus] + cmd
+    return cmd
+
+
+def pin(pid, cpus):
+    subprocess.run(["taskset", "-a", "-p", "-c", cpus, str(pid)], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def run_once(a, server, worker, name, tracer_cmd, out_path):
+    """One wrk run, with `tracer_cmd` (None = untraced) attached."""
+    res = {"mode": name, "out": out_path}
+    served_before = server.requests_served()
+    tracer = None
+    if tracer_cmd:
+        cmd = [c.replace("{pid}", str(worker)).replace("{out}", out_path) for c in tracer_cmd]
+        res["cmd"] = " ".join(cmd)
+        err = tempfile.TemporaryFile(mode="w+")
+        preexec = None
+        if a.pin:
+            cpus = {int(c) for c in a.tracer_cpus.split(",")}
+            preexec = lambda: os.sched_setaffinity(0, cpus)  # noqa: E731
+        tracer = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=preexec)
+        # Attached once its BPF fds stop appearing; then a quiet moment.
+        deadline = time.monotonic() + 30
+        last, stable_since = -1, time.monotonic()
+        while time.monotonic() < deadline:
+            if tracer.poll() is not None:
+                err.seek(0)
+                sys.exit(f"tracer exited early ({tracer.returncode}): {res['cmd']}\n"
+                         f"{err.read()[-3000:]}")
+            n = bpf_fds(tracer.pid)
+            if n != last:
+                last, stable_since = n, time.monotonic()
+            elif n > 0 and time.monotonic() - stable_since > 0.5:
+                break
+            time.sleep(0.05)
+        time.sleep(a.settle)
+        ids = prog_ids(tracer.pid) if a.bpf_stats else set()
+        bpf_before = prog_stats(ids)
+        cpu0 = cpu_seconds(tracer.pid)
+    ncpu0 = cpu_seconds(worker)
+    t0 = time.monotonic()
+    w = subprocess.run(wrk_cmd(a, server.url), capture_output=True, text=True)
+    wall = time.monotonic() - t0
+    if w.returncode != 0:
+        sys.exit(f"wrk failed: {w.stderr}")
+    res.update(parse_wrk(w.stdout))
+    res["nginx_cpu"] = (cpu_seconds(worker) - ncpu0) / wall
+    if tracer:
+        res["tracer_cpu"] = (cpu_seconds(tracer.pid) - cpu0) / wall
+        res["vmhwm_kib"] = vm_hwm_kib(tracer.pid)
+        if a.bpf_stats:
+            after = prog_stats(ids)
+            res["bpf"] = {after[i][0]: (after[i][1] - bpf_before[i][1],
+                                        after[i][2] - bpf_before[i][2])
+                          for i in after if i in bpf_before}
+        t_stop = time.monotonic()
+        tracer.send_signal(signal.SIGINT)
+        _, status, ru = os.wait4(tracer.pid, 0)
+        tracer.returncode = os.waitstatus_to_exitcode(status)
+        res["stop_s"] = time.monotonic() - t_stop
+        res["tracer_cpu_total_s"] = ru.ru_utime + ru.ru_stime
+        res["maxrss_kib"] = ru.ru_maxrss
+        err.seek(0)
+        stderr = err.read()
+        res["rc"] = tracer.returncode
+        tail = stderr.strip().splitlines()
+        res["tracer_summary"] = tail[-1] if tail else ""
+        lost = re.search(r"(\d+) events (lost|LOST)", stderr)
+        res["events_lost"] = int(lost.group(1)) if lost else None
+        probe = re.search(r"(\d+) SERVER spans", stderr)  # http/http_capture_probe
+        if probe:
+            res["probe_server_spans"] = int(probe.group(1))
+    res["nginx_served"] = server.requests_served() - served_before - 1
+    if tracer and out_path != "/dev/null":
+        res["spans"] = count_spans(out_path, url_path="/index.html")
+        os.unlink(out_path)
+    return res
+
+
+def fmt_run(r):
+    s = f"{r['mode']:14s} {r['rps']:10.1f} req/s  wrk {r['requests']:8d}  nginx {r['nginx_served']:8d}"
+    s += f"  nginx cpu {100 * r['nginx_cpu']:5.1f}%"
+    if "tracer_cpu" in r:
+        s += (f"  tracer cpu {100 * r['tracer_cpu']:5.1f}% (total {r['tracer_cpu_total_s']:.2f}s)"
+              f"  hwm {r['vmhwm_kib'] / 1024:.0f} MiB  lost {r['events_lost']}")
+    if "spans" in r:
+        s += f"  SERVER spans {r['spans']['server']} (200 OK /index.html: {r['spans']['server_ok']})"
+    if "probe_server_spans" in r:
+        s += f"  SERVER spans (probe) {r['probe_server_spans']}"
+    if r["socket_errors"] or r["non2xx"]:
+        s += f"  wrk errors {r['socket_errors']} non-2xx {r['non2xx']}"
+    return s
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("tracectl")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--count-runs", type=int, default=1,
+                    help="extra runs per traced mode whose spans are written and counted")
+    ap.add_argument("--duration", type=int, default=10, help="wrk -d, seconds")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--connections", type=int, default=50)
+    ap.add_argument("--syscalls", default=DEFAULT_HTTP_SYSCALLS,
+                    help="-e trace= of the 'http' mode")
+    ap.add_argument("--http-flags", default="--http",
+                    help="flags that turn HTTP capture on (space-separated)")
+    ap.add_argument("--mode", action="append", default=[],
+                    help="NAME=CMD, replaces the default traced modes")
+    ap.add_argument("--pin", action="store_true",
+                    help="pin the nginx worker, wrk and the tracer to CPUs")
+    ap.add_argument("--nginx-cpus", default="1")
+    ap.add_argument("--wrk-cpus", default="0")
+    ap.add_argument("--tracer-cpus", default="0")
+    ap.add_argument("--settle", type=float, default=1.0,
+                    help="seconds between the tracer attaching and wrk starting")
+    ap.add_argument("--bpf-stats", action="store_true")
+    ap.add_argument("--json", help="write every run's figures to this file")
+    ap.add_argument("--markdown", help="write the results table to this file")
+    a = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("needs root (BPF)")
+
+    http = a.http_flags.split()
+    modes = {"untraced": None}
+    if a.mode:
+        for m in a.mode:
+            name, cmd = m.split("=", 1)
+            modes[name] = shlex.split(cmd)
+    else:
+        modes["http"] = [a.tracectl, "run"] + http + ["-e", f"trace={a.syscalls}",
+                                                      "--output", "{out}", "-p", "{pid}"]
+        modes["http+syscalls"] = [a.tracectl, "run"] + http + ["--output", "{out}", "-p", "{pid}"]
+
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    old_stats = None
+    if a.bpf_stats:
+        with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+            old_stats = f.read().strip()
+        with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+            f.write("1")
+    server = NginxServer()
+    runs = []
+    try:
+        server.start()
+        workers = server.workers()
+        if len(workers) != 1:
+            sys.exit(f"expected one nginx worker, found {workers}")
+        worker = workers[0]
+        if a.pin:
+            pin(server.proc.pid, a.nginx_cpus)
+            pin(worker, a.nginx_cpus)
+        print(f"nginx worker {worker} on {server.url}; wrk -t{a.threads} -c{a.connections} "
+              f"-d{a.duration}s; {'pinned' if a.pin else 'not pinned'}", file=sys.stderr)
+        # Warm-up (not recorded): nginx's page cache and wrk's first connections.
+        subprocess.run(wrk_cmd(a, server.url)[:-2] + ["-d2s", server.url],
+                       capture_output=True, check=True)
+        names = list(modes)
+        for rep in range(a.repeats):
+            order = names[rep % len(names):] + names[:rep % len(names)]
+            for name in order:
+                r = run_once(a, server, worker, name, modes[name], "/dev/null")
+                r["repeat"] = rep
+                runs.append(r)
+                print(f"  [{rep + 1}] " + fmt_run(r), file=sys.stderr)
+        for rep in range(a.count_runs):
+            for name in names[1:]:
+                fd, out = tempfile.mkstemp(prefix="http_bench_spans_", suffix=".jsonl", dir=shm)
+                os.close(fd)
+                r = run_once(a, server, worker, name, modes[name], out)
+                r["repeat"] = "count"
+                runs.append(r)
+                print(f"  [count] " + fmt_run(r), file=sys.stderr)
+    finally:
+        server.stop()
+        if old_stats is not None:
+            with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+                f.write(old_stats)
+
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(runs, f, indent=1)
+    report(a, modes, runs)
+
+
+def report(a, modes, runs):
+    timed = [r for r in runs if r["repeat"] != "count"]
+    counted = [r for r in runs if r["repeat"] == "count"]
+    base = statistics.median(r["rps"] for r in timed if r["mode"] == "untraced")
+    rows = ["| mode | median req/s | vs untraced | runs (req/s) | tracer CPU while wrk ran "
+            "(median, % of one core) | tracer peak RSS (max VmHWM) | nginx worker CPU | "
+            "events lost (all runs) |",
+            "|---|---:|---:|---|---:|---:|---:|---|"]
+    for name in modes:
+        rs = [r for r in timed if r["mode"] == name]
+        med = statistics.median(r["rps"] for r in rs)
+        each = ", ".join(f"{r['rps']:.0f}" for r in rs)
+        ncpu = statistics.median(r["nginx_cpu"] for r in rs)
+        if name == "untraced":
+            rows.append(f"| {name} | {med:,.0f} | – | {each} | – | – | {100 * ncpu:.0f}% | – |")
+            continue
+        tcpu = statistics.median(r["tracer_cpu"] for r in rs)
+        hwm = max(r["vmhwm_kib"] for r in rs) / 1024
+        lost = [r["events_lost"] for r in rs]
+        rows.append(f"| {name} | {med:,.0f} | {100 * (med / base - 1):+.1f}% | {each} | "
+                    f"{100 * tcpu:.0f}% | {hwm:.0f} MiB | {100 * ncpu:.0f}% | {lost} |")
+    table = "\n".join(rows)
+    crow = ["| mode | req/s | requests (wrk) | requests served (nginx stub_status) | "
+            "SERVER spans | of which 200 GET /index.html | missing vs nginx | events lost |",
+            "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for r in counted:
+        s = r["spans"]
+        crow.append(f"| {r['mode']} | {r['rps']:,.0f} | {r['requests']:,} | {r['nginx_served']:,} | "
+                    f"{s['server']:,} | {s['server_ok']:,} | {r['nginx_served'] - s['server']:,} | "
+                    f"{r['events_lost']} |")
+    ctable = "\n".join(crow)
+    bpf_lines = []
+    if a.bpf_stats:
+        for name in list(modes)[1:]:
+            rs = [r for r in timed if r["mode"] == name and "bpf" in r]
+            progs = sorted({p for r in rs for p in r["bpf"]})
+            for p in progs:
+                ns = [r["bpf"][p][0] / r["bpf"][p][1] for r in rs if r["bpf"].get(p, (0, 0))[1]]
+                cnt = [r["bpf"][p][1] / max(r["requests"], 1) for r in rs if p in r["bpf"]]
+                tot = [r["bpf"][p][0] / 1e9 / a.duration for r in rs if p in r["bpf"]]
+                if ns:
+                    bpf_lines.append(f"| {name} | {p} | {statistics.median(ns):.0f} | "
+                                     f"{statistics.median(cnt):.1f} | "
+                                     f"{100 * statistics.median(tot):.1f}% |")
+    print(table)
+    print()
+    print(ctable)
+    if bpf_lines:
+        print()
+        bt = ("| mode | BPF program | ns per run (median) | runs per request | "
+              "CPU in the program (% of one core) |\n|---|---|---:|---:|---:|\n" +
+              "\n".join(bpf_lines))
+        print(bt)
+    else:
+        bt = ""
+    summary = (f"wrk -t{a.threads} -c{a.connections} -d{a.duration}s, {a.repeats} interleaved "
+               f"repeats, {'pinned' if a.pin else 'not pinned'}.")
+    print(summary)
+    if a.markdown:
+        with open(a.markdown, "w") as f:
+            f.write(table + "\n\n" + ctable + "\n\n" + (bt + "\n\n" if bt else "") + summary + "\n")
+
+
+if __name__ == "__main__":
+    main()
