@@ -21,6 +21,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "agent/capture/event_source.h"
+#include "agent/http/http_flow_tracker.h"
+#include "agent/http/process_parent.h"
 #include "agent/pipeline/record_spill.h"
 #include "agent/pipeline/wal_stage.h"
 #include "agent/spans/clock.h"
@@ -99,6 +101,15 @@ class FanOutSink : public capture::EventSink {
     }
     for (auto* s : sinks_) s->OnProcess(e);
   }
+  void OnSocketOpen(const capture::SocketOpenEvent& e) override {
+    for (auto* s : sinks_) s->OnSocketOpen(e);
+  }
+  void OnSocketData(const capture::SocketDataEvent& e) override {
+    for (auto* s : sinks_) s->OnSocketData(e);
+  }
+  void OnSocketClose(const capture::SocketCloseEvent& e) override {
+    for (auto* s : sinks_) s->OnSocketClose(e);
+  }
 
  private:
   std::vector<capture::EventSink*> sinks_;
@@ -108,6 +119,47 @@ class FanOutSink : public capture::EventSink {
   uint64_t syscalls_ = 0;
   uint64_t processes_ ABSL_GUARDED_BY(mu_) = 1;
 };
+
+// Where the run's HTTP spans go: the terminal tree (printed first, the span
+// is then moved) and the span builder (its process's resource and batches).
+class RunHttpSink : public http::HttpSpanSink {
+ public:
+  RunHttpSink(TreePrinter* tree, spans::SpanBuilder* builder) : tree_(tree), builder_(builder) {}
+  void OnHttpSpan(uint32_t tgid, opentelemetry::proto::trace::v1::Span span) override {
+    ++spans_;
+    if (span.kind() == opentelemetry::proto::trace::v1::Span::SPAN_KIND_SERVER) ++server_spans_;
+    if (tree_ != nullptr) tree_->OnHttpSpan(tgid, span);
+    if (builder_ != nullptr) builder_->AddSpan(tgid, std::move(span));
+  }
+  uint64_t spans() const { return spans_; }
+  uint64_t server_spans() const { return server_spans_; }
+
+ private:
+  TreePrinter* const tree_;
+  spans::SpanBuilder* const builder_;
+  uint64_t spans_ = 0;
+  uint64_t server_spans_ = 0;
+};
+
+// The HTTP tracker's anomalies, "" when there are none.
+std::string HttpAnomalies(const http::HttpFlowCounters& c) {
+  std::vector<std::string> parts;
+  auto add = [&parts](uint64_t n, const char* what) {
+    if (n > 0) parts.push_back(absl::StrCat(n, " ", what));
+  };
+  add(c.timeouts, "timed out");
+  add(c.closed_mid_exchange, "closed mid-exchange");
+  add(c.unmatched_responses, "responses without request");
+  add(c.requests_not_captured, "requests not captured");
+  add(c.responses_not_captured, "responses not captured");
+  add(c.incomplete_messages, "incomplete messages");
+  add(c.parse_errors, "parse errors");
+  add(c.pending_overflows, "pending overflows");
+  add(c.connections_abandoned, "connections abandoned");
+  add(c.connections_not_tracked, "connections not tracked (table full)");
+  add(c.invalid_traceparent, "invalid traceparent headers");
+  return absl::StrJoin(parts, ", ");
+}
 
 // Drains the ring buffer until it stays empty.
 absl::Status Drain(capture::EventSource& source, pipeline::RecordSpill& spill) {
@@ -193,6 +245,12 @@ int RunCommand(const RunOptions& o) {
   copts.syscalls = o.syscalls;
   copts.min_duration_ns = o.min_duration_ns;
   copts.stats_only = o.stats && !want_spans;
+  // HTTP spans are shown in the tree or built into spans; a --stats table
+  // alone has no use for them.
+  const bool show_tree = !o.quiet && !o.stats && o.output_path.empty();
+  const bool http_on = o.http && (show_tree || want_spans);
+  copts.sockets = http_on;
+  copts.socket_capture_bytes = o.http_capture_bytes;
   auto source_or = capture::OpenBpfEventSource(copts);
   if (!source_or.ok()) {
     std::fprintf(stderr, "tracectl run: cannot start tracing: %s\n",
@@ -222,7 +280,7 @@ int RunCommand(const RunOptions& o) {
   FanOutSink fanout;
   std::unique_ptr<TreePrinter> tree;
   // Like strace -o, --output sends the trace to the file instead of the terminal.
-  if (!o.quiet && !o.stats && o.output_path.empty()) {
+  if (show_tree) {
     tree = std::make_unique<TreePrinter>(stderr);
     fanout.Add(tree.get());
   }
@@ -248,6 +306,18 @@ int RunCommand(const RunOptions& o) {
   const bool build_spans = want_spans;
   if (build_spans) fanout.Add(&builder);
 
+  // HTTP flows: socket events -> tracker -> spans in the builder's trace
+  // (children of their process's span unless a request's traceparent says
+  // otherwise) and lines in the tree.
+  RunHttpSink http_sink(tree.get(), build_spans ? &builder : nullptr);
+  std::unique_ptr<http::HttpFlowTracker> http_tracker;
+  if (http_on) {
+    http::HttpFlowOptions ho;
+    ho.clock = bopts.clock;
+    if (build_spans) ho.parent_lookup = http::ProcessSpanParent(&builder, bopts.parent);
+    http_tracker = std::make_unique<http::HttpFlowTracker>(std::move(ho), &http_sink);
+    fanout.Add(http_tracker.get());
+  }
 
   // Start (or attach to) the target.
   std::optional<GatedChild> child;
@@ -318,7 +388,11 @@ int RunCommand(const RunOptions& o) {
   // The polling thread only copies records out of the ring buffer; decoding,
   // span building and printing happen on the spill's worker thread, so a
   // burst of syscalls costs memory for a moment instead of kernel drops.
-  pipeline::RecordSpill spill(&fanout);
+  // The tracker's timeouts are driven on the spill's worker thread, the one
+  // that feeds it.
+  pipeline::TickFn tick;
+  if (http_tracker) tick = [&http_tracker](uint64_t now) { http_tracker->Tick(now); };
+  pipeline::RecordSpill spill(&fanout, size_t{1} << 30, std::move(tick), absl::Milliseconds(200));
   while (true) {
     auto n = source.PollRaw(spill, 2);
     spill.Publish();
@@ -354,6 +428,9 @@ int RunCommand(const RunOptions& o) {
   capture::CaptureCounters counters = source.Counters();
   uint64_t drops = 0;
   for (uint64_t d : counters.ringbuf_drops_per_cpu) drops += d;
+  // The worker has stopped: the tracker and the builder are ours now.
+  // Exchanges still open end as closed, before the process spans end.
+  if (http_tracker) http_tracker->Finish(MonotonicNowNs());
   if (build_spans) builder.Finish(MonotonicNowNs());
 
   if (o.stats) {
@@ -408,6 +485,21 @@ int RunCommand(const RunOptions& o) {
     losses.push_back(absl::StrCat(spilled.records_dropped,
                                   " events LOST: user-space backlog over 1 GiB"));
   }
+  if (http_on) {
+    const capture::SocketCounters& sc = counters.sockets;
+    if (sc.ringbuf_drops > 0) {
+      losses.push_back(absl::StrCat(sc.ringbuf_drops, " socket events LOST: ring buffer full"));
+      drops += sc.ringbuf_drops;
+    }
+    if (sc.missed_calls > 0) {
+      losses.push_back(absl::StrCat(sc.missed_calls, " socket calls LOST: in-flight table full"));
+      drops += sc.missed_calls;
+    }
+    if (sc.untracked_full > 0) {
+      losses.push_back(absl::StrCat(sc.untracked_full, " sockets not tracked: table full"));
+      drops += sc.untracked_full;
+    }
+  }
   if (counters.missed_syscalls > 0) {
     losses.push_back(absl::StrCat(counters.missed_syscalls,
                                   " syscalls LOST: in-flight table full"));
@@ -417,16 +509,35 @@ int RunCommand(const RunOptions& o) {
   if (!o.quiet) {
     std::string exported;
     if (exports) exported = absl::StrCat("; ", exports->Summary());
+    std::string http_text;
+    if (http_on) {
+      http_text = absl::StrCat(", ", http_sink.spans(), " HTTP spans (",
+                               http_sink.server_spans(), " server)");
+    }
     if (!copts.stats_only) {
-      std::fprintf(stderr, "tracectl: %llu syscalls, %llu processes traced; %s%s\n",
+      std::fprintf(stderr, "tracectl: %llu syscalls, %llu processes traced%s; %s%s\n",
                    static_cast<unsigned long long>(fanout.syscalls()),
-                   static_cast<unsigned long long>(fanout.processes()), drop_text.c_str(),
-                   exported.c_str());
+                   static_cast<unsigned long long>(fanout.processes()), http_text.c_str(),
+                   drop_text.c_str(), exported.c_str());
     } else {
       std::fprintf(stderr, "tracectl: %s\n", drop_text.c_str());
     }
   } else if (drops > 0) {
     std::fprintf(stderr, "tracectl: %s\n", drop_text.c_str());
+  }
+  if (http_tracker) {
+    const http::HttpFlowCounters hc = http_tracker->counters();
+    std::string anomalies = HttpAnomalies(hc);
+    const uint64_t unsampled = builder.counters().added_spans_unsampled;
+    if (unsampled > 0) {
+      absl::StrAppend(&anomalies, anomalies.empty() ? "" : ", ", unsampled,
+                      " server spans not exported (caller's traceparent not sampled)");
+    }
+    if (!anomalies.empty()) {
+      std::fprintf(stderr, "tracectl: HTTP: %llu exchanges over %llu connections; %s\n",
+                   static_cast<unsigned long long>(hc.spans),
+                   static_cast<unsigned long long>(hc.connections), anomalies.c_str());
+    }
   }
   return rc;
 }

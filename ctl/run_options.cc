@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "agent/syscalls/syscall_classes.h"
+#include "agent/syscalls/syscall_table.h"
 #include "controlplane/export/resource_env.h"
 
 namespace tracer::ctl {
@@ -27,7 +28,13 @@ enum LongOnly {
   kOtlpServiceName,
   kTraceParent,
   kDataDir,
+  kHttp,
+  kNoHttp,
+  kHttpCaptureBytes,
 };
+
+// SOCKETS_CAPTURE_MAX of bpf/sockets.h (CaptureOptions::socket_capture_bytes).
+constexpr uint32_t kMaxHttpCaptureBytes = 16384;
 
 const option kLongOptions[] = {
     {"follow-forks", no_argument, nullptr, 'f'},
@@ -46,6 +53,9 @@ const option kLongOptions[] = {
     {"otlp-service-name", required_argument, nullptr, kOtlpServiceName},
     {"trace-parent", required_argument, nullptr, kTraceParent},
     {"data-dir", required_argument, nullptr, kDataDir},
+    {"http", no_argument, nullptr, kHttp},
+    {"no-http", no_argument, nullptr, kNoHttp},
+    {"http-capture-bytes", required_argument, nullptr, kHttpCaptureBytes},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -73,6 +83,22 @@ absl::StatusOr<std::vector<int>> ParseQualifier(const std::string& arg) {
 
 }  // namespace
 
+bool SelectionTracesNetwork(const std::vector<int>& syscalls) {
+  if (syscalls.empty()) return true;
+  std::set<int> network;
+  if (auto nrs = syscalls::SyscallsInClass("network"); nrs.ok()) {
+    network.insert(nrs->begin(), nrs->end());
+  }
+  // The data calls the socket tracker follows on any descriptor.
+  for (const char* name : {"read", "write", "readv", "writev", "sendfile"}) {
+    if (auto nr = syscalls::SyscallNumber(name)) network.insert(*nr);
+  }
+  for (int nr : syscalls) {
+    if (network.count(nr) > 0) return true;
+  }
+  return false;
+}
+
 EnvLookup ProcessEnv() {
   return [](const std::string& name) -> std::optional<std::string> {
     const char* v = std::getenv(name.c_str());
@@ -92,6 +118,7 @@ absl::StatusOr<RunOptions> ParseRunOptions(const std::vector<std::string>& args,
 
   std::set<int> selected;
   bool any_selection = false;
+  std::optional<bool> http;
   optind = 0;   // full re-initialisation of getopt's state
   opterr = 0;   // we report errors ourselves
   int c;
@@ -174,6 +201,22 @@ absl::StatusOr<RunOptions> ParseRunOptions(const std::vector<std::string>& args,
         opts.data_dir = optarg;
         if (opts.data_dir.empty()) return Invalid("--data-dir: empty directory name");
         break;
+      case kHttp:
+        http = true;
+        break;
+      case kNoHttp:
+        http = false;
+        break;
+      case kHttpCaptureBytes: {
+        uint32_t n;
+        if (!absl::SimpleAtoi(optarg, &n) || n > kMaxHttpCaptureBytes) {
+          return Invalid(absl::StrCat("--http-capture-bytes ", optarg,
+                                      ": expected a number of bytes in 0..",
+                                      kMaxHttpCaptureBytes));
+        }
+        opts.http_capture_bytes = n;
+        break;
+      }
       case 'h':
         opts.help = true;
         return opts;
@@ -197,6 +240,7 @@ absl::StatusOr<RunOptions> ParseRunOptions(const std::vector<std::string>& args,
     if (selected.empty()) return Invalid("the syscall selection (-e/--syscall-class) is empty");
     opts.syscalls.assign(selected.begin(), selected.end());
   }
+  opts.http = http.value_or(SelectionTracesNetwork(opts.syscalls));
 
   // Environment (flags win).
   if (opts.trace_parent.empty()) {
@@ -267,6 +311,17 @@ Durability:
                                under DIR before they are exported (default
                                /var/lib/tracer/runs); a run whose export failed
                                leaves its log there instead of losing the spans
+
+HTTP flows (HTTP/1.x over TCP, IPv4 and IPv6, of the traced processes):
+      --http                   turn accepted and connected connections' requests
+                               into SERVER and CLIENT spans (default: on when
+                               network syscalls are traced, i.e. no -e, or one
+                               selecting %network or read/write/readv/writev)
+      --no-http                no HTTP spans
+      --http-capture-bytes N   bytes copied per socket read/write (0..16384,
+                               default 4096); beyond, bodies are counted only
+  Credential headers (Authorization, Cookie, ...) are never captured; a
+  request's traceparent makes its SERVER span a child of the caller's span.
 
 Trace context (W3C):
       --trace-parent TP        join trace TP (00-<trace-id>-<parent-id>-<flags>);

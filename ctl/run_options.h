@@ -48,6 +48,13 @@ struct RunOptions {
   // --data-dir: where each run's write-ahead log of span batches lives (a
   // RocksDB directory per run, removed once every destination has the spans).
   std::string data_dir = "/var/lib/tracer/runs";
+  // HTTP flows (DESIGN.md "Spans": HTTP spans): --http / --no-http; by
+  // default on when network syscalls are traced (no -e selection, or one
+  // that includes a %network syscall or read/write/readv/writev/sendfile).
+  bool http = false;
+  // --http-capture-bytes N: payload bytes copied per socket read/write
+  // (0..16384; headers beyond it are not parsed, bodies are counted).
+  uint32_t http_capture_bytes = 4096;
   bool help = false;                       // -h/--help: print usage, exit 0
 };
 
@@ -63,6 +70,10 @@ EnvLookup ProcessEnv();
 // number, missing command, both a command and -p, ...).
 absl::StatusOr<RunOptions> ParseRunOptions(const std::vector<std::string>& args,
                                            const EnvLookup& env);
+
+// Whether a syscall selection (RunOptions::syscalls; empty = all) traces
+// network syscalls: the default of RunOptions::http.
+bool SelectionTracesNetwork(const std::vector<int>& syscalls);
 
 // The usage text of `tracectl run`.
 const char* RunUsage();

@@ -154,6 +154,47 @@ TEST(RunOptions, EnvironmentAndFlagPrecedence) {
   EXPECT_FALSE(Parse({"--", "ls"}, {{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "0"}}).ok());
 }
 
+TEST(RunOptions, HttpOnByDefaultWhenNetworkSyscallsAreTraced) {
+  struct Case {
+    std::vector<std::string> args;
+    bool http;
+  };
+  const Case cases[] = {
+      {{"--", "true"}, true},                                   // everything traced
+      {{"-e", "trace=openat,close", "--", "true"}, false},      // no network syscall
+      {{"-e", "trace=connect", "--", "true"}, true},
+      {{"-e", "trace=%network", "--", "true"}, true},
+      {{"--syscall-class", "network", "--", "true"}, true},
+      {{"-e", "trace=write", "--", "true"}, true},              // data on any fd
+      {{"--syscall-class", "file", "--", "true"}, false},
+      {{"--http", "-e", "trace=openat", "--", "true"}, true},   // explicit wins
+      {{"--no-http", "--", "true"}, false},
+      {{"--http", "--no-http", "--", "true"}, false},           // last one wins
+  };
+  for (const Case& c : cases) {
+    auto o = Parse(c.args);
+    ASSERT_TRUE(o.ok()) << o.status();
+    EXPECT_EQ(o->http, c.http) << c.args[0] << " " << c.args[1];
+  }
+}
+
+TEST(RunOptions, HttpCaptureBytes) {
+  auto o = Parse({"--http-capture-bytes", "16384", "--", "true"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->http_capture_bytes, 16384u);
+  o = Parse({"--", "true"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->http_capture_bytes, 4096u);
+  o = Parse({"--http-capture-bytes", "0", "--", "true"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->http_capture_bytes, 0u);
+  for (const char* bad : {"16385", "-1", "4k", ""}) {
+    o = Parse({"--http-capture-bytes", bad, "--", "true"});
+    ASSERT_FALSE(o.ok()) << bad;
+    EXPECT_NE(o.status().message().find("--http-capture-bytes"), std::string::npos);
+  }
+}
+
 TEST(RunOptions, Help) {
   auto o = Parse({"--help"});
   ASSERT_TRUE(o.ok());

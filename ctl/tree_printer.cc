@@ -4,11 +4,63 @@
 #include <cstring>
 #include <sys/wait.h>
 
+#include "absl/strings/str_cat.h"
+
 #include "absl/strings/str_format.h"
 #include "agent/syscalls/format.h"
 #include "agent/syscalls/syscall_table.h"
 
 namespace tracer::ctl {
+namespace {
+
+using opentelemetry::proto::common::v1::AnyValue;
+using opentelemetry::proto::trace::v1::Span;
+
+const AnyValue* Attr(const Span& span, const std::string& key) {
+  for (const auto& kv : span.attributes()) {
+    if (kv.key() == key) return &kv.value();
+  }
+  return nullptr;
+}
+
+std::string StringAttr(const Span& span, const std::string& key) {
+  const AnyValue* v = Attr(span, key);
+  return v != nullptr && v->has_string_value() ? v->string_value() : "";
+}
+
+}  // namespace
+
+std::string HttpSpanLine(const Span& span) {
+  const bool server = span.kind() == Span::SPAN_KIND_SERVER;
+  std::string method = StringAttr(span, "http.request.method");
+  if (method == "_OTHER") method = StringAttr(span, "http.request.method_original");
+  if (method.empty()) method = "?";
+  std::string target = server ? StringAttr(span, "url.path") : StringAttr(span, "url.full");
+  if (server) {
+    const std::string query = StringAttr(span, "url.query");
+    if (!query.empty()) target += "?" + query;
+  }
+  if (target.empty()) target = "(request not seen)";
+  std::string outcome;
+  if (const AnyValue* code = Attr(span, "http.response.status_code"); code != nullptr) {
+    outcome = absl::StrCat(code->int_value());
+  } else {
+    outcome = "no response";
+  }
+  const std::string anomaly = StringAttr(span, "tracer.http.anomaly");
+  if (!anomaly.empty()) absl::StrAppend(&outcome, " (", anomaly, ")");
+  const double ms = span.end_time_unix_nano() >= span.start_time_unix_nano()
+                        ? (span.end_time_unix_nano() - span.start_time_unix_nano()) / 1e6
+                        : 0.0;
+  return absl::StrFormat("HTTP %s %s %s -> %s (%.1f ms)", server ? "server" : "client", method,
+                         target, outcome, ms);
+}
+
+void TreePrinter::OnHttpSpan(uint32_t tgid, const Span& span) {
+  Proc& p = Lookup(tgid);
+  absl::FPrintF(out_, "%s⇄ %s\n", Prefix(p.depth + 1), HttpSpanLine(span));
+  ++http_lines_;
+}
 
 void TreePrinter::AddRoot(uint32_t tgid, const std::string& name) {
   Proc& p = procs_[tgid];
@@ -75,7 +127,9 @@ void TreePrinter::OnProcess(const capture::ProcessEvent& e) {
       } else {
         absl::FPrintF(out_, "%s◀ %s [%u] %s\n", Prefix(p.depth), p.name, e.tgid, how);
       }
-      procs_.erase(e.tgid);
+      // Kept (marked) rather than erased: HTTP spans of this process may
+      // end after its exit record.
+      p.exited = true;
       break;
     }
   }

@@ -2,7 +2,12 @@
 //
 // One line per syscall in strace's notation (name(args) = result <seconds>),
 // indented under the process span it belongs to; forked processes nest under
-// their parent. Written to a stdio stream (stderr by default, like strace).
+// their parent. HTTP spans (agent/http) get one line each under their
+// process, when the exchange ends:
+//   ⇄ HTTP server GET /index.html -> 200 (12.3 ms)
+//   ⇄ HTTP client GET http://127.0.0.1:8000/x -> 404 (1.2 ms)
+//   ⇄ HTTP server GET /big -> no response (connection_closed) (3.0 ms)
+// Written to a stdio stream (stderr by default, like strace).
 #ifndef TRACER_CTL_TREE_PRINTER_H_
 #define TRACER_CTL_TREE_PRINTER_H_
 
@@ -12,6 +17,7 @@
 #include <unordered_map>
 
 #include "agent/capture/events.h"
+#include "opentelemetry/proto/trace/v1/trace.pb.h"
 
 namespace tracer::ctl {
 
@@ -27,14 +33,23 @@ class TreePrinter : public capture::EventSink {
   void OnSyscall(const capture::SyscallEvent& event) override;
   void OnProcess(const capture::ProcessEvent& event) override;
 
+  // One line for an HTTP span (kind SERVER or CLIENT, semconv attributes as
+  // agent/http/http_span.h builds them) of process `tgid`: method, url.path
+  // (server) or url.full (client), status code or why there is none
+  // (tracer.http.anomaly), and the span's duration in ms.
+  void OnHttpSpan(uint32_t tgid, const opentelemetry::proto::trace::v1::Span& span);
+
   // Number of syscall lines printed.
   uint64_t lines() const { return lines_; }
+  // Number of HTTP span lines printed.
+  uint64_t http_lines() const { return http_lines_; }
 
  private:
   struct Proc {
     int depth = 0;
     std::string name;
     uint64_t start_ns = 0;  // CLOCK_MONOTONIC
+    bool exited = false;    // kept for events that arrive after the exit
   };
   std::string Prefix(int depth) const;
   Proc& Lookup(uint32_t tgid);
@@ -42,7 +57,11 @@ class TreePrinter : public capture::EventSink {
   FILE* out_;
   std::unordered_map<uint32_t, Proc> procs_;
   uint64_t lines_ = 0;
+  uint64_t http_lines_ = 0;
 };
+
+// The text of an HTTP span's tree line after the "⇄ " marker (see above).
+std::string HttpSpanLine(const opentelemetry::proto::trace::v1::Span& span);
 
 }  // namespace tracer::ctl
 
