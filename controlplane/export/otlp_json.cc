@@ -9,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "controlplane/export/json_string.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace tracer::exporting {
@@ -118,78 +119,8 @@ class Writer {
     auto r = std::to_chars(buf, buf + sizeof(buf), v);
     out_->append(buf, r.ptr);
   }
-  // JSON string with escapes (RFC 8259 section 7); invalid UTF-8 bytes
-  // become U+FFFD.
-  void Quoted(std::string_view s) {
-    out_->push_back('"');
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    const auto* end = p + s.size();
-    while (p < end) {
-      const auto* run = p;
-      while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') ++p;
-      out_->append(reinterpret_cast<const char*>(run), p - run);
-      if (p == end) break;
-      unsigned char c = *p;
-      if (c < 0x80) {
-        switch (c) {
-          case '"':
-            out_->append("\\\"");
-            break;
-          case '\\':
-            out_->append("\\\\");
-            break;
-          case '\n':
-            out_->append("\\n");
-            break;
-          case '\r':
-            out_->append("\\r");
-            break;
-          case '\t':
-            out_->append("\\t");
-            break;
-          case '\b':
-            out_->append("\\b");
-            break;
-          case '\f':
-            out_->append("\\f");
-            break;
-          default: {
-            static constexpr char kDigits[] = "0123456789abcdef";
-            out_->append("\\u00");
-            out_->push_back(kDigits[c >> 4]);
-            out_->push_back(kDigits[c & 0xf]);
-          }
-        }
-        ++p;
-        continue;
-      }
-      size_t n = Utf8SequenceLength(p, end);
-      if (n == 0) {
-        out_->append("\xef\xbf\xbd");  // U+FFFD
-        ++p;
-      } else {
-        out_->append(reinterpret_cast<const char*>(p), n);
-        p += n;
-      }
-    }
-    out_->push_back('"');
-  }
-  // Length of the well-formed UTF-8 sequence at p (Unicode 15, table 3-7),
-  // or 0 if it is not well formed.
-  static size_t Utf8SequenceLength(const unsigned char* p, const unsigned char* end) {
-    auto cont = [&](size_t i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
-      return p + i < end && p[i] >= lo && p[i] <= hi;
-    };
-    unsigned char c = p[0];
-    if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-    if (c == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
-    if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return cont(1) && cont(2) ? 3 : 0;
-    if (c == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
-    if (c == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
-    if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
-    if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
-    return 0;
-  }
+  // JSON string with escapes; see json_string.h.
+  void Quoted(std::string_view s) { AppendJsonString(s, out_); }
 
   std::string* out_;
   bool first_ = true;

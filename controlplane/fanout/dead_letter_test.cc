@@ -44,7 +44,7 @@ TEST(DeadLetterTest, AppendsOneDecodableLinePerRequestAndOneErrorLine) {
   ASSERT_EQ(errors.size(), 2u);
   EXPECT_EQ(errors[0],
             "{\"time\":\"2023-11-14T22:13:20.000000Z\",\"reason\":\"http_400\","
-            "\"message\":\"bad \\\"span\\\"\\u000a\xEF\xBF\xBD\",\"spans\":5,"
+            "\"message\":\"bad \\\"span\\\"\\n\xEF\xBF\xBD\",\"spans\":5,"
             "\"first_seq\":10,\"last_seq\":12}");
 }
 
