@@ -15,10 +15,9 @@ namespace tracer::exporting {
 // answer. Keeps every other payload (e.g. MarkRetryable's).
 absl::Status WithHttpStatus(absl::Status status, int http_status);
 
-// The HTTP status attached by WithHttpStatus. Without that payload, falls
-// back to the message format OtlpHttpExporter uses for HTTP failures,
-// "<destination>: HTTP <3 digits>: <backend message>" (the first such
-// occurrence). nullopt when neither is present. Thread-safe.
+// The HTTP status attached by WithHttpStatus (OtlpHttpExporter attaches it
+// to every failure that had an HTTP answer); nullopt without it.
+// Thread-safe.
 std::optional<int> HttpStatusOf(const absl::Status& status);
 
 }  // namespace tracer::exporting

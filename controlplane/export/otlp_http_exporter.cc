@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "controlplane/export/endpoint.h"
+#include "controlplane/export/http_status.h"
 #include "controlplane/export/otlp_json.h"
 #include "controlplane/export/retry_policy.h"
 #include "google/protobuf/struct.pb.h"
@@ -287,9 +288,11 @@ absl::StatusOr<ExportResult> OtlpHttpExporter::Export(const ExportTraceServiceRe
     return result;
   }
 
-  absl::Status error(CodeForHttpStatus(http_status),
-                     absl::StrCat(Describe(), ": HTTP ", http_status, ": ",
-                                  HttpErrorMessage(t.content_type, t.body)));
+  absl::Status error = WithHttpStatus(
+      absl::Status(CodeForHttpStatus(http_status),
+                   absl::StrCat(Describe(), ": HTTP ", http_status, ": ",
+                                HttpErrorMessage(t.content_type, t.body))),
+      static_cast<int>(http_status));
   if (IsRetryableHttpStatus(static_cast<int>(http_status))) {
     return MarkRetryable(error, ParseRetryAfter(t.retry_after, absl::Now()));
   }

@@ -18,10 +18,10 @@ TEST(FailureReasonTest, HttpStatusWins) {
   EXPECT_EQ(FailureReason(exporting::WithHttpStatus(
                 exporting::MarkRetryable(absl::UnavailableError("x")), 503)),
             "http_503");
-  // The message format of OtlpHttpExporter without the payload.
+  // Messages are not parsed: without the payload, the status code names it.
   EXPECT_EQ(FailureReason(absl::UnauthenticatedError(
                 "otlp/http/json https://h/v1/traces: HTTP 401: no token")),
-            "http_401");
+            "unauthenticated");
 }
 
 }  // namespace

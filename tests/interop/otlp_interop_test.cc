@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "controlplane/export/batch_export_queue.h"
 #include "controlplane/export/config.h"
+#include "controlplane/export/http_status.h"
 #include "controlplane/export/file_exporter.h"
 #include "controlplane/export/otlp_json.h"
 #include "controlplane/export/test_requests.h"
@@ -215,6 +216,8 @@ TEST_F(OtlpInteropTest, Http400IsNotRetriedAndCarriesTheBackendsMessage) {
     auto res = (*ex)->Export(Rich());
     EXPECT_EQ(res.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(res.status().message(), HasSubstr("HTTP 400: span name is too long"));
+    // Attached for the fan-out's failure counters, through the retry layer.
+    EXPECT_EQ(exporting::HttpStatusOf(res.status()), 400);
     EXPECT_THAT(res.status().message(), HasSubstr(HttpUrl(*r)));
     EXPECT_THAT(r->Attempts(), SizeIs(1));
     EXPECT_THAT(r->Requests(), SizeIs(0));

@@ -209,13 +209,14 @@ const tls = opts.tlsCert ? {
 
 // Calls `answer` now, or after --delay-ms for the first COUNT requests.
 // Returns the delay applied (0 = none).
-function maybeDelay(answer) {
-  if (!takeFailure(opts.delay)) {
-    answer();
-    return 0;
-  }
-  setTimeout(answer, opts.delay.ms);
-  return opts.delay.ms;
+// Logs the accepted attempt, then answers (after --delay-ms when that applies).
+// Logging first: a client that got the answer always finds its attempt logged.
+function answerAccepted(entry, okAnswer, answer) {
+  const delayed = takeFailure(opts.delay);
+  logAttempt(delayed ? {...entry, answer: okAnswer, delayedMs: opts.delay.ms}
+                     : {...entry, answer: okAnswer});
+  if (delayed) setTimeout(answer, opts.delay.ms);
+  else answer();
 }
 
 function takeFailure(f) {
@@ -251,8 +252,7 @@ function startGrpc() {
           return;
         }
         record(call.request);
-        const delayedMs = maybeDelay(() => callback(null, opts.rejectSpans));
-        logAttempt(delayedMs > 0 ? {...entry, answer: 'OK', delayedMs} : {...entry, answer: 'OK'});
+        answerAccepted(entry, 'OK', () => callback(null, opts.rejectSpans));
       },
     });
     // checkClientCertificate = true: grpc-js (Node's TLS) then requests a
@@ -316,7 +316,7 @@ function startHttp() {
         return;
       }
       record(decoded);
-      const delayedMs = maybeDelay(() => {
+      answerAccepted(entry, 200, () => {
         if (json) {
           const r = opts.rejectSpans > 0
               ? {partialSuccess: {rejectedSpans: String(opts.rejectSpans),
@@ -327,7 +327,6 @@ function startHttp() {
           answer(200, encodeResponse(opts.rejectSpans));
         }
       });
-      logAttempt(delayedMs > 0 ? {...entry, answer: 200, delayedMs} : {...entry, answer: 200});
     });
   };
   const server = tls
