@@ -28,7 +28,7 @@ demo: build
 test: deps peers
 	@PEERS_DIR="$(PEERS_DIR)" tests/run_all.sh
 
-bench: build
+bench: build peers
 	@tests/bench/run.sh
 
 fuzz: deps
