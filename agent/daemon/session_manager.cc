@@ -14,6 +14,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "agent/daemon/sampler.h"
+#include "agent/http/http_flow_tracker.h"
+#include "agent/http/process_parent.h"
 #include "agent/syscalls/syscall_classes.h"
 #include "agent/syscalls/syscall_table.h"
 #include "glog/logging.h"
@@ -97,11 +99,41 @@ class SessionManager::SamplingSink : public spans::BatchSink {
   bool sampled_ = true;
 };
 
+// HTTP spans of one trace -> its builder (the process's resource, the
+// trace's sampling and batches).
+class SessionManager::TraceHttpSink : public http::HttpSpanSink {
+ public:
+  TraceHttpSink(SessionManager* m, spans::SpanBuilder* builder) : m_(m), builder_(builder) {}
+  void OnHttpSpan(uint32_t tgid, opentelemetry::proto::trace::v1::Span span) override {
+    ++m_->local_.http_spans;
+    for (const auto& kv : span.attributes()) {
+      if (kv.key() == "tracer.http.anomaly") {
+        ++m_->local_.http_spans_marked;
+        break;
+      }
+    }
+    builder_->AddSpan(tgid, std::move(span));
+  }
+
+ private:
+  SessionManager* const m_;
+  spans::SpanBuilder* const builder_;
+};
+
 struct SessionManager::Trace {
   Session* session = nullptr;
   std::unique_ptr<SamplingSink> sink;       // declared first: outlives builder
   std::unique_ptr<spans::SpanBuilder> builder;
+  // capture.http only; destroyed before the builder they feed.
+  std::unique_ptr<TraceHttpSink> http_sink;
+  std::unique_ptr<http::HttpFlowTracker> http;
   int live = 0;                             // routed tgids
+
+  // Ends the trace at `now`: open HTTP exchanges, then the process spans.
+  void Finish(uint64_t now) {
+    if (http) http->Finish(now);
+    builder->Finish(now);
+  }
 };
 
 SessionManager::SessionManager(SessionManagerOptions options)
@@ -146,6 +178,7 @@ absl::Status SessionManager::SyncCapture() {
     if (t.kind_case() == tracer::v1::Target::kCgroupPath) want_cgroups.insert(t.cgroup_path());
     if (t.kind_case() == tracer::v1::Target::kAllProcesses) want_all = true;
     want.follow_forks |= s->spec.capture().follow_forks();
+    want.sockets |= s->spec.capture().http();
     if (s->all_syscalls) all_syscalls = true;
     union_set.insert(s->syscalls.begin(), s->syscalls.end());
     min_ns = std::min(min_ns, s->min_ns);
@@ -163,7 +196,8 @@ absl::Status SessionManager::SyncCapture() {
   const bool same = any && source_ && source_options_ && !stale_kernel_targets &&
                     source_options_->follow_forks == want.follow_forks &&
                     source_options_->syscalls == want.syscalls &&
-                    source_options_->min_duration_ns == want.min_duration_ns;
+                    source_options_->min_duration_ns == want.min_duration_ns &&
+                    source_options_->sockets == want.sockets;
   if (same) {
     // Sessions new to this capture: their kernel-side targets, then their
     // processes that are already running (routed ones are skipped).
@@ -177,7 +211,9 @@ absl::Status SessionManager::SyncCapture() {
       auto n = source_->Poll(*this, 0);
       idle = (!n.ok() || *n == 0) ? idle + 1 : 0;
     }
-    for (uint64_t d : source_->Counters().ringbuf_drops_per_cpu) drops_closed_sources_ += d;
+    const capture::CaptureCounters cc = source_->Counters();
+    for (uint64_t d : cc.ringbuf_drops_per_cpu) drops_closed_sources_ += d;
+    drops_closed_sources_ += cc.sockets.ringbuf_drops;
     RemoveTraces(nullptr);
     source_.reset();
     source_options_.reset();
@@ -380,8 +416,17 @@ void SessionManager::RemoveTraces(Session* only) {
       ++it;
       continue;
     }
-    if (done.insert(t).second) t->builder->Finish(now);
+    if (done.insert(t).second) t->Finish(now);
     it = routes_.erase(it);
+  }
+  for (auto it = http_lingering_.begin(); it != http_lingering_.end();) {
+    Trace* t = it->second.first.get();
+    if (only != nullptr && t->session != only) {
+      ++it;
+      continue;
+    }
+    if (done.insert(t).second) t->Finish(now);
+    it = http_lingering_.erase(it);
   }
 }
 
@@ -433,6 +478,13 @@ void SessionManager::Route(Session& s, uint32_t pid) {
   bo.max_batch_spans = options_.max_batch_spans;
   bo.read_proc = options_.read_proc;
   t->builder = std::make_unique<spans::SpanBuilder>(bo, t->sink.get());
+  if (s.spec.capture().http()) {
+    t->http_sink = std::make_unique<TraceHttpSink>(this, t->builder.get());
+    http::HttpFlowOptions ho;
+    ho.clock = bo.clock;
+    ho.parent_lookup = http::ProcessSpanParent(t->builder.get(), bo.parent);
+    t->http = std::make_unique<http::HttpFlowTracker>(std::move(ho), t->http_sink.get());
+  }
   t->sink->set_sampled(ShouldSample(s.spec.sampling(), t->builder->trace_id(), std::nullopt));
   t->builder->AddRootProcess(pid, MonotonicNowNs());
   t->live = 1;
@@ -530,7 +582,66 @@ void SessionManager::OnProcess(const capture::ProcessEvent& e) {
   t->builder->OnProcess(e);
   if (e.kind == K::kExit) {
     routes_.erase(it);
-    if (--t->live == 0) t->builder->Finish(MonotonicNowNs());
+    const uint64_t now = MonotonicNowNs();
+    if (t->http) {
+      // Its socket events may still be on their way (another ring buffer):
+      // the trace's exchanges end when the linger does (TickHttp).
+      http_lingering_[e.tgid] = {t, now + kHttpLingerNs};
+      if (--t->live == 0) t->builder->Finish(now);
+    } else if (--t->live == 0) {
+      t->Finish(now);
+    }
+  }
+}
+
+capture::EventSink* SessionManager::HttpTrackerFor(uint32_t tgid) {
+  auto it = routes_.find(tgid);
+  if (it == routes_.end()) {
+    auto lit = http_lingering_.find(tgid);
+    if (lit != http_lingering_.end()) return lit->second.first->http.get();
+    // A process the kernel admitted whose first record is a socket event.
+    if (!AdoptKernelMatch(tgid)) return nullptr;
+    it = routes_.find(tgid);
+  }
+  const Trace& t = *it->second;
+  if (t.session->ended) return nullptr;
+  return t.http.get();
+}
+
+void SessionManager::OnSocketOpen(const capture::SocketOpenEvent& e) {
+  if (capture::EventSink* h = HttpTrackerFor(e.conn.tgid)) h->OnSocketOpen(e);
+}
+
+void SessionManager::OnSocketData(const capture::SocketDataEvent& e) {
+  if (capture::EventSink* h = HttpTrackerFor(e.conn.tgid)) h->OnSocketData(e);
+}
+
+void SessionManager::OnSocketClose(const capture::SocketCloseEvent& e) {
+  if (capture::EventSink* h = HttpTrackerFor(e.conn.tgid)) h->OnSocketClose(e);
+}
+
+void SessionManager::TickHttp(uint64_t now) {
+  // Held here: erasing a lingering entry may drop a trace's last reference.
+  std::map<Trace*, std::shared_ptr<Trace>> expired;
+  for (auto it = http_lingering_.begin(); it != http_lingering_.end();) {
+    if (now >= it->second.second) {
+      expired[it->second.first.get()] = it->second.first;
+      it = http_lingering_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  std::set<Trace*> live;
+  for (auto& [pid, t] : routes_) live.insert(t.get());
+  for (auto& [pid, entry] : http_lingering_) live.insert(entry.first.get());
+  for (auto& [raw, t] : expired) {
+    // A trace still holding processes (or other lingering ones) goes on.
+    if (live.count(raw) > 0 || t->live > 0) continue;
+    t->http->Finish(now);
+    t->builder->Flush();
+  }
+  for (Trace* t : live) {
+    if (t->http) t->http->Tick(now);
   }
 }
 
@@ -597,10 +708,14 @@ void SessionManager::RunOnce(int poll_timeout_ms) {
     absl::SleepFor(absl::Milliseconds(poll_timeout_ms));
   }
   const absl::Time now = absl::Now();
+  if (!routes_.empty() || !http_lingering_.empty()) TickHttp(MonotonicNowNs());
   if (now - last_flush_ >= options_.flush_interval) {
     std::set<Trace*> seen;
     for (auto& [pid, t] : routes_) {
       if (seen.insert(t.get()).second) t->builder->Flush();
+    }
+    for (auto& [pid, entry] : http_lingering_) {
+      if (seen.insert(entry.first.get()).second) entry.first->builder->Flush();
     }
     last_flush_ = now;
     tracer::v1::PolicyStatus st = CurrentStatus();
@@ -636,7 +751,9 @@ void SessionManager::PublishCounters() {
   SessionManagerCounters c = local_;
   c.kernel_drops = drops_closed_sources_;
   if (source_) {
-    for (uint64_t d : source_->Counters().ringbuf_drops_per_cpu) c.kernel_drops += d;
+    const capture::CaptureCounters cc = source_->Counters();
+    for (uint64_t d : cc.ringbuf_drops_per_cpu) c.kernel_drops += d;
+    c.kernel_drops += cc.sockets.ringbuf_drops;
   }
   c.active_sessions = 0;
   for (const auto& [id, s] : sessions_) c.active_sessions += (s->applied && !s->ended);

@@ -27,6 +27,15 @@
 //    decision is made per trace id (sampler.h); spans of unsampled traces
 //    are counted (spans_sampled_out) and not passed on. Sampled batches go
 //    to the sink (pipeline::WalStage, then the uploader).
+//  - HTTP (capture.http): the capture also tracks the targets' TCP sockets
+//    (CaptureOptions::sockets); each trace of such a session feeds its
+//    processes' socket events to an http::HttpFlowTracker whose SERVER and
+//    CLIENT spans join the trace (children of their process span, or of the
+//    caller's span when a request carries traceparent) through
+//    SpanBuilder::AddSpan, so they are sampled, batched and sent like
+//    syscall spans. Socket events of a process that exited are still taken
+//    for kHttpLingerNs (the socket tracker's ring buffer is not ordered with
+//    the process records); exchanges still open then end as closed.
 //  - Limits: max_spans (syscall spans routed to the session on this node)
 //    and duration_seconds (from created_unix_nano, or from when this agent
 //    applied it) end the session's capture here.
@@ -93,7 +102,13 @@ struct SessionManagerCounters {
   uint64_t captures_opened = 0;
   uint64_t active_sessions = 0;
   uint64_t traced_processes = 0;
+  uint64_t http_spans = 0;         // HTTP spans built (included in spans_captured
+                                   // once batched, unless dropped as unsampled)
+  uint64_t http_spans_marked = 0;  // of http_spans: with tracer.http.anomaly
 };
+
+// How long socket events of an exited process are still accepted (ns).
+inline constexpr uint64_t kHttpLingerNs = 2'000'000'000;
 
 class SessionManager : public PolicyHandler, private capture::EventSink {
  public:
@@ -127,6 +142,7 @@ class SessionManager : public PolicyHandler, private capture::EventSink {
   struct Session;
   struct Trace;
   class SamplingSink;
+  class TraceHttpSink;
 
   void ApplyNow(const tracer::v1::Policy& policy, tracer::v1::PolicyStatus* status);
   void EndSession(Session& s, const std::string& why);
@@ -159,6 +175,15 @@ class SessionManager : public PolicyHandler, private capture::EventSink {
 
   void OnSyscall(const capture::SyscallEvent& e) override;
   void OnProcess(const capture::ProcessEvent& e) override;
+  void OnSocketOpen(const capture::SocketOpenEvent& e) override;
+  void OnSocketData(const capture::SocketDataEvent& e) override;
+  void OnSocketClose(const capture::SocketCloseEvent& e) override;
+  // The HTTP tracker for socket events of `tgid` (routed, or exited within
+  // kHttpLingerNs), or nullptr.
+  capture::EventSink* HttpTrackerFor(uint32_t tgid);
+  // Ends the HTTP exchanges of traces whose last process exited more than
+  // kHttpLingerNs ago, and drives every tracker's timeouts.
+  void TickHttp(uint64_t now_ns);
 
   const SessionManagerOptions options_;
   const uint32_t self_pid_;
@@ -168,6 +193,9 @@ class SessionManager : public PolicyHandler, private capture::EventSink {
   std::optional<capture::CaptureOptions> source_options_;
   std::map<std::string, std::unique_ptr<Session>> sessions_;  // by id
   std::map<uint32_t, std::shared_ptr<Trace>> routes_;          // tgid -> trace
+  // Exited processes of HTTP traces: tgid -> (trace, CLOCK_MONOTONIC ns
+  // until which its late socket events are still taken).
+  std::map<uint32_t, std::pair<std::shared_ptr<Trace>, uint64_t>> http_lingering_;
   uint64_t policy_version_ = 0;
   absl::Time last_flush_ = absl::InfinitePast();
   // Kernel-side targets installed in source_.

@@ -6,13 +6,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <atomic>
 #include <cstdio>
 #include <set>
 #include <string>
 #include <thread>
 
+#include "absl/strings/escaping.h"
 #include "agent/daemon/testing/fake_event_source.h"
+#include "agent/spans/clock.h"
 #include "agent/syscalls/syscall_table.h"
 #include "gtest/gtest.h"
 
@@ -208,7 +211,8 @@ TEST_F(SessionManagerTest, SpanLimitEndsTheSessionAndReportsIt) {
     EXPECT_NE(status_changes_[0].sessions(0).error().find("span limit"), std::string::npos);
   }
   // Two syscall spans plus the root's process span (ended by the limit).
-  ASSERT_TRUE(Eventually([&] { return sink_.spans() == 3; }));
+  ASSERT_TRUE(Eventually([&] { return sink_.spans() == 3; }))
+      << sink_.spans() << " spans, http " << mgr_->Counters().http_spans;
   EXPECT_TRUE(Eventually([&] { return OpenNow() == 0; }));
 }
 
@@ -382,6 +386,202 @@ TEST_F(SessionManagerTest, AllProcessesUsesTraceAllAndDroppingItReopensTheCaptur
   EXPECT_EQ(state_->open_now, 1);
   EXPECT_FALSE(state_->trace_all);
   EXPECT_EQ(state_->comm_targets, std::vector<std::string>{"keep-me"});
+}
+
+// Socket events of one accepted connection of `tgid` carrying `request`
+// and `response` (HTTP/1.1), as the socket tracker reports them.
+void PushServerExchange(FakeCaptureState& state, uint32_t tgid, uint64_t conn_id,
+                        const std::string& request, const std::string& response,
+                        bool close = true) {
+  capture::ConnectionId conn{tgid, 7, conn_id};
+  // The events' clock, as the kernel stamps them (the tracker's timeouts
+  // compare these with CLOCK_MONOTONIC now).
+  const uint64_t t0 = spans::MonotonicNowNs();
+  capture::SocketOpenEvent open;
+  open.conn = conn;
+  open.tid = tgid;
+  open.role = capture::SocketRole::kServer;
+  open.local.family = open.remote.family = capture::SocketAddress::Family::kIpv4;
+  open.local.addr = {127, 0, 0, 1};
+  open.remote.addr = {127, 0, 0, 1};
+  open.local.port = 8080;
+  open.remote.port = 45000;
+  open.ts_ns = t0;
+  state.Push(open);
+  capture::SocketDataEvent in;
+  in.conn = conn;
+  in.tid = tgid;
+  in.direction = capture::Direction::kIngress;
+  in.start_ns = t0 + 1000;
+  in.end_ns = t0 + 1100;
+  in.length = request.size();
+  state.Push(in, request);
+  if (!response.empty()) {
+    capture::SocketDataEvent out = in;
+    out.direction = capture::Direction::kEgress;
+    out.start_ns = t0 + 2000;
+    out.end_ns = t0 + 2100;
+    out.length = response.size();
+    state.Push(out, response);
+  }
+  if (close) {
+    capture::SocketCloseEvent c;
+    c.conn = conn;
+    c.tid = tgid;
+    c.ts_ns = t0 + 3000;
+    state.Push(c);
+  }
+}
+
+// Every span the sink got, with its resource's process.pid.
+std::vector<std::pair<int64_t, opentelemetry::proto::trace::v1::Span>> AllSpans(
+    CollectingSink& sink) {
+  std::vector<std::pair<int64_t, opentelemetry::proto::trace::v1::Span>> out;
+  for (const auto& b : sink.batches()) {
+    for (const auto& rs : b->request.resource_spans()) {
+      int64_t pid = 0;
+      for (const auto& kv : rs.resource().attributes()) {
+        if (kv.key() == "process.pid") pid = kv.value().int_value();
+      }
+      for (const auto& ss : rs.scope_spans()) {
+        for (const auto& sp : ss.spans()) out.emplace_back(pid, sp);
+      }
+    }
+  }
+  return out;
+}
+
+std::string StrAttr(const opentelemetry::proto::trace::v1::Span& s, const std::string& key) {
+  for (const auto& kv : s.attributes()) {
+    if (kv.key() == key) return kv.value().string_value();
+  }
+  return "";
+}
+
+int64_t IntAttr(const opentelemetry::proto::trace::v1::Span& s, const std::string& key) {
+  for (const auto& kv : s.attributes()) {
+    if (kv.key() == key) return kv.value().int_value();
+  }
+  return -1;
+}
+
+using opentelemetry::proto::trace::v1::Span;
+
+TEST_F(SessionManagerTest, HttpSessionTurnsSocketEventsIntoServerSpansOfTheTrace) {
+  const uint32_t me = getpid();
+  auto s = PidSession("s-http", me);
+  s.mutable_capture()->set_http(true);
+  auto st = Apply(1, {s});
+  ASSERT_TRUE(st.sessions(0).applied()) << st.sessions(0).error();
+  {
+    absl::MutexLock l(&state_->mu);
+    EXPECT_TRUE(state_->last_options.sockets);
+  }
+  state_->Push(Syscall(me, "accept4"));
+  PushServerExchange(*state_, me, 11, "GET /items?id=3 HTTP/1.1\r\nHost: svc\r\n\r\n",
+                     "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+  // A request whose caller said "not sampled": not exported, counted.
+  PushServerExchange(*state_, me, 12,
+                     "GET /quiet HTTP/1.1\r\nHost: svc\r\ntraceparent: "
+                     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00\r\n\r\n",
+                     "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  // A request carrying a sampled traceparent joins the caller's trace.
+  PushServerExchange(*state_, me, 13,
+                     "POST /up HTTP/1.1\r\nHost: svc\r\nContent-Length: 0\r\ntraceparent: "
+                     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n\r\n",
+                     "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n");
+  ASSERT_TRUE(Eventually([&] { return mgr_->Counters().http_spans == 3; }));
+  capture::ProcessEvent exit;
+  exit.kind = capture::ProcessEvent::Kind::kExit;
+  exit.tgid = me;
+  state_->Push(exit);
+  // The process span and the syscall span, plus the two exported HTTP spans.
+  ASSERT_TRUE(Eventually([&] { return sink_.spans() == 4; }));
+
+  std::vector<Span> http;
+  Span process;
+  for (auto& [pid, sp] : AllSpans(sink_)) {
+    EXPECT_EQ(pid, me);
+    if (sp.kind() == Span::SPAN_KIND_SERVER) http.push_back(sp);
+    if (sp.name() != "accept4" && sp.kind() == Span::SPAN_KIND_INTERNAL) process = sp;
+  }
+  ASSERT_EQ(http.size(), 2u);
+  EXPECT_EQ(StrAttr(http[0], "http.request.method"), "GET");
+  EXPECT_EQ(StrAttr(http[0], "url.path"), "/items");
+  EXPECT_EQ(IntAttr(http[0], "http.response.status_code"), 404);
+  EXPECT_EQ(http[0].status().code(), 0);  // 4xx is not a server error
+  EXPECT_EQ(http[0].trace_id(), process.trace_id());
+  EXPECT_EQ(http[0].parent_span_id(), process.span_id());
+  EXPECT_EQ(StrAttr(http[1], "http.request.method"), "POST");
+  EXPECT_EQ(IntAttr(http[1], "http.response.status_code"), 500);
+  EXPECT_EQ(http[1].status().code(), opentelemetry::proto::trace::v1::Status::STATUS_CODE_ERROR);
+  const std::string caller_trace = absl::HexStringToBytes("4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(http[1].trace_id(), caller_trace);
+  EXPECT_EQ(http[1].parent_span_id(), absl::HexStringToBytes("00f067aa0ba902b7"));
+  EXPECT_EQ(mgr_->Counters().http_spans_marked, 0u);
+}
+
+TEST_F(SessionManagerTest, LateSocketEventsAfterExitStillBecomeSpans) {
+  const uint32_t me = getpid();
+  auto s = PidSession("s-late", me);
+  s.mutable_capture()->set_http(true);
+  ASSERT_TRUE(Apply(1, {s}).sessions(0).applied());
+  state_->Push(Syscall(me, "read"));
+  capture::ProcessEvent exit;
+  exit.kind = capture::ProcessEvent::Kind::kExit;
+  exit.tgid = me;
+  state_->Push(exit);
+  ASSERT_TRUE(Eventually([&] { return sink_.spans() == 2; }));
+  // The socket ring buffer delivers after the exit record; the request has
+  // no response and no close: ended (marked) when the linger expires.
+  PushServerExchange(*state_, me, 21, "GET /late HTTP/1.1\r\nHost: x\r\n\r\n",
+                     "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  PushServerExchange(*state_, me, 22, "GET /cut HTTP/1.1\r\nHost: x\r\n\r\n", "",
+                     /*close=*/false);
+  ASSERT_TRUE(Eventually([&] { return sink_.spans() == 3; }))
+      << sink_.spans() << " spans, http " << mgr_->Counters().http_spans;
+  EXPECT_EQ(mgr_->Counters().http_spans, 1u);
+  // The second one, still open, ends when the linger expires.
+  const absl::Time t0 = absl::Now();
+  for (int i = 0; i < 100 && sink_.spans() < 4; ++i) absl::SleepFor(absl::Milliseconds(50));
+  ASSERT_EQ(sink_.spans(), 4u);
+  EXPECT_GE(absl::Now() - t0, absl::Nanoseconds(kHttpLingerNs) - absl::Milliseconds(500));
+  std::map<std::string, Span> by_path;
+  for (auto& [pid, sp] : AllSpans(sink_)) {
+    if (sp.kind() == Span::SPAN_KIND_SERVER) by_path[StrAttr(sp, "url.path")] = sp;
+  }
+  ASSERT_EQ(by_path.size(), 2u);
+  EXPECT_EQ(IntAttr(by_path["/late"], "http.response.status_code"), 200);
+  EXPECT_EQ(StrAttr(by_path["/late"], "tracer.http.anomaly"), "");
+  EXPECT_EQ(StrAttr(by_path["/cut"], "tracer.http.anomaly"), "connection_closed");
+  EXPECT_EQ(mgr_->Counters().http_spans_marked, 1u);
+}
+
+TEST_F(SessionManagerTest, SessionWithoutHttpIgnoresSocketEventsAndAddingItReopens) {
+  const uint32_t me = getpid();
+  auto s = PidSession("s-plain", me);
+  ASSERT_TRUE(Apply(1, {s}).sessions(0).applied());
+  {
+    absl::MutexLock l(&state_->mu);
+    EXPECT_FALSE(state_->last_options.sockets);
+  }
+  PushServerExchange(*state_, me, 31, "GET / HTTP/1.1\r\n\r\n",
+                     "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  state_->Push(Syscall(me, "read"));
+  ASSERT_TRUE(Eventually([&] { return sink_.spans() == 1; }));
+  EXPECT_EQ(mgr_->Counters().http_spans, 0u);
+  // A second session asking for HTTP changes the capture set.
+  auto h = PidSession("s-http2", me);
+  h.mutable_capture()->set_http(true);
+  int opened_before;
+  {
+    absl::MutexLock l(&state_->mu);
+    opened_before = state_->opened;
+  }
+  auto st = Apply(2, {s, h});
+  absl::MutexLock l(&state_->mu);
+  EXPECT_EQ(state_->opened, opened_before + 1);
+  EXPECT_TRUE(state_->last_options.sockets);
 }
 
 }  // namespace

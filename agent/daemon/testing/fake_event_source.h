@@ -18,6 +18,12 @@
 
 namespace tracer::daemon::testing {
 
+// A socket event as the fake delivers it; data events own their bytes.
+struct FakeSocketEvent {
+  std::variant<capture::SocketOpenEvent, capture::SocketDataEvent, capture::SocketCloseEvent> e;
+  std::string bytes;  // SocketDataEvent::data points here when delivered
+};
+
 struct FakeCaptureState {
   absl::Mutex mu;
   int opened = 0;                                  // sources opened
@@ -32,7 +38,7 @@ struct FakeCaptureState {
   std::map<std::string, uint64_t> cgroup_ids;
   // What TakeAdmission hands over (once each), as the kernel would record.
   std::map<uint32_t, capture::KernelAdmission> admissions;
-  std::deque<std::variant<capture::SyscallEvent, capture::ProcessEvent>> queue;
+  std::deque<std::variant<capture::SyscallEvent, capture::ProcessEvent, FakeSocketEvent>> queue;
 
   void Push(capture::SyscallEvent e) {
     absl::MutexLock l(&mu);
@@ -45,6 +51,19 @@ struct FakeCaptureState {
   void Push(capture::ProcessEvent e) {
     absl::MutexLock l(&mu);
     queue.emplace_back(std::move(e));
+  }
+  void Push(capture::SocketOpenEvent e) {
+    absl::MutexLock l(&mu);
+    queue.emplace_back(FakeSocketEvent{e, ""});
+  }
+  // `e.data` is ignored: `bytes` are delivered (`e.length` as given).
+  void Push(capture::SocketDataEvent e, std::string bytes) {
+    absl::MutexLock l(&mu);
+    queue.emplace_back(FakeSocketEvent{e, std::move(bytes)});
+  }
+  void Push(capture::SocketCloseEvent e) {
+    absl::MutexLock l(&mu);
+    queue.emplace_back(FakeSocketEvent{e, ""});
   }
 };
 
@@ -87,7 +106,7 @@ class FakeEventSource : public capture::EventSource {
     return a;
   }
   absl::StatusOr<int> Poll(capture::EventSink& sink, int timeout_ms) override {
-    std::deque<std::variant<capture::SyscallEvent, capture::ProcessEvent>> q;
+    std::deque<std::variant<capture::SyscallEvent, capture::ProcessEvent, FakeSocketEvent>> q;
     {
       absl::MutexLock l(&s_->mu);
       q.swap(s_->queue);
@@ -96,8 +115,18 @@ class FakeEventSource : public capture::EventSource {
     for (auto& e : q) {
       if (auto* sc = std::get_if<capture::SyscallEvent>(&e)) {
         sink.OnSyscall(*sc);
+      } else if (auto* pe = std::get_if<capture::ProcessEvent>(&e)) {
+        sink.OnProcess(*pe);
       } else {
-        sink.OnProcess(std::get<capture::ProcessEvent>(e));
+        FakeSocketEvent& f = std::get<FakeSocketEvent>(e);
+        if (auto* o = std::get_if<capture::SocketOpenEvent>(&f.e)) {
+          sink.OnSocketOpen(*o);
+        } else if (auto* d = std::get_if<capture::SocketDataEvent>(&f.e)) {
+          d->data = f.bytes;
+          sink.OnSocketData(*d);
+        } else {
+          sink.OnSocketClose(std::get<capture::SocketCloseEvent>(f.e));
+        }
       }
     }
     return static_cast<int>(q.size());
