@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "controlplane/export/http_status.h"
+#include "controlplane/export/otlp_grpc_exporter.h"
+#include "controlplane/export/otlp_http_exporter.h"
 #include "controlplane/fanout/failure_reason.h"
 #include "glog/logging.h"
 
@@ -28,6 +30,24 @@ bool IsRetryable(const absl::Status& status) {
   return exporting::IsRetryableGrpcCode(status.code(), /*has_retry_info=*/false);
 }
 
+// The unparsed form (batch_merge.h) only for our own OTLP/gRPC and
+// OTLP/HTTP protobuf transports, which serialize the request with protobuf
+// (unknown fields included); any other exporter (OTLP/JSON, an injected
+// one) reads the messages and gets them parsed.
+MergeForm MergeFormFor(const exporting::SpanExporter& exporter,
+                       const exporting::ExporterConfig& config,
+                       const exporting::ResourceAttributes& resource) {
+  if (!resource.empty()) return MergeForm::kParsed;
+  if (dynamic_cast<const exporting::OtlpGrpcExporter*>(&exporter) != nullptr) {
+    return MergeForm::kWire;
+  }
+  if (dynamic_cast<const exporting::OtlpHttpExporter*>(&exporter) != nullptr &&
+      config.protocol == exporting::Protocol::kHttpProtobuf) {
+    return MergeForm::kWire;
+  }
+  return MergeForm::kParsed;
+}
+
 }  // namespace
 
 BackendWorker::BackendWorker(storage::Wal* queue, BackendOptions options,
@@ -42,6 +62,7 @@ BackendWorker::BackendWorker(storage::Wal* queue, BackendOptions options,
       resource_(std::move(resource)),
       poll_(poll),
       endpoint_(exporter_->Describe()),
+      merge_form_(MergeFormFor(*exporter_, options_.exporter, resource_)),
       dead_letter_(std::move(dead_letter_dir), options_.name),
       breaker_(options_.breaker) {
   backoff_.emplace(options_.exporter.retry);
@@ -152,7 +173,7 @@ void BackendWorker::ReadBatch() {
     return;
   }
   pending_ = MergeRecords(*records, options_.max_batch_spans, options_.max_batch_bytes,
-                          resource_);
+                          resource_, merge_form_);
   failed_attempts_ = 0;
   bad_written_ = 0;
   refusal_.reset();
@@ -170,7 +191,7 @@ void BackendWorker::Step() {
     return;
   }
   if (!WriteDeadLetters() || !pending_) return;
-  if (pending_->request.resource_spans_size() == 0) {  // only bad records
+  if (pending_->resource_spans == 0) {  // only bad records
     AckPending();
     return;
   }
@@ -293,6 +314,10 @@ bool BackendWorker::WriteDeadLetters() {
                       pending_->spans,
                       pending_->first_seq,
                       pending_->last_seq};
+  // The dead-letter file is OTLP/JSON, written from the messages.
+  if (absl::Status s = ToParsedForm(&*pending_); !s.ok()) {
+    LOG(ERROR) << "backend " << options_.name << ": " << s;
+  }
   if (absl::Status s = dead_letter_.Write(pending_->request, info); !s.ok()) {
     backoff_after(s);
     return false;

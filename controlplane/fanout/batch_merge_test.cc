@@ -73,6 +73,94 @@ TEST(BatchMergeTest, ResourceAttributesMergedIntoEveryResource) {
   }
 }
 
+// The unparsed form must put the same request on the wire as the parsed one.
+TEST(BatchMergeTest, WireFormSerializesLikeTheParsedForm) {
+  storage::WalRecord extra_field = Record(3, 2);
+  // A top-level field the request does not define (99, varint 7): the
+  // parsed form keeps only resource_spans, so must the wire form.
+  extra_field.payload.append("\x98\x06\x07", 3);
+  std::vector<storage::WalRecord> records = {Record(1, 3), Record(2, 1), extra_field,
+                                             Record(4, 5)};
+  MergedBatch parsed = MergeRecords(records, 9, 1 << 20, {}, MergeForm::kParsed);
+  MergedBatch wire = MergeRecords(records, 9, 1 << 20, {}, MergeForm::kWire);
+  EXPECT_EQ(parsed.form, MergeForm::kParsed);
+  ASSERT_EQ(wire.form, MergeForm::kWire);
+  EXPECT_EQ(wire.request.resource_spans_size(), 0);  // nothing parsed kept
+  EXPECT_EQ(wire.records, 3u);
+  EXPECT_EQ(wire.last_seq, 3u);
+  EXPECT_EQ(wire.spans, 6u);
+  EXPECT_EQ(wire.spans, parsed.spans);
+  EXPECT_EQ(wire.resource_spans, 3u);
+  EXPECT_EQ(parsed.resource_spans, 3u);
+  EXPECT_TRUE(wire.bad.empty());
+  const std::string bytes = wire.request.SerializeAsString();
+  EXPECT_EQ(bytes, parsed.request.SerializeAsString());
+  EXPECT_EQ(wire.request.ByteSizeLong(), bytes.size());
+
+  ASSERT_TRUE(ToParsedForm(&wire).ok());
+  EXPECT_EQ(wire.form, MergeForm::kParsed);
+  ASSERT_EQ(wire.request.resource_spans_size(), 3);
+  EXPECT_EQ(wire.request.resource_spans(2).scope_spans(0).spans_size(), 2);
+  EXPECT_EQ(wire.request.SerializeAsString(), bytes);
+}
+
+TEST(BatchMergeTest, WireFormFindsTheSameBadRecords) {
+  storage::WalRecord garbage;
+  garbage.seq = 2;
+  garbage.span_count = 6;
+  garbage.payload = "not a queue record";
+  storage::WalRecord bad_top = Record(3, 1);
+  bad_top.payload = controlplane::EncodeQueueRecord("agent", 3, "\xff\xff\xff");
+  // Well-formed at the top level (field 1, 3 bytes) but the ResourceSpans
+  // inside is not: only a full parse notices.
+  storage::WalRecord bad_nested = Record(4, 1);
+  bad_nested.payload =
+      controlplane::EncodeQueueRecord("agent", 4, std::string("\x0a\x03\xff\xff\xff", 5));
+  std::vector<storage::WalRecord> records = {Record(1, 1), garbage, bad_top, bad_nested,
+                                             Record(5, 2)};
+  MergedBatch parsed = MergeRecords(records, 100, 1 << 20, {}, MergeForm::kParsed);
+  MergedBatch wire = MergeRecords(records, 100, 1 << 20, {}, MergeForm::kWire);
+  ASSERT_EQ(parsed.bad.size(), 3u);
+  ASSERT_EQ(wire.bad.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(wire.bad[i].seq, parsed.bad[i].seq);
+    EXPECT_EQ(wire.bad[i].error, parsed.bad[i].error);
+  }
+  EXPECT_EQ(wire.bad[2].seq, 4u);
+  EXPECT_EQ(wire.spans, 3u);
+  EXPECT_EQ(wire.resource_spans, 2u);
+  EXPECT_EQ(wire.request.SerializeAsString(), parsed.request.SerializeAsString());
+}
+
+// Damage inside a Span passes the wire form's framing check (see kWire);
+// ToParsedForm keeps what parses and says what it left out.
+TEST(BatchMergeTest, ToParsedFormLeavesOutResourceSpansThatDoNotParse) {
+  // ResourceSpans{scope_spans: ScopeSpans{spans: Span{name (5): "\xff"}}}:
+  // framed correctly, but the name is not UTF-8.
+  const std::string span("\x2a\x01\xff", 3);
+  const std::string scope = std::string("\x12\x03", 2) + span;
+  const std::string rs = std::string("\x12\x05", 2) + scope;
+  storage::WalRecord damaged = Record(2, 1);
+  damaged.payload = controlplane::EncodeQueueRecord("agent", 2, std::string("\x0a\x07", 2) + rs);
+  MergedBatch b = MergeRecords({Record(1, 2), damaged}, 100, 1 << 20, {}, MergeForm::kWire);
+  EXPECT_TRUE(b.bad.empty());
+  EXPECT_EQ(b.spans, 3u);
+  EXPECT_EQ(b.resource_spans, 2u);
+  absl::Status s = ToParsedForm(&b);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(b.form, MergeForm::kParsed);
+  ASSERT_EQ(b.request.resource_spans_size(), 1);
+  EXPECT_EQ(b.request.resource_spans(0).scope_spans(0).spans_size(), 2);
+}
+
+TEST(BatchMergeTest, WireFormIsNotUsedWhenResourceAttributesAreMerged) {
+  MergedBatch b = MergeRecords({Record(1, 1)}, 100, 1 << 20, {{"k8s.cluster.name", "c1"}},
+                               MergeForm::kWire);
+  EXPECT_EQ(b.form, MergeForm::kParsed);
+  ASSERT_EQ(b.request.resource_spans_size(), 1);
+  EXPECT_EQ(b.resource_spans, 1u);
+}
+
 TEST(BatchMergeTest, ReadLimits) {
   storage::ReadLimits l = BatchReadLimits(8192, 4 << 20);
   EXPECT_EQ(l.max_records, 8192u);
