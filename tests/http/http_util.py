@@ -80,6 +80,8 @@ class Tshark:
             line = self.proc.stderr.readline()
             seen += line
             if "Capturing on" in line:
+                # The message comes a moment before packets are taken.
+                time.sleep(1.0)
                 return self
             if not line and self.proc.poll() is not None:
                 break
@@ -95,8 +97,9 @@ class Tshark:
             self.proc.stderr.close()
             self.proc = None
 
-    def _fields(self, display_filter, *fields):
+    def _fields(self, display_filter, *fields, desegment_body=True):
         p = u.run(["tshark", "-r", self.pcap, "-o", f"http.tcp.port:{self.port}",
+                   "-o", f"http.desegment_body:{'TRUE' if desegment_body else 'FALSE'}",
                    "-Y", display_filter, "-T", "fields", "-E", "separator=\t",
                    "-E", "occurrence=a", "-E", "aggregator=,",
                    *[a for f in fields for a in ("-e", f)]], timeout=120)
@@ -105,24 +108,38 @@ class Tshark:
         return [line.split("\t") for line in p.stdout.splitlines() if line.strip()]
 
     def exchanges(self):
-        """[(method, uri, status)] per request seen on the wire, in order;
-        status is None when no response was seen for it. Pipelined requests
-        (several in one segment) are each listed, paired with the responses
-        tshark links to that segment in order."""
-        reqs = self._fields("http.request", "frame.number", "http.request.method",
-                            "http.request.uri")
-        codes_for = {}  # request frame -> status codes of its responses, in order
-        for row in self._fields("http.response", "http.request_in", "http.response.code"):
-            if len(row) < 2:
-                continue
-            for req_frame, code in zip(row[0].split(","), row[1].split(",")):
-                codes_for.setdefault(req_frame, []).append(int(code))
+        """[(method, uri, status)] per request seen on the wire, in order per
+        connection; status is None when no response was seen for it.
+        HTTP/1.x answers in request order, so requests and responses of a
+        connection are paired in order (tshark does not link a pipelined
+        request's response itself). Pipelined requests (several in one
+        segment) are each listed."""
+        streams = []  # connection order
+        reqs = {}     # tcp.stream -> [(method, uri)]
+        for row in self._fields("http.request", "tcp.stream", "http.request.method",
+                                "http.request.uri"):
+            stream, methods, uris = (row + ["", "", ""])[:3]
+            if stream not in reqs:
+                streams.append(stream)
+            reqs.setdefault(stream, []).extend(zip(methods.split(","), uris.split(",")))
+        # Bodies reassembled, tshark finds responses that follow a body in
+        # one segment (pipelining); not reassembled, it finds the status line
+        # of a body too large for its reassembly (10 MB). Both are asked.
+        codes = {}  # tcp.stream -> [status]
+        for desegment in (True, False):
+            found = {}
+            for row in self._fields("http.response", "tcp.stream", "http.response.code",
+                                    desegment_body=desegment):
+                if len(row) >= 2:
+                    found.setdefault(row[0], []).extend(int(c) for c in row[1].split(","))
+            for stream, cs in found.items():
+                if len(cs) > len(codes.get(stream, [])):
+                    codes[stream] = cs
         out = []
-        for row in reqs:
-            frame, methods, uris = (row + ["", "", ""])[:3]
-            codes = codes_for.get(frame, [])
-            for i, (m, uri) in enumerate(zip(methods.split(","), uris.split(","))):
-                out.append((m, uri, codes[i] if i < len(codes) else None))
+        for stream in streams:
+            cs = codes.get(stream, [])
+            for i, (m, uri) in enumerate(reqs[stream]):
+                out.append((m, uri, cs[i] if i < len(cs) else None))
         return out
 
 
