@@ -15,3 +15,7 @@ peers="${PEERS_DIR:-$PWD/.peers}"
 tests/peers/install.sh "$peers"
 python3 tests/bench/export/export_throughput.py \
   --bin-dir bazel-out/k8-opt/bin/tests/bench/export --peers-dir "$peers" --repeats 3
+echo "== OTLP export throughput through the control plane's fan-out (queue -> backend) =="
+bazel build -c opt //tests/bench/export:fanout_throughput //tests/bench/export:sink_receiver
+python3 tests/bench/export/fanout_throughput.py \
+  --bin-dir bazel-out/k8-opt/bin/tests/bench/export --peers-dir "$peers" --repeats 3
