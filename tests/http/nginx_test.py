@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import time
 import unittest
@@ -105,7 +106,8 @@ class NginxTest(unittest.TestCase):
             # Pipelining: two requests written at once, two responses read.
             with socket.create_connection(("127.0.0.1", port)) as s:
                 s.sendall(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n"
-                          b"GET /b.txt?pipelined=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                          b"GET /b.txt?pipelined=1 HTTP/1.1\r\nHost: x\r\n"
+                          b"Connection: close\r\n\r\n")
                 got = recv_until_closed_or(s, 1 << 20)
             self.assertEqual(got.count(b"HTTP/1.1 200 OK"), 2, got)
             # A client that disconnects mid-response: reads 64 KiB of 10 MB,
@@ -114,7 +116,8 @@ class NginxTest(unittest.TestCase):
                 s.sendall(b"GET /big.bin?cut=1 HTTP/1.1\r\nHost: x\r\n\r\n")
                 got = recv_until_closed_or(s, 65536)
                 self.assertGreaterEqual(len(got), 1)
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                # SO_LINGER {on, 0 s}: close() sends a reset.
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             # Still serving after that.
             self.assertEqual(u.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
                                     f"{base}/small.txt?after=1"]).stdout, "200")
