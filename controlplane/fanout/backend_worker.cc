@@ -35,9 +35,7 @@ bool IsRetryable(const absl::Status& status) {
 // (unknown fields included); any other exporter (OTLP/JSON, an injected
 // one) reads the messages and gets them parsed.
 MergeForm MergeFormFor(const exporting::SpanExporter& exporter,
-                       const exporting::ExporterConfig& config,
-                       const exporting::ResourceAttributes& resource) {
-  if (!resource.empty()) return MergeForm::kParsed;
+                       const exporting::ExporterConfig& config) {
   if (dynamic_cast<const exporting::OtlpGrpcExporter*>(&exporter) != nullptr) {
     return MergeForm::kWire;
   }
@@ -62,7 +60,7 @@ BackendWorker::BackendWorker(storage::Wal* queue, BackendOptions options,
       resource_(std::move(resource)),
       poll_(poll),
       endpoint_(exporter_->Describe()),
-      merge_form_(MergeFormFor(*exporter_, options_.exporter, resource_)),
+      merge_form_(MergeFormFor(*exporter_, options_.exporter)),
       dead_letter_(std::move(dead_letter_dir), options_.name),
       breaker_(options_.breaker) {
   backoff_.emplace(options_.exporter.retry);

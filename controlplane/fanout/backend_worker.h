@@ -100,8 +100,8 @@ class BackendWorker {
   const exporting::ResourceAttributes resource_;
   const absl::Duration poll_;
   const std::string endpoint_;  // exporter_->Describe()
-  // kWire when the transport serializes requests with protobuf and no
-  // resource attributes are merged (batch_merge.h), else kParsed.
+  // kWire when the transport serializes requests with protobuf
+  // (batch_merge.h), else kParsed.
   const MergeForm merge_form_;
   DeadLetterFile dead_letter_;
 

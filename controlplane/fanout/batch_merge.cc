@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "controlplane/ingest/queue_record.h"
 #include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "google/protobuf/wire_format_lite.h"
 
@@ -52,12 +53,50 @@ struct Appended {
   int64_t spans = 0;
 };
 
+// `resource_spans` (a serialized ResourceSpans) with `attributes` merged
+// into its Resource (field 1): only the Resource is parsed; it is written
+// first, as protobuf serializes it, followed by the other fields unparsed
+// and in their order. nullopt if the Resource does not parse.
+std::optional<std::string> WithResourceAttributes(
+    const std::string& resource_spans, const exporting::ResourceAttributes& attributes) {
+  UnknownFieldSet fields;
+  if (!fields.ParseFromString(resource_spans)) return std::nullopt;
+  std::string resource_bytes;  // repeated occurrences merge, as in a parse
+  UnknownFieldSet rest;
+  for (int i = 0; i < fields.field_count(); ++i) {
+    const UnknownField& f = fields.field(i);
+    if (f.number() == 1 && f.type() == UnknownField::TYPE_LENGTH_DELIMITED) {
+      resource_bytes += f.length_delimited();
+    } else {
+      rest.AddField(f);
+    }
+  }
+  opentelemetry::proto::resource::v1::Resource resource;
+  if (!resource.ParseFromString(resource_bytes)) return std::nullopt;
+  exporting::MergeResourceAttributes(attributes, &resource);
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    const std::string bytes = resource.SerializeAsString();
+    coded.WriteTag(WireFormatLite::MakeTag(1, WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+    coded.WriteVarint32(static_cast<uint32_t>(bytes.size()));
+    coded.WriteString(bytes);
+  }
+  std::string tail;
+  if (!rest.SerializeToString(&tail)) return std::nullopt;
+  out += tail;
+  return out;
+}
+
 // Appends the field-1 (resource_spans) entries of the serialized request
-// `wire` to `out`, unparsed, and counts their spans. Other top-level fields
+// `wire` to `out`, unparsed (with `attributes` merged into their Resource
+// when not empty), and counts their spans. Other top-level fields
 // are left out, as the parsed form keeps only resource_spans. nullopt (and
 // `out` unchanged) if `wire` is not well-formed down to the Span level.
-std::optional<Appended> AppendResourceSpansFields(absl::string_view wire,
-                                                  UnknownFieldSet* out) {
+std::optional<Appended> AppendResourceSpansFields(
+    absl::string_view wire, const exporting::ResourceAttributes& attributes,
+    UnknownFieldSet* out) {
   UnknownFieldSet fields;
   google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(wire.data()),
                                             static_cast<int>(wire.size()));
@@ -68,6 +107,11 @@ std::optional<Appended> AppendResourceSpansFields(absl::string_view wire,
     if (f.number() != 1 || f.type() != UnknownField::TYPE_LENGTH_DELIMITED) continue;
     const int64_t spans = SpansInResourceSpans(f.length_delimited());
     if (spans < 0) return std::nullopt;
+    if (!attributes.empty()) {
+      std::optional<std::string> merged = WithResourceAttributes(f.length_delimited(), attributes);
+      if (!merged) return std::nullopt;
+      fields.mutable_field(i)->mutable_length_delimited()->swap(*merged);
+    }
     appended.spans += spans;
     ++appended.resource_spans;
   }
@@ -92,7 +136,7 @@ MergedBatch MergeRecords(const std::vector<storage::WalRecord>& records, size_t 
                          size_t max_bytes, const exporting::ResourceAttributes& resource,
                          MergeForm form) {
   MergedBatch batch;
-  batch.form = resource.empty() ? form : MergeForm::kParsed;
+  batch.form = form;
   const bool wire = batch.form == MergeForm::kWire;
   uint64_t spans = 0;
   size_t bytes = 0;
@@ -116,7 +160,7 @@ MergedBatch MergeRecords(const std::vector<storage::WalRecord>& records, size_t 
     constexpr char kNotARequest[] = "batch is not a valid ExportTraceServiceRequest";
     if (wire) {
       const std::optional<Appended> appended = AppendResourceSpansFields(
-          decoded->batch, batch.request.GetReflection()->MutableUnknownFields(&batch.request));
+          decoded->batch, resource, batch.request.GetReflection()->MutableUnknownFields(&batch.request));
       if (!appended) {
         batch.bad.push_back({record.seq, record.span_count, kNotARequest});
         continue;

@@ -52,8 +52,9 @@ enum class MergeForm {
   // string that is not UTF-8) is not looked for: the control plane's ingest
   // fully parsed every batch before queueing it (upload_ingest.h) and the
   // queue checksums its records, so such a record cannot come from there.
-  // Used only when no resource attributes are to be merged; with
-  // attributes, MergeRecords builds kParsed.
+  // With resource attributes to merge, only each ResourceSpans' Resource
+  // (field 1) is parsed, merged and written first, followed by the
+  // ResourceSpans' other fields unparsed.
   kWire,
 };
 
@@ -78,7 +79,7 @@ storage::ReadLimits BatchReadLimits(size_t max_spans, size_t max_bytes);
 // them) whose span counts sum to at most `max_spans` and whose payloads sum
 // to at most `max_bytes`; the first record is always taken whatever its
 // size. Attributes in `resource` are merged into every Resource. `form`
-// is the form wanted (kWire is built only when `resource` is empty).
+// is the form wanted.
 // Thread-safe (pure function).
 MergedBatch MergeRecords(const std::vector<storage::WalRecord>& records, size_t max_spans,
                          size_t max_bytes, const exporting::ResourceAttributes& resource,

@@ -153,12 +153,41 @@ TEST(BatchMergeTest, ToParsedFormLeavesOutResourceSpansThatDoNotParse) {
   EXPECT_EQ(b.request.resource_spans(0).scope_spans(0).spans_size(), 2);
 }
 
-TEST(BatchMergeTest, WireFormIsNotUsedWhenResourceAttributesAreMerged) {
-  MergedBatch b = MergeRecords({Record(1, 1)}, 100, 1 << 20, {{"k8s.cluster.name", "c1"}},
-                               MergeForm::kWire);
-  EXPECT_EQ(b.form, MergeForm::kParsed);
-  ASSERT_EQ(b.request.resource_spans_size(), 1);
-  EXPECT_EQ(b.resource_spans, 1u);
+TEST(BatchMergeTest, WireFormMergesResourceAttributesLikeTheParsedForm) {
+  const exporting::ResourceAttributes attrs = {{"service.name", "x"},
+                                               {"k8s.cluster.name", "c1"}};
+  std::vector<storage::WalRecord> records = {Record(1, 2), Record(2, 3)};
+  MergedBatch parsed = MergeRecords(records, 100, 1 << 20, attrs, MergeForm::kParsed);
+  MergedBatch wire = MergeRecords(records, 100, 1 << 20, attrs, MergeForm::kWire);
+  ASSERT_EQ(wire.form, MergeForm::kWire);
+  EXPECT_EQ(wire.spans, 5u);
+  EXPECT_EQ(wire.resource_spans, 2u);
+  EXPECT_EQ(wire.request.SerializeAsString(), parsed.request.SerializeAsString());
+  ASSERT_TRUE(ToParsedForm(&wire).ok());
+  for (const auto& rs : wire.request.resource_spans()) {
+    std::string service, cluster;
+    for (const auto& kv : rs.resource().attributes()) {
+      if (kv.key() == "service.name") service = kv.value().string_value();
+      if (kv.key() == "k8s.cluster.name") cluster = kv.value().string_value();
+    }
+    EXPECT_EQ(service, "dd");  // the record's own value wins
+    EXPECT_EQ(cluster, "c1");
+  }
+}
+
+// A ResourceSpans without a Resource gets one holding the attributes.
+TEST(BatchMergeTest, WireFormAddsAResourceWhereThereWasNone) {
+  exporting::ExportTraceServiceRequest request = exporting::testing::MakeSyscallRequest(2, 1);
+  request.mutable_resource_spans(0)->clear_resource();
+  storage::WalRecord r;
+  r.seq = 1;
+  r.span_count = 2;
+  r.payload = controlplane::EncodeQueueRecord("agent", 1, request.SerializeAsString());
+  const exporting::ResourceAttributes attrs = {{"k8s.cluster.name", "c1"}};
+  MergedBatch parsed = MergeRecords({r}, 100, 1 << 20, attrs, MergeForm::kParsed);
+  MergedBatch wire = MergeRecords({r}, 100, 1 << 20, attrs, MergeForm::kWire);
+  EXPECT_EQ(wire.request.SerializeAsString(), parsed.request.SerializeAsString());
+  ASSERT_EQ(parsed.request.resource_spans(0).resource().attributes_size(), 1);
 }
 
 TEST(BatchMergeTest, ReadLimits) {
