@@ -4,10 +4,13 @@
 One nginx (tests/bench/http/nginx_server.py: master + 1 worker, daemon off,
 access_log off, a 612-byte static file, 127.0.0.1 on a free port) serves
     wrk -t2 -c50 -dDURATION http://127.0.0.1:PORT/index.html
-in three modes, REPEATS times each, interleaved (the order rotates every
+in four modes, REPEATS times each, interleaved (the order rotates every
 repeat), all against the same nginx process:
   untraced       nothing attached
-  http           tracectl run --http -e trace=SYSCALLS --output OUT -p WORKER
+  http           tracectl run --http -e trace=acct --output OUT -p WORKER
+                 (HTTP spans only: acct is a syscall nginx never makes)
+  http+network   tracectl run --http -e trace=%network --output OUT -p WORKER
+                 (plus a syscall span per network syscall: recvfrom per request)
   http+syscalls  tracectl run --http --output OUT -p WORKER   (every syscall)
 The tracer attaches to the nginx worker, the one process that accepts, reads
 and writes every connection, i.e. the server side that HTTP capture exists
@@ -16,8 +19,11 @@ for; it is started before wrk and stopped (SIGINT) after wrk ends.
 Per run: wrk's requests/s and request count, nginx's own count of requests
 served (stub_status, read before the tracer starts and after it exits), the
 tracer's CPU while wrk ran (utime+stime from /proc/PID/stat), its whole-run
-CPU and peak RSS (wait4 rusage; VmHWM), the nginx worker's CPU, and the
-"events lost" line tracectl prints. OUT is /dev/null except in COUNT_RUNS
+CPU and peak RSS (wait4 rusage; VmHWM), the nginx worker's and wrk's CPU, the
+CPU everything else on the machine used meanwhile (/proc/stat), and the
+losses and HTTP anomalies tracectl prints. CPU per request (nginx + wrk +
+tracer, µs) is reported next to requests/s: on a machine shared with other
+work it moves less than requests/s does. OUT is /dev/null except in COUNT_RUNS
 extra runs per traced mode, where it is a file (on tmpfs when available)
 whose SERVER spans are counted afterwards (tests/bench/http/count_spans.py)
 and compared with nginx's and wrk's counts. Those runs are reported apart
@@ -31,7 +37,8 @@ Stats collection itself costs two clock reads per program run.
 Usage: http_overhead.py TRACECTL [--repeats R] [--duration S] [--pin]
                         [--mode NAME=CMD ...] [--markdown FILE]
 A --mode replaces the default traced modes; CMD is split on spaces and
-{pid} / {out} are replaced by the worker pid and the output path.
+{pid}, {master} and {out} are replaced by the worker's pid, the master's
+pid and the output path.
 """
 import argparse
 import json
@@ -50,9 +57,9 @@ from count_spans import count_spans  # noqa: E402
 from nginx_server import NginxServer  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-# strace's %network class plus the read/write-family calls nginx serves HTTP
-# with (recvfrom/writev/sendfile are what nginx 1.22 uses on Linux).
-DEFAULT_HTTP_SYSCALLS = "%network,read,write,readv,writev,sendfile,close"
+# strace's %network class: for nginx serving a file that is recvfrom per
+# request plus accept4/setsockopt per connection.
+DEFAULT_HTTP_SYSCALLS = "%network"
 
 
 def cpu_seconds(pid):
@@ -60,6 +67,14 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def machine_busy_seconds():
+    """CPU time (all CPUs, seconds) the machine spent not idle, from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal (guest is inside user)
+    return (sum(v[:8]) - v[3] - v[4]) / CLK_TCK
 
 
 def vm_hwm_kib(pid):
@@ -143,11 +158,23 @@ def pin(pid, cpus):
 
 def run_once(a, server, worker, name, tracer_cmd, out_path):
     """One wrk run, with `tracer_cmd` (None = untraced) attached."""
+    started = []
+    try:
+        return _run_once(a, server, worker, name, tracer_cmd, out_path, started)
+    finally:
+        for p in started:  # only on errors: normal runs have reaped them
+            if p.returncode is None and p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+def _run_once(a, server, worker, name, tracer_cmd, out_path, started):
     res = {"mode": name, "out": out_path}
     served_before = server.requests_served()
     tracer = None
     if tracer_cmd:
-        cmd = [c.replace("{pid}", str(worker)).replace("{out}", out_path) for c in tracer_cmd]
+        cmd = [c.replace("{pid}", str(worker)).replace("{master}", str(server.proc.pid))
+               .replace("{out}", out_path) for c in tracer_cmd]
         res["cmd"] = " ".join(cmd)
         err = tempfile.TemporaryFile(mode="w+")
         preexec = None
@@ -155,6 +182,7 @@ def run_once(a, server, worker, name, tracer_cmd, out_path):
             cpus = {int(c) for c in a.tracer_cpus.split(",")}
             preexec = lambda: os.sched_setaffinity(0, cpus)  # noqa: E731
         tracer = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=preexec)
+        started.append(tracer)
         # Attached once its BPF fds stop appearing; then a quiet moment.
         deadline = time.monotonic() + 30
         last, stable_since = -1, time.monotonic()
@@ -174,15 +202,30 @@ def run_once(a, server, worker, name, tracer_cmd, out_path):
         bpf_before = prog_stats(ids)
         cpu0 = cpu_seconds(tracer.pid)
     ncpu0 = cpu_seconds(worker)
+    busy0 = machine_busy_seconds()
     t0 = time.monotonic()
-    w = subprocess.run(wrk_cmd(a, server.url), capture_output=True, text=True)
-    wall = time.monotonic() - t0
-    if w.returncode != 0:
-        sys.exit(f"wrk failed: {w.stderr}")
-    res.update(parse_wrk(w.stdout))
+    with tempfile.TemporaryFile(mode="w+") as wout:
+        wp = subprocess.Popen(wrk_cmd(a, server.url), stdout=wout, stderr=subprocess.STDOUT)
+        started.append(wp)
+        _, wstatus, wru = os.wait4(wp.pid, 0)
+        wp.returncode = os.waitstatus_to_exitcode(wstatus)
+        wall = time.monotonic() - t0
+        busy = machine_busy_seconds() - busy0
+        wout.seek(0)
+        wtext = wout.read()
+    if wp.returncode != 0:
+        sys.exit(f"wrk failed: {wtext}")
+    res.update(parse_wrk(wtext))
     res["nginx_cpu"] = (cpu_seconds(worker) - ncpu0) / wall
+    res["wrk_cpu"] = (wru.ru_utime + wru.ru_stime) / wall
+    # CPU used by anything but nginx, wrk and the tracer while wrk ran (other
+    # work on the machine), in cores.
+    ours = res["nginx_cpu"] + res["wrk_cpu"]
     if tracer:
         res["tracer_cpu"] = (cpu_seconds(tracer.pid) - cpu0) / wall
+        ours += res["tracer_cpu"]
+    res["other_cpu"] = max(0.0, busy / wall - ours)
+    if tracer:
         res["vmhwm_kib"] = vm_hwm_kib(tracer.pid)
         if a.bpf_stats:
             after = prog_stats(ids)
@@ -201,8 +244,15 @@ def run_once(a, server, worker, name, tracer_cmd, out_path):
         res["rc"] = tracer.returncode
         tail = stderr.strip().splitlines()
         res["tracer_summary"] = tail[-1] if tail else ""
-        lost = re.search(r"(\d+) events (lost|LOST)", stderr)
-        res["events_lost"] = int(lost.group(1)) if lost else None
+        # tracectl with --output prints its losses only when there are some
+        # ("N events LOST: ...; N socket events LOST: ..."); the probe always
+        # prints "N events lost".
+        res["events_lost"] = sum(int(n) for n in re.findall(
+            r"(\d+) (?:socket )?(?:events|calls|syscalls) (?:LOST|lost)|"
+            r"(\d+) sockets not tracked", stderr) for n in n if n)
+        res["lost_lines"] = re.findall(r"^.*(?:LOST|not tracked).*$", stderr, re.M)
+        http_line = re.findall(r"^tracectl: HTTP: .*$", stderr, re.M)
+        res["http_anomalies"] = http_line[-1] if http_line else ""
         probe = re.search(r"(\d+) SERVER spans", stderr)  # http/http_capture_probe
         if probe:
             res["probe_server_spans"] = int(probe.group(1))
@@ -215,12 +265,17 @@ def run_once(a, server, worker, name, tracer_cmd, out_path):
 
 def fmt_run(r):
     s = f"{r['mode']:14s} {r['rps']:10.1f} req/s  wrk {r['requests']:8d}  nginx {r['nginx_served']:8d}"
-    s += f"  nginx cpu {100 * r['nginx_cpu']:5.1f}%"
+    s += (f"  nginx cpu {100 * r['nginx_cpu']:5.1f}%  wrk cpu {100 * r['wrk_cpu']:5.1f}%"
+          f"  other cpu {100 * r['other_cpu']:5.1f}%")
     if "tracer_cpu" in r:
         s += (f"  tracer cpu {100 * r['tracer_cpu']:5.1f}% (total {r['tracer_cpu_total_s']:.2f}s)"
               f"  hwm {r['vmhwm_kib'] / 1024:.0f} MiB  lost {r['events_lost']}")
     if "spans" in r:
         s += f"  SERVER spans {r['spans']['server']} (200 OK /index.html: {r['spans']['server_ok']})"
+    if r.get("http_anomalies"):
+        s += "  [" + r["http_anomalies"] + "]"
+    if r.get("lost_lines"):
+        s += "  [" + "; ".join(r["lost_lines"]) + "]"
     if "probe_server_spans" in r:
         s += f"  SERVER spans (probe) {r['probe_server_spans']}"
     if r["socket_errors"] or r["non2xx"]:
@@ -238,7 +293,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--connections", type=int, default=50)
     ap.add_argument("--syscalls", default=DEFAULT_HTTP_SYSCALLS,
-                    help="-e trace= of the 'http' mode")
+                    help="-e trace= of the 'http+network' mode")
     ap.add_argument("--http-flags", default="--http",
                     help="flags that turn HTTP capture on (space-separated)")
     ap.add_argument("--mode", action="append", default=[],
@@ -257,6 +312,11 @@ def main():
     if os.geteuid() != 0:
         sys.exit("needs root (BPF)")
 
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
+
     http = a.http_flags.split()
     modes = {"untraced": None}
     if a.mode:
@@ -264,9 +324,13 @@ def main():
             name, cmd = m.split("=", 1)
             modes[name] = shlex.split(cmd)
     else:
-        modes["http"] = [a.tracectl, "run"] + http + ["-e", f"trace={a.syscalls}",
-                                                      "--output", "{out}", "-p", "{pid}"]
-        modes["http+syscalls"] = [a.tracectl, "run"] + http + ["--output", "{out}", "-p", "{pid}"]
+        out = ["--output", "{out}", "-p", "{pid}"]
+        # HTTP capture alone: tracectl has no "no syscalls" selection
+        # (-e trace=none is refused), so the selection names one syscall nginx
+        # never makes; no syscall span is built, the socket tracker runs.
+        modes["http"] = [a.tracectl, "run"] + http + ["-e", "trace=acct"] + out
+        modes["http+network"] = [a.tracectl, "run"] + http + ["-e", f"trace={a.syscalls}"] + out
+        modes["http+syscalls"] = [a.tracectl, "run"] + http + out
 
     shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
     old_stats = None
@@ -323,32 +387,47 @@ def report(a, modes, runs):
     timed = [r for r in runs if r["repeat"] != "count"]
     counted = [r for r in runs if r["repeat"] == "count"]
     base = statistics.median(r["rps"] for r in timed if r["mode"] == "untraced")
+    def us_per_req(r, key):
+        return 1e6 * r.get(key, 0.0) / r["rps"]
+
+    def cost(r):
+        return sum(us_per_req(r, k) for k in ("nginx_cpu", "wrk_cpu", "tracer_cpu"))
+
+    base_cost = statistics.median(cost(r) for r in timed if r["mode"] == "untraced")
     rows = ["| mode | median req/s | vs untraced | runs (req/s) | tracer CPU while wrk ran "
-            "(median, % of one core) | tracer peak RSS (max VmHWM) | nginx worker CPU | "
+            "(% of one core) | tracer peak RSS (VmHWM) | CPU µs per request: nginx + wrk + "
+            "tracer = total | total vs untraced | other load on the machine (cores) | "
             "events lost (all runs) |",
-            "|---|---:|---:|---|---:|---:|---:|---|"]
+            "|---|---:|---:|---|---:|---:|---|---:|---:|---|"]
     for name in modes:
         rs = [r for r in timed if r["mode"] == name]
         med = statistics.median(r["rps"] for r in rs)
         each = ", ".join(f"{r['rps']:.0f}" for r in rs)
-        ncpu = statistics.median(r["nginx_cpu"] for r in rs)
+        parts = [statistics.median(us_per_req(r, k) for r in rs)
+                 for k in ("nginx_cpu", "wrk_cpu", "tracer_cpu")]
+        c = statistics.median(cost(r) for r in rs)
+        other = statistics.median(r["other_cpu"] for r in rs)
+        cpu_cell = f"{parts[0]:.1f} + {parts[1]:.1f} + {parts[2]:.1f} = {c:.1f}"
         if name == "untraced":
-            rows.append(f"| {name} | {med:,.0f} | – | {each} | – | – | {100 * ncpu:.0f}% | – |")
+            rows.append(f"| {name} | {med:,.0f} | – | {each} | – | – | {cpu_cell} | – | "
+                        f"{other:.2f} | – |")
             continue
         tcpu = statistics.median(r["tracer_cpu"] for r in rs)
         hwm = max(r["vmhwm_kib"] for r in rs) / 1024
         lost = [r["events_lost"] for r in rs]
         rows.append(f"| {name} | {med:,.0f} | {100 * (med / base - 1):+.1f}% | {each} | "
-                    f"{100 * tcpu:.0f}% | {hwm:.0f} MiB | {100 * ncpu:.0f}% | {lost} |")
+                    f"{100 * tcpu:.0f}% | {hwm:.0f} MiB | {cpu_cell} | "
+                    f"{100 * (c / base_cost - 1):+.1f}% | {other:.2f} | {lost} |")
     table = "\n".join(rows)
     crow = ["| mode | req/s | requests (wrk) | requests served (nginx stub_status) | "
-            "SERVER spans | of which 200 GET /index.html | missing vs nginx | events lost |",
-            "|---|---:|---:|---:|---:|---:|---:|---|"]
+            "SERVER spans | of which 200 GET /index.html | missing vs nginx | events lost | "
+            "HTTP anomalies reported |",
+            "|---|---:|---:|---:|---:|---:|---:|---|---|"]
     for r in counted:
         s = r["spans"]
         crow.append(f"| {r['mode']} | {r['rps']:,.0f} | {r['requests']:,} | {r['nginx_served']:,} | "
                     f"{s['server']:,} | {s['server_ok']:,} | {r['nginx_served'] - s['server']:,} | "
-                    f"{r['events_lost']} |")
+                    f"{r['events_lost']} | {r.get('http_anomalies') or 'none'} |")
     ctable = "\n".join(crow)
     bpf_lines = []
     if a.bpf_stats:

@@ -6,6 +6,9 @@ cd "$(dirname "$0")/../.."
 bazel build //ctl:tracectl
 echo "== syscall capture overhead (dd, 4M syscalls) =="
 python3 tests/bench/syscall_overhead.py bazel-bin/ctl/tracectl "$@"
+echo "== HTTP capture overhead (wrk against nginx, tracectl run --http) =="
+bazel build //tests/bench/http:http_capture_probe
+python3 tests/bench/http_overhead.py bazel-bin/ctl/tracectl --repeats 5
 echo "== durable span WAL =="
 bazel build -c opt //tests/bench/wal:wal_bench
 bazel-out/k8-opt/bin/tests/bench/wal/wal_bench --repeats=5 --seconds=2
