@@ -3,6 +3,8 @@ running commands with time limits, parsing strace-style summary tables."""
 
 import os
 import re
+import shutil
+import socket
 import subprocess
 import unittest
 
@@ -16,6 +18,32 @@ def require_root(test: unittest.TestCase) -> None:
         if IN_CI:
             test.fail("end-to-end BPF tests need root, and CI runs as root")
         test.skipTest("SKIP: needs root for BPF (run `sudo make test`); not in CI")
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def peers_dir(test: unittest.TestCase, package: str = "") -> str:
+    """TRACER_PEERS_DIR (tests/peers/install.sh) with its node_modules (and
+    node_modules/`package` when given) and node on PATH; otherwise the test
+    skips, saying why, outside CI and fails in CI."""
+    peers = os.environ.get("TRACER_PEERS_DIR", "")
+    nm = os.path.join(peers, "node_modules")
+    why = None
+    if not peers or not os.path.isdir(os.path.join(nm, package)):
+        why = (f"TRACER_PEERS_DIR={peers!r} has no node_modules/{package} "
+               "(run tests/peers/install.sh)")
+    elif not shutil.which("node"):
+        why = "node is not installed (Debian package nodejs)"
+    if why:
+        if IN_CI:
+            test.fail(why)
+        test.skipTest("SKIP: " + why)
+    return peers
 
 
 def runfile(rel: str) -> str:

@@ -7,7 +7,6 @@ a backend that is down gives a clear error and exit 69, not a hang."""
 
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 import time
@@ -58,24 +57,10 @@ class Receiver:
             self.proc.wait()
 
 
-def peers_dir(test):
-    peers = os.environ.get("TRACER_PEERS_DIR", "")
-    why = None
-    if not peers or not os.path.isdir(os.path.join(peers, "node_modules")):
-        why = f"TRACER_PEERS_DIR={peers!r} has no node_modules (run tests/peers/install.sh)"
-    elif not shutil.which("node"):
-        why = "node is not installed"
-    if why:
-        if u.IN_CI:
-            test.fail(why)
-        test.skipTest("SKIP: " + why)
-    return peers
-
-
 class ExportTest(unittest.TestCase):
     def setUp(self):
         u.require_root(self)
-        peers = peers_dir(self)
+        peers = u.peers_dir(self)
         self.tmp = tempfile.TemporaryDirectory()
         self.rx = Receiver(peers, self.tmp.name)
         self.file = os.path.join(self.tmp.name, "own.jsonl")

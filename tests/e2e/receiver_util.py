@@ -14,9 +14,7 @@ The receiver is found through TRACER_PEERS_DIR (tests/peers/install.sh);
 
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -24,26 +22,8 @@ import time
 import e2e_util as u
 
 
-def peers_dir(test):
-    """TRACER_PEERS_DIR with the npm packages, or skip (outside CI) / fail (CI)."""
-    peers = os.environ.get("TRACER_PEERS_DIR", "")
-    why = None
-    if not peers or not os.path.isdir(os.path.join(peers, "node_modules")):
-        why = f"TRACER_PEERS_DIR={peers!r} has no node_modules (run tests/peers/install.sh)"
-    elif not shutil.which("node"):
-        why = "node is not installed"
-    if why:
-        if u.IN_CI:
-            test.fail(why)
-        test.skipTest("SKIP: " + why)
-    return peers
-
-
-def free_port() -> int:
-    """A loopback TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+peers_dir = u.peers_dir
+free_port = u.free_port
 
 
 def spans_of_request(req: dict):

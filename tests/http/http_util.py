@@ -21,10 +21,7 @@ SPAN_KIND_SERVER = 2
 SPAN_KIND_CLIENT = 3
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+free_port = u.free_port
 
 
 def wait_listening(port: int, timeout: float = 15.0) -> None:
@@ -285,21 +282,9 @@ http {{
 
 
 def peers_node_path(test: unittest.TestCase) -> str:
-    """node_modules of tests/peers/install.sh, or skip (outside CI) / fail."""
-    peers = os.environ.get("TRACER_PEERS_DIR", "")
-    nm = os.path.join(peers, "node_modules")
-    if not peers or not os.path.isdir(os.path.join(nm, "@opentelemetry", "sdk-trace-node")):
-        why = (f"TRACER_PEERS_DIR={peers!r} lacks the OpenTelemetry Node.js SDK "
-               "(run tests/peers/install.sh)")
-        if u.IN_CI:
-            test.fail(why)
-        test.skipTest(f"SKIP: {why}; not in CI")
-    if shutil.which("node") is None:
-        msg = "node is not installed (Debian package nodejs)"
-        if u.IN_CI:
-            test.fail(msg)
-        test.skipTest(f"SKIP: {msg}; not in CI")
-    return nm
+    """node_modules of tests/peers/install.sh with the OpenTelemetry Node.js
+    SDK, or skip (outside CI) / fail (in CI)."""
+    return os.path.join(u.peers_dir(test, "@opentelemetry/sdk-trace-node"), "node_modules")
 
 
 def tempdir(prefix: str) -> str:
