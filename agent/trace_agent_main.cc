@@ -176,6 +176,8 @@ int main(int argc, char** argv) {
     storage::WalStats ws = w->Stats();
     c.set_spans_captured(s.spans_captured);
     c.set_kernel_drops(s.kernel_drops);
+    c.set_http_spans(s.http_spans);
+    c.set_http_spans_marked(s.http_spans_marked);
     c.set_spans_sampled_out(s.spans_sampled_out);
     c.set_spans_filtered_out(s.spans_filtered_out);
     c.set_wal_records(ws.records);

@@ -47,6 +47,8 @@ v1::StatusResponse Status() {
   a->set_agent_id("node-1");
   a->set_connected(true);
   a->mutable_counters()->set_kernel_drops(7);
+  a->mutable_counters()->set_http_spans(12);
+  a->mutable_counters()->set_http_spans_marked(2);
   s.add_agents()->set_agent_id("node-2");
   auto* e = s.add_exporters();
   e->set_name("tempo");
@@ -102,6 +104,8 @@ TEST(StatusMetricsTest, QueueStoreAgents) {
   EXPECT_THAT(text, HasSubstr("tracer_agents_connected 1\n"));
   EXPECT_THAT(text, HasSubstr("tracer_agents_known 2\n"));
   EXPECT_THAT(text, HasSubstr("tracer_agent_kernel_drops_total{agent=\"node-1\"} 7\n"));
+  EXPECT_THAT(text, HasSubstr("tracer_agent_http_spans_total{agent=\"node-1\"} 12\n"));
+  EXPECT_THAT(text, HasSubstr("tracer_agent_http_spans_marked_total{agent=\"node-1\"} 2\n"));
   EXPECT_THAT(text, HasSubstr("tracer_exporters_version 4\n"));
   EXPECT_THAT(text, HasSubstr("tracer_controlplane_info{version=\"1.2.3\"} 1\n"));
 }

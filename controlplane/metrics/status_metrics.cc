@@ -113,14 +113,22 @@ std::vector<MetricFamily> StatusMetricFamilies(const v1::StatusResponse& status)
       Scalar("tracer_agents_connected", "Agents with an open control stream.", kGauge, connected));
   out.push_back(Scalar("tracer_agents_known", "Agents that connected since start.", kGauge,
                        static_cast<uint64_t>(status.agents_size())));
-  {
-    MetricFamily f = Family("tracer_agent_kernel_drops_total",
-                            "Kernel ring-buffer drops an agent reported.", kCounter);
+  // Per-agent counters from the agents' heartbeats.
+  auto per_agent = [&](const char* name, const char* help,
+                       uint64_t (v1::AgentCounters::*value)() const) {
+    MetricFamily f = Family(name, help, kCounter);
     for (const v1::AgentInfo& a : status.agents()) {
-      f.samples.push_back({{{"agent", a.agent_id()}}, a.counters().kernel_drops()});
+      f.samples.push_back({{{"agent", a.agent_id()}}, (a.counters().*value)()});
     }
     out.push_back(std::move(f));
-  }
+  };
+  per_agent("tracer_agent_kernel_drops_total", "Kernel ring-buffer drops an agent reported.",
+            &v1::AgentCounters::kernel_drops);
+  per_agent("tracer_agent_http_spans_total", "HTTP SERVER/CLIENT spans an agent built.",
+            &v1::AgentCounters::http_spans);
+  per_agent("tracer_agent_http_spans_marked_total",
+            "HTTP spans an agent marked (timeout, response without request, cut short).",
+            &v1::AgentCounters::http_spans_marked);
   out.push_back(Scalar("tracer_exporters_version", "Version of the stored exporter configuration.",
                        kGauge, status.exporters_version()));
   {
