@@ -1,5 +1,7 @@
 #include "controlplane/exporters/backend_options.h"
 
+#include <algorithm>
+
 #include "absl/time/time.h"
 #include "controlplane/export/endpoint.h"
 #include "controlplane/exporters/exporter_validation.h"
@@ -46,6 +48,15 @@ absl::StatusOr<fanout::BackendOptions> ToBackendOptions(const v1::ExporterSpec& 
   if (spec.breaker_open_for_ms() != 0) {
     out.breaker.open_for = absl::Milliseconds(spec.breaker_open_for_ms());
   }
+  exporting::RetryPolicy& retry = config.retry;
+  if (spec.retry_initial_interval_ms() != 0) {
+    retry.initial_interval = absl::Milliseconds(spec.retry_initial_interval_ms());
+  }
+  if (spec.retry_max_interval_ms() != 0) {
+    retry.max_interval = absl::Milliseconds(spec.retry_max_interval_ms());
+  }
+  // Only the initial interval given: the cap is at least that.
+  retry.max_interval = std::max(retry.max_interval, retry.initial_interval);
   return out;
 }
 

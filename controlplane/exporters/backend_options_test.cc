@@ -55,6 +55,8 @@ TEST(BackendOptionsTest, EveryFieldMapped) {
   spec.set_max_batch_bytes(65536);
   spec.set_breaker_failure_threshold(2);
   spec.set_breaker_open_for_ms(1500);
+  spec.set_retry_initial_interval_ms(200);
+  spec.set_retry_max_interval_ms(2000);
   auto options = ToBackendOptions(spec);
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->exporter.protocol, exporting::Protocol::kHttpJson);
@@ -71,6 +73,8 @@ TEST(BackendOptionsTest, EveryFieldMapped) {
   EXPECT_EQ(options->max_batch_bytes, 65536u);
   EXPECT_EQ(options->breaker.failure_threshold, 2);
   EXPECT_EQ(options->breaker.open_for, absl::Milliseconds(1500));
+  EXPECT_EQ(options->exporter.retry.initial_interval, absl::Milliseconds(200));
+  EXPECT_EQ(options->exporter.retry.max_interval, absl::Milliseconds(2000));
 }
 
 TEST(BackendOptionsTest, HttpPathRules) {

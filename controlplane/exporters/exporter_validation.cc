@@ -146,6 +146,22 @@ absl::Status ValidateExporterSpec(const v1::ExporterSpec& spec) {
       !s.ok()) {
     return s;
   }
+  if (absl::Status s = CheckUpTo("retry_initial_interval_ms", spec.retry_initial_interval_ms(),
+                                 kMaxRetryIntervalMs);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s =
+          CheckUpTo("retry_max_interval_ms", spec.retry_max_interval_ms(), kMaxRetryIntervalMs);
+      !s.ok()) {
+    return s;
+  }
+  if (spec.retry_initial_interval_ms() != 0 && spec.retry_max_interval_ms() != 0 &&
+      spec.retry_max_interval_ms() < spec.retry_initial_interval_ms()) {
+    return Invalid("retry_max_interval_ms",
+                   absl::StrCat(spec.retry_max_interval_ms(), " is below retry_initial_interval_ms ",
+                                spec.retry_initial_interval_ms()));
+  }
 
   if (spec.client_key_file().empty() != spec.client_certificate_file().empty()) {
     return Invalid(spec.client_key_file().empty() ? "client_key_file" : "client_certificate_file",

@@ -26,6 +26,7 @@ inline constexpr uint32_t kMaxBatchSpans = 1000000;
 inline constexpr uint64_t kMaxBatchBytes = uint64_t{64} << 20;
 inline constexpr uint32_t kMaxBreakerFailureThreshold = 1000;
 inline constexpr uint32_t kMaxBreakerOpenForMs = 3600000;
+inline constexpr uint32_t kMaxRetryIntervalMs = 3600000;
 
 // The status name of the embedded trace store; no exporter may take it.
 inline constexpr absl::string_view kEmbeddedStoreExporterName = "embedded-store";

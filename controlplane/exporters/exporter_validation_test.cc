@@ -124,6 +124,13 @@ TEST(ExporterValidationTest, Bounds) {
   spec = Valid();
   spec.set_breaker_open_for_ms(kMaxBreakerOpenForMs + 1);
   EXPECT_THAT(ErrorOf(spec), HasSubstr("exporter.breaker_open_for_ms: "));
+  spec = Valid();
+  spec.set_retry_initial_interval_ms(kMaxRetryIntervalMs + 1);
+  EXPECT_THAT(ErrorOf(spec), HasSubstr("exporter.retry_initial_interval_ms: "));
+  spec = Valid();
+  spec.set_retry_initial_interval_ms(5000);
+  spec.set_retry_max_interval_ms(1000);
+  EXPECT_THAT(ErrorOf(spec), HasSubstr("exporter.retry_max_interval_ms: 1000 is below"));
 }
 
 TEST(ExporterValidationTest, TlsFiles) {

@@ -65,6 +65,8 @@ enum LongOnly {
   kMaxBatchBytes,
   kBreakerFailures,
   kBreakerOpenFor,
+  kRetryInitial,
+  kRetryMax,
 };
 
 const option kLongOptions[] = {
@@ -106,6 +108,8 @@ const option kLongOptions[] = {
     {"max-batch-bytes", required_argument, nullptr, kMaxBatchBytes},
     {"breaker-failures", required_argument, nullptr, kBreakerFailures},
     {"breaker-open-for", required_argument, nullptr, kBreakerOpenFor},
+    {"retry-initial", required_argument, nullptr, kRetryInitial},
+    {"retry-max", required_argument, nullptr, kRetryMax},
     {"help", no_argument, nullptr, 'h'},
     {nullptr, 0, nullptr, 0},
 };
@@ -427,6 +431,19 @@ bool ExporterFlag(int c, const EnvLookup& env, tracer::v1::ExporterSpec* spec,
         spec->set_breaker_open_for_ms(*ms);
       } else {
         *status = ms.status();
+      }
+      return true;
+    }
+    case kRetryInitial:
+    case kRetryMax: {
+      const bool initial = c == kRetryInitial;
+      auto ms = Milliseconds(initial ? "--retry-initial" : "--retry-max", optarg, absl::Hours(1));
+      if (!ms.ok()) {
+        *status = ms.status();
+      } else if (initial) {
+        spec->set_retry_initial_interval_ms(*ms);
+      } else {
+        spec->set_retry_max_interval_ms(*ms);
       }
       return true;
     }
@@ -761,6 +778,8 @@ shown again.
     --max-batch-bytes N        bytes per request (default 4194304)
     --breaker-failures N       consecutive failures that open the circuit (5)
     --breaker-open-for D       wait before the half-open probe (30s)
+    --retry-initial D          first wait after a retryable failure (5s)
+    --retry-max D              longest wait between attempts (30s)
     --replace                  replace an exporter of the same name
   remove NAME                  stop it and drop its queue cursor
   list                         name, protocol, endpoint, version, source and

@@ -174,7 +174,8 @@ TEST(ExportersOptionsTest, AddWithEveryFlag) {
        "x-honeycomb-team=HC_KEY", "--compression", "gzip", "--timeout", "2.5s", "--ca",
        "/etc/ssl/ca.pem", "--client-cert", "/pki/me.pem", "--client-key", "/pki/me.key",
        "--backend-insecure", "--max-batch-spans", "512", "--max-batch-bytes", "1048576",
-       "--breaker-failures", "3", "--breaker-open-for", "1m", "--replace", "--certs", "/pki"},
+       "--breaker-failures", "3", "--breaker-open-for", "1m", "--retry-initial", "250ms",
+       "--retry-max", "10s", "--replace", "--certs", "/pki"},
       ExporterEnv({{"HC_KEY", "s3cr3t"}}));
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->command, "exporters add");
@@ -199,6 +200,8 @@ TEST(ExportersOptionsTest, AddWithEveryFlag) {
   EXPECT_EQ(e.max_batch_bytes(), 1048576u);
   EXPECT_EQ(e.breaker_failure_threshold(), 3u);
   EXPECT_EQ(e.breaker_open_for_ms(), 60000u);
+  EXPECT_EQ(e.retry_initial_interval_ms(), 250u);
+  EXPECT_EQ(e.retry_max_interval_ms(), 10000u);
   EXPECT_FALSE(o->connection.insecure);  // --backend-insecure is the backend's
 }
 
