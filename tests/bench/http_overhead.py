@@ -34,8 +34,18 @@ and each traced run reports run_time_ns / run_cnt of the BPF programs the
 tracer loaded (bpftool prog show), i.e. the in-kernel cost per program run.
 Stats collection itself costs two clock reads per program run.
 
+With --breakdown PROBE (tests/bench/http:http_capture_probe) the modes split
+the cost instead: BPF programs attached while tracing the idle nginx master
+(what every untraced process pays), the worker's sockets captured in the
+kernel and only decoded, plus HTTP parsing, and tracectl run --http.
+
+--pin puts nginx (master and worker) on CPU 1 and wrk and the tracer on CPU 0,
+so nginx has a core to itself and the tracer competes with the load
+generator only; unpinned, the scheduler spreads all three over both cores.
+
 Usage: http_overhead.py TRACECTL [--repeats R] [--duration S] [--pin]
-                        [--mode NAME=CMD ...] [--markdown FILE]
+                        [--breakdown PROBE] [--mode NAME=CMD ...]
+                        [--json FILE] [--markdown FILE]
 A --mode replaces the default traced modes; CMD is split on spaces and
 {pid}, {master} and {out} are replaced by the worker's pid, the master's
 pid and the output path.
@@ -83,6 +93,19 @@ def vm_hwm_kib(pid):
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
     return 0
+
+
+def bpf_map_rss_kib(pid):
+    """RSS of `pid`'s BPF map mappings (the ring buffers: libbpf maps each
+    one's data pages twice, so they count double in RSS but not in memory)."""
+    total, in_map = 0, False
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                in_map = line.rstrip().endswith("anon_inode:bpf-map")
+            elif in_map and line.startswith("Rss:"):
+                total += int(line.split()[1])
+    return total
 
 
 def bpf_fds(pid):
@@ -227,6 +250,7 @@ def _run_once(a, server, worker, name, tracer_cmd, out_path, started):
     res["other_cpu"] = max(0.0, busy / wall - ours)
     if tracer:
         res["vmhwm_kib"] = vm_hwm_kib(tracer.pid)
+        res["bpf_map_rss_kib"] = bpf_map_rss_kib(tracer.pid)
         if a.bpf_stats:
             after = prog_stats(ids)
             res["bpf"] = {after[i][0]: (after[i][1] - bpf_before[i][1],
@@ -298,6 +322,11 @@ def main():
                     help="flags that turn HTTP capture on (space-separated)")
     ap.add_argument("--mode", action="append", default=[],
                     help="NAME=CMD, replaces the default traced modes")
+    ap.add_argument("--breakdown", metavar="PROBE",
+                    help="instead of the default modes, split the cost of HTTP capture: "
+                         "programs attached to another process, kernel side only, kernel "
+                         "plus HTTP parsing (PROBE: tests/bench/http:http_capture_probe), "
+                         "then tracectl run --http; best with --pin")
     ap.add_argument("--pin", action="store_true",
                     help="pin the nginx worker, wrk and the tracer to CPUs")
     ap.add_argument("--nginx-cpus", default="1")
@@ -319,7 +348,20 @@ def main():
 
     http = a.http_flags.split()
     modes = {"untraced": None}
-    if a.mode:
+    if a.breakdown:
+        out = ["--output", "{out}"]
+        # The tracer traces the idle nginx master: its programs run on every
+        # syscall of the machine but nginx's worker is not a target.
+        modes["miss: syscall programs"] = [a.tracectl, "run", "--no-http", "-e", "trace=acct",
+                                           "--output", "{out}", "-p", "{master}"]
+        modes["miss: syscall+socket programs"] = [a.breakdown, "--pid", "{master}",
+                                                  "--parse=false"]
+        modes["kernel: worker's sockets captured"] = [a.breakdown, "--pid", "{pid}",
+                                                      "--parse=false"]
+        modes["kernel + HTTP parse, no spans out"] = [a.breakdown, "--pid", "{pid}"]
+        modes["http (tracectl run --http)"] = [a.tracectl, "run"] + http + [
+            "-e", "trace=acct"] + out + ["-p", "{pid}"]
+    elif a.mode:
         for m in a.mode:
             name, cmd = m.split("=", 1)
             modes[name] = shlex.split(cmd)
@@ -365,6 +407,8 @@ def main():
                 print(f"  [{rep + 1}] " + fmt_run(r), file=sys.stderr)
         for rep in range(a.count_runs):
             for name in names[1:]:
+                if "{out}" not in modes[name]:
+                    continue
                 fd, out = tempfile.mkstemp(prefix="http_bench_spans_", suffix=".jsonl", dir=shm)
                 os.close(fd)
                 r = run_once(a, server, worker, name, modes[name], out)
@@ -395,7 +439,7 @@ def report(a, modes, runs):
 
     base_cost = statistics.median(cost(r) for r in timed if r["mode"] == "untraced")
     rows = ["| mode | median req/s | vs untraced | runs (req/s) | tracer CPU while wrk ran "
-            "(% of one core) | tracer peak RSS (VmHWM) | CPU µs per request: nginx + wrk + "
+            "(% of one core) | tracer peak RSS (VmHWM; of it BPF ring-buffer mappings) | CPU µs per request: nginx + wrk + "
             "tracer = total | total vs untraced | other load on the machine (cores) | "
             "events lost (all runs) |",
             "|---|---:|---:|---|---:|---:|---|---:|---:|---|"]
@@ -414,9 +458,10 @@ def report(a, modes, runs):
             continue
         tcpu = statistics.median(r["tracer_cpu"] for r in rs)
         hwm = max(r["vmhwm_kib"] for r in rs) / 1024
+        maps = max(r.get("bpf_map_rss_kib", 0) for r in rs) / 1024
         lost = [r["events_lost"] for r in rs]
         rows.append(f"| {name} | {med:,.0f} | {100 * (med / base - 1):+.1f}% | {each} | "
-                    f"{100 * tcpu:.0f}% | {hwm:.0f} MiB | {cpu_cell} | "
+                    f"{100 * tcpu:.0f}% | {hwm:.0f} MiB ({maps:.0f} MiB) | {cpu_cell} | "
                     f"{100 * (c / base_cost - 1):+.1f}% | {other:.2f} | {lost} |")
     table = "\n".join(rows)
     crow = ["| mode | req/s | requests (wrk) | requests served (nginx stub_status) | "
