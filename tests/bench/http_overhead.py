@@ -487,9 +487,12 @@ def report(a, modes, runs):
                     bpf_lines.append(f"| {name} | {p} | {statistics.median(ns):.0f} | "
                                      f"{statistics.median(cnt):.1f} | "
                                      f"{100 * statistics.median(tot):.1f}% |")
+    if not counted:
+        ctable = ""
     print(table)
-    print()
-    print(ctable)
+    if ctable:
+        print()
+        print(ctable)
     if bpf_lines:
         print()
         bt = ("| mode | BPF program | ns per run (median) | runs per request | "
@@ -503,7 +506,8 @@ def report(a, modes, runs):
     print(summary)
     if a.markdown:
         with open(a.markdown, "w") as f:
-            f.write(table + "\n\n" + ctable + "\n\n" + (bt + "\n\n" if bt else "") + summary + "\n")
+            f.write(table + "\n\n" + (ctable + "\n\n" if ctable else "") +
+                    (bt + "\n\n" if bt else "") + summary + "\n")
 
 
 if __name__ == "__main__":
