@@ -47,7 +47,7 @@ RecordSpill::~RecordSpill() { Close(); }
 
 void RecordSpill::OnRawRecord(const void* data, size_t size) {
   const size_t need = sizeof(uint32_t) + Padded(size);
-  if (!open_ || open_->used + need > open_->bytes.size()) {
+  if (!open_ || open_->used + need > open_->capacity) {
     Publish();
     const size_t chunk = std::max(need, kChunkBytes);
     absl::MutexLock lock(&mu_);
@@ -57,10 +57,9 @@ void RecordSpill::OnRawRecord(const void* data, size_t size) {
     }
     held_bytes_ += chunk;
     counters_.peak_bytes = std::max<uint64_t>(counters_.peak_bytes, held_bytes_);
-    open_ = std::make_unique<Chunk>();
-    open_->bytes.resize(chunk);
+    open_ = std::make_unique<Chunk>(chunk);
   }
-  char* p = open_->bytes.data() + open_->used;
+  char* p = open_->bytes.get() + open_->used;
   const uint32_t n = static_cast<uint32_t>(size);
   std::memcpy(p, &n, sizeof n);
   std::memcpy(p + sizeof n, data, size);
@@ -75,11 +74,13 @@ void RecordSpill::Publish() {
   in_since_publish_ = 0;
   // A mostly empty chunk (an idle workload publishes often) gives back its
   // unused memory; a full one moves as it is.
-  if (open_->used < open_->bytes.size() / 2) {
-    held_bytes_ -= open_->bytes.size();
-    open_->bytes.resize(open_->used);
-    open_->bytes.shrink_to_fit();
-    held_bytes_ += open_->bytes.size();
+  if (open_->used < open_->capacity / 2) {
+    auto small = std::make_unique<Chunk>(open_->used);
+    std::memcpy(small->bytes.get(), open_->bytes.get(), open_->used);
+    small->used = open_->used;
+    held_bytes_ -= open_->capacity;
+    held_bytes_ += small->capacity;
+    open_ = std::move(small);
   }
   ready_.push_back(std::move(open_));
 }
@@ -114,8 +115,8 @@ void RecordSpill::Run() {
     uint64_t out = 0, invalid = 0, sockets = 0;
     for (size_t off = 0; off + sizeof(uint32_t) <= chunk->used;) {
       uint32_t n;
-      std::memcpy(&n, chunk->bytes.data() + off, sizeof n);
-      const char* rec = chunk->bytes.data() + off + sizeof n;
+      std::memcpy(&n, chunk->bytes.get() + off, sizeof n);
+      const char* rec = chunk->bytes.get() + off + sizeof n;
       off += sizeof n + Padded(n);
       if (capture::IsSocketRecord(rec, n)) {
         switch (capture::DecodeSocketRecord(rec, n, &socket)) {
@@ -152,7 +153,7 @@ void RecordSpill::Run() {
     }
     {
       absl::MutexLock lock(&mu_);
-      held_bytes_ -= chunk->bytes.size();
+      held_bytes_ -= chunk->capacity;
       counters_.records_out += out;
       counters_.socket_records += sockets;
       counters_.records_invalid += invalid;

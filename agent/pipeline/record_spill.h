@@ -71,8 +71,12 @@ class RecordSpill : public capture::RawRecordSink {
   RecordSpillCounters counters() const;
 
  private:
+  // Records copied out of the ring buffer: [u32 size][record][pad to 8] ...
+  // The buffer is not zero-filled: only bytes[0, used) are ever read.
   struct Chunk {
-    std::string bytes;  // [u32 size][record][pad to 8] ...
+    explicit Chunk(size_t n) : bytes(new char[n]), capacity(n) {}
+    std::unique_ptr<char[]> bytes;
+    size_t capacity = 0;
     size_t used = 0;
   };
   void Run();

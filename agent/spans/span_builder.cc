@@ -192,7 +192,9 @@ void SpanBuilder::AddSpan(uint32_t tgid, Span span) {
   const uint64_t start_mono = static_cast<uint64_t>(
       static_cast<int64_t>(span.start_time_unix_nano()) - options_.clock.offset_ns());
   Process& p = ProcessFor(tgid, start_mono);
-  *SpansOf(p).Add() = std::move(span);
+  // Moving a heap message into an arena-backed field would copy it;
+  // AddAllocated hands the heap object to the arena instead (Arena::Own).
+  SpansOf(p).AddAllocated(new Span(std::move(span)));
   ++counters_.added_spans;
   SpanAdded();
 }
