@@ -157,6 +157,9 @@ std::string HttpAnomalies(const http::HttpFlowCounters& c) {
   add(c.pending_overflows, "pending overflows");
   add(c.connections_abandoned, "connections abandoned");
   add(c.connections_not_tracked, "connections not tracked (table full)");
+  // Opened before tracing began, or their open record was lost: role
+  // guessed from the bytes, no socket addresses on their spans.
+  add(c.connections_without_open, "connections seen without their open (no addresses)");
   add(c.invalid_traceparent, "invalid traceparent headers");
   return absl::StrJoin(parts, ", ");
 }

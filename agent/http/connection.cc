@@ -43,7 +43,8 @@ Connection::Connection(ConnectionInfo info, ConnectionHost* host,
       limits_(limits),
       counters_(counters),
       request_parser_(true, request_keep, &request_side_, parser_stats),
-      response_parser_(false, response_keep, &response_side_, parser_stats) {}
+      response_parser_(false, response_keep, &response_side_, parser_stats),
+      last_activity_ns_(info_.open_ns) {}
 
 bool Connection::IsRequestDirection(capture::Direction d) const {
   const bool server = info_.role == capture::SocketRole::kServer;

@@ -39,6 +39,11 @@ struct ConnectionInfo {
   capture::SocketRole role = capture::SocketRole::kServer;
   capture::SocketAddress local;
   capture::SocketAddress remote;
+  // CLOCK_MONOTONIC ns of the open event; 0 for a connection first seen
+  // through its data. The connection's idle clock (last_activity_ns())
+  // starts here, so a connection opened but not yet written to is as fresh
+  // as its open, not idle since boot.
+  uint64_t open_ns = 0;
 };
 
 // The tracker side of a connection: trace ids and span emission.
@@ -88,6 +93,9 @@ class Connection {
   bool Quiet() const;
   // Not HTTP, upgraded or abandoned: bytes are ignored from now on.
   bool Ignored() const { return proto_ != Proto::kUndecided && proto_ != Proto::kHttp; }
+  // CLOCK_MONOTONIC ns of the latest open, data or close event seen (the
+  // open's ConnectionInfo::open_ns until bytes move); 0 only for a
+  // connection created from data before any event was applied.
   uint64_t last_activity_ns() const { return last_activity_ns_; }
   const ConnectionInfo& info() const { return info_; }
 

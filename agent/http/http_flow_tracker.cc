@@ -79,6 +79,10 @@ void HttpFlowTracker::OnSocketOpen(const capture::SocketOpenEvent& e) {
   info.role = e.role;
   info.local = e.local;
   info.remote = e.remote;
+  // Without it a Tick() between the open and the first bytes (they may be
+  // delivered in different batches) would find the connection idle since
+  // boot and forget it, addresses and role with it.
+  info.open_ns = e.ts_ns;
   ConnectionLimits limits;
   limits.max_pending = options_.max_pending_per_connection;
   auto conn = std::make_unique<Connection>(std::move(info), this, &request_keep_, &response_keep_,

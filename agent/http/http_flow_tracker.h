@@ -58,8 +58,8 @@ struct HttpFlowOptions {
   // A message whose end was lost in a capture gap ends after this long
   // without bytes (ns).
   uint64_t held_message_idle_ns = 2'000'000'000;
-  // A connection with nothing pending and no bytes for this long is
-  // forgotten (its close event may have been lost) (ns).
+  // A connection with nothing pending and no event (open, bytes) for this
+  // long is forgotten (its close event may have been lost) (ns).
   uint64_t connection_idle_ns = 300'000'000'000;
   // Credential headers (DESIGN.md "Security"): omitted unless this is
   // changed; kMask exports allowlisted ones as "REDACTED".

@@ -618,6 +618,46 @@ TEST_F(HttpFlowTrackerTest, ConnectionLimitAndIdleExpiry) {
   EXPECT_EQ(Tracker().counters().connections_expired, 2u);
 }
 
+// The order seen under `tracectl run --http` (a threaded server on a
+// machine up for hours): the open event ends one delivered batch, the
+// periodic Tick() runs, the request starts the next batch. A connection that
+// has just opened is not idle, so it keeps its role and addresses (it used
+// to be expired as idle since boot and re-created from its data without
+// them).
+TEST_F(HttpFlowTrackerTest, TickBetweenOpenAndFirstBytesKeepsTheConnection) {
+  ScriptedConnection c(&Tracker(), 1, SocketRole::kServer);
+  c.now_ns = 16'267 * kSecond;  // CLOCK_MONOTONIC well past connection_idle_ns
+  c.Open();
+  Tracker().Tick(c.now_ns + 200'000);
+  EXPECT_EQ(Tracker().tracked_connections(), 1u);
+  c.In("GET /hello.txt HTTP/1.0\r\nHost: 127.0.0.1:8080\r\n\r\n");
+  c.Out("HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nhello\n");
+  c.Close();
+  ASSERT_EQ(sink_.spans.size(), 1u);
+  EXPECT_EQ(SpanAt(0).kind(), Span::SPAN_KIND_SERVER);
+  EXPECT_EQ(Attr(SpanAt(0), "client.address"), "127.0.0.1");
+  EXPECT_EQ(Attr(SpanAt(0), "client.port"), "40000");
+  EXPECT_EQ(Attr(SpanAt(0), "network.peer.address"), "127.0.0.1");
+  const auto n = Tracker().counters();
+  EXPECT_EQ(n.connections_expired, 0u);
+  EXPECT_EQ(n.connections_without_open, 0u);
+  EXPECT_EQ(n.connections, 1u);
+}
+
+// An opened connection that stays silent is still forgotten once it has
+// been idle, counted from its open, for connection_idle_ns.
+TEST_F(HttpFlowTrackerTest, SilentOpenedConnectionExpiresFromItsOpen) {
+  options_.connection_idle_ns = 10 * kSecond;
+  ScriptedConnection c(&Tracker(), 1, SocketRole::kServer);
+  c.now_ns = 16'267 * kSecond;
+  c.Open();
+  Tracker().Tick(c.now_ns + 9 * kSecond);
+  EXPECT_EQ(Tracker().tracked_connections(), 1u);
+  Tracker().Tick(c.now_ns + 10 * kSecond);
+  EXPECT_EQ(Tracker().tracked_connections(), 0u);
+  EXPECT_EQ(Tracker().counters().connections_expired, 1u);
+}
+
 TEST_F(HttpFlowTrackerTest, FinishEndsPendingRequests) {
   ScriptedConnection c(&Tracker(), 1, SocketRole::kServer);
   c.Open();
