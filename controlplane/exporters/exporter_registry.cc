@@ -5,7 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "controlplane/exporters/atomic_file.h"
+#include "storage/atomic_file.h"
 #include "controlplane/exporters/exporter_validation.h"
 
 namespace tracer::controlplane {
@@ -61,7 +61,7 @@ int64_t ExporterRegistry::Now() const {
 
 absl::Status ExporterRegistry::Load() {
   if (options_.state_path.empty()) return absl::OkStatus();
-  absl::StatusOr<std::string> data = ReadWholeFile(options_.state_path);
+  absl::StatusOr<std::string> data = storage::ReadWholeFile(options_.state_path);
   if (absl::IsNotFound(data.status())) return absl::OkStatus();
   if (!data.ok()) return data.status();
   auto corrupt = [&](absl::string_view why) {
@@ -109,7 +109,7 @@ absl::Status ExporterRegistry::Persist(
     PutLe(&data, bytes.size(), 4);
     data += bytes;
   }
-  return WriteFileAtomically(options_.state_path, data, kStateFileMode);
+  return storage::WriteFileAtomically(options_.state_path, data, kStateFileMode);
 }
 
 absl::StatusOr<v1::ExporterSpec> ExporterRegistry::Add(const v1::ExporterSpec& request,

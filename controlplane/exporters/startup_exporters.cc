@@ -6,7 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "controlplane/exporters/atomic_file.h"
+#include "storage/atomic_file.h"
 #include "controlplane/exporters/exporter_validation.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -27,7 +27,7 @@ std::string EnvReference(const std::string& value) {
 
 absl::StatusOr<std::vector<v1::ExporterSpec>> LoadExportersFile(const std::string& path,
                                                                 const exporting::EnvLookup& env) {
-  absl::StatusOr<std::string> json = ReadWholeFile(path);
+  absl::StatusOr<std::string> json = storage::ReadWholeFile(path);
   if (!json.ok()) return json.status();
   auto invalid = [&](absl::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", why));

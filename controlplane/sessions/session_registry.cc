@@ -1,14 +1,6 @@
 #include "controlplane/sessions/session_registry.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -17,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "controlplane/sessions/node_selector.h"
 #include "controlplane/sessions/session_validation.h"
+#include "storage/atomic_file.h"
 
 namespace tracer::controlplane {
 namespace {
@@ -42,24 +35,6 @@ uint64_t GetLe(const char* p, int bytes) {
   return v;
 }
 
-absl::Status ErrnoError(absl::string_view what, const std::string& path) {
-  return absl::InternalError(
-      absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
-}
-
-absl::Status WriteAll(int fd, const std::string& data, const std::string& path) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError("write", path);
-    }
-    done += static_cast<size_t>(n);
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 SessionRegistry::SessionRegistry(SessionRegistryOptions options)
@@ -80,14 +55,10 @@ int64_t SessionRegistry::Now() const {
 
 absl::Status SessionRegistry::Load() {
   if (options_.state_path.empty()) return absl::OkStatus();
-  std::ifstream in(options_.state_path, std::ios::binary);
-  if (!in) {
-    if (!std::filesystem::exists(options_.state_path)) return absl::OkStatus();
-    return absl::InternalError(
-        absl::StrCat("cannot read ", options_.state_path));
-  }
-  std::string data((std::istreambuf_iterator<char>(in)),
-                   std::istreambuf_iterator<char>());
+  absl::StatusOr<std::string> read = storage::ReadWholeFile(options_.state_path);
+  if (absl::IsNotFound(read.status())) return absl::OkStatus();
+  if (!read.ok()) return read.status();
+  const std::string& data = *read;
   auto corrupt = [&](absl::string_view why) {
     return absl::DataLossError(
         absl::StrCat(options_.state_path, ": malformed session state: ", why));
@@ -127,28 +98,7 @@ absl::Status SessionRegistry::Persist(const std::vector<v1::Session>& sessions,
     PutU32(&data, static_cast<uint32_t>(bytes.size()));
     data += bytes;
   }
-  const std::string tmp = options_.state_path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return ErrnoError("open", tmp);
-  absl::Status status = WriteAll(fd, data, tmp);
-  if (status.ok() && ::fsync(fd) != 0) status = ErrnoError("fsync", tmp);
-  ::close(fd);
-  if (status.ok() && ::rename(tmp.c_str(), options_.state_path.c_str()) != 0) {
-    status = ErrnoError("rename", tmp);
-  }
-  if (!status.ok()) {
-    ::unlink(tmp.c_str());
-    return status;
-  }
-  std::string dir =
-      std::filesystem::path(options_.state_path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
-  return absl::OkStatus();
+  return storage::WriteFileAtomically(options_.state_path, data, 0600);
 }
 
 void SessionRegistry::PruneEnded(std::vector<v1::Session>* sessions) const {

@@ -1,8 +1,8 @@
-// Durable whole-file replacement for small state files (the exporter
-// registry): write "<path>.tmp", fsync, rename over <path>, fsync the
+// Durable whole-file replacement for small state files (the control
+// plane's session and exporter registries): write "<path>.tmp", fsync, rename over <path>, fsync the
 // directory. A crash leaves either the old or the new file, never a mix.
-#ifndef TRACER_CONTROLPLANE_EXPORTERS_ATOMIC_FILE_H_
-#define TRACER_CONTROLPLANE_EXPORTERS_ATOMIC_FILE_H_
+#ifndef TRACER_STORAGE_ATOMIC_FILE_H_
+#define TRACER_STORAGE_ATOMIC_FILE_H_
 
 #include <sys/types.h>
 
@@ -11,7 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace tracer::controlplane {
+namespace tracer::storage {
 
 // Replaces `path` with `data`; the file gets exactly `mode` (fchmod, so the
 // umask cannot widen or narrow it). The directory must exist. Errors:
@@ -24,6 +24,6 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& dat
 // for other read errors (with strerror).
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path);
 
-}  // namespace tracer::controlplane
+}  // namespace tracer::storage
 
-#endif  // TRACER_CONTROLPLANE_EXPORTERS_ATOMIC_FILE_H_
+#endif  // TRACER_STORAGE_ATOMIC_FILE_H_

@@ -1,4 +1,4 @@
-#include "controlplane/exporters/atomic_file.h"
+#include "storage/atomic_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace tracer::controlplane {
+namespace tracer::storage {
 namespace {
 
 absl::Status ErrnoError(const char* what, const std::string& path, int err) {
@@ -78,4 +78,4 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   return data;
 }
 
-}  // namespace tracer::controlplane
+}  // namespace tracer::storage
