@@ -30,6 +30,7 @@
 #include "controlplane/export/otlp_http_exporter.h"
 #include "gflags/gflags.h"
 #include "tests/bench/export/agent_like_spans.h"
+#include "tests/bench/export/process_usage.h"
 
 DEFINE_string(endpoint, "", "receiver: host:port (gRPC) or http://host:port/v1/traces");
 DEFINE_string(protocol, "grpc", "grpc, http/protobuf or http/json");
@@ -42,18 +43,6 @@ DEFINE_bool(breakdown, false, "also time serialization and gzip alone");
 
 namespace tracer::bench {
 namespace {
-
-struct Usage {
-  double user_s = 0, sys_s = 0;
-  long max_rss_kb = 0;
-};
-
-Usage Now() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return {ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
-          ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss};
-}
 
 int Main() {
   if (FLAGS_endpoint.empty()) {
