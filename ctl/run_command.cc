@@ -246,6 +246,7 @@ int RunCommand(const RunOptions& o) {
   capture::CaptureOptions copts;
   copts.follow_forks = o.follow_forks;
   copts.syscalls = o.syscalls;
+  copts.no_syscalls = o.no_syscalls;
   copts.min_duration_ns = o.min_duration_ns;
   copts.stats_only = o.stats && !want_spans;
   // HTTP spans are shown in the tree or built into spans; a --stats table

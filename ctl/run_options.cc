@@ -237,10 +237,12 @@ absl::StatusOr<RunOptions> ParseRunOptions(const std::vector<std::string>& args,
     return Invalid("give either a command or -p PID, not both");
   }
   if (any_selection) {
-    if (selected.empty()) return Invalid("the syscall selection (-e/--syscall-class) is empty");
+    // An empty selection (trace=none, !all) traces no syscall, as in strace:
+    // process spans only, plus HTTP spans with --http.
+    opts.no_syscalls = selected.empty();
     opts.syscalls.assign(selected.begin(), selected.end());
   }
-  opts.http = http.value_or(SelectionTracesNetwork(opts.syscalls));
+  opts.http = http.value_or(!opts.no_syscalls && SelectionTracesNetwork(opts.syscalls));
 
   // Environment (flags win).
   if (opts.trace_parent.empty()) {
@@ -283,7 +285,9 @@ Selection (like strace):
   -f, --follow-forks           trace child processes as they are forked
   -p, --attach PID             trace an existing process until it exits or Ctrl-C
   -e trace=NAME[,NAME...]      trace only these syscalls; %file, %network,
-                               %process, %memory, %signal, %ipc, %desc are classes
+                               %process, %memory, %signal, %ipc, %desc are classes;
+                               trace=none: no syscall (process spans, and HTTP
+                               spans with --http)
       --syscall-class CLASS    same as -e trace=%CLASS (repeatable)
       --filter-duration-gt US  keep only syscalls that took longer than US µs
 

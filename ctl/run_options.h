@@ -27,6 +27,7 @@ struct RunOptions {
   std::optional<pid_t> attach_pid;         // -p PID
   bool follow_forks = false;               // -f
   std::vector<int> syscalls;               // resolved -e trace= / --syscall-class; empty = all
+  bool no_syscalls = false;                // the selection is empty (-e trace=none): no syscall spans
   uint64_t min_duration_ns = 0;            // --filter-duration-gt MICROS, in ns
   bool stats = false;                      // --stats: strace -c style table
   bool quiet = false;                      // -q: no span tree on stderr

@@ -170,12 +170,27 @@ TEST(RunOptions, HttpOnByDefaultWhenNetworkSyscallsAreTraced) {
       {{"--http", "-e", "trace=openat", "--", "true"}, true},   // explicit wins
       {{"--no-http", "--", "true"}, false},
       {{"--http", "--no-http", "--", "true"}, false},           // last one wins
+      {{"-e", "trace=none", "--", "true"}, false},              // no syscall at all
+      {{"--http", "-e", "trace=none", "--", "true"}, true},     // HTTP spans alone
   };
   for (const Case& c : cases) {
     auto o = Parse(c.args);
     ASSERT_TRUE(o.ok()) << o.status();
     EXPECT_EQ(o->http, c.http) << c.args[0] << " " << c.args[1];
   }
+}
+
+TEST(RunOptions, EmptySelectionTracesNoSyscall) {
+  for (const char* expr : {"trace=none", "trace=!all", "none"}) {
+    auto o = Parse({"-e", expr, "--", "true"});
+    ASSERT_TRUE(o.ok()) << expr << ": " << o.status();
+    EXPECT_TRUE(o->no_syscalls) << expr;
+    EXPECT_TRUE(o->syscalls.empty()) << expr;
+  }
+  auto o = Parse({"-e", "trace=openat", "--", "true"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_FALSE(o->no_syscalls);
+  EXPECT_FALSE(Parse({"--", "true"})->no_syscalls);  // no selection: every syscall
 }
 
 TEST(RunOptions, HttpCaptureBytes) {

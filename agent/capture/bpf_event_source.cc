@@ -171,7 +171,8 @@ absl::Status BpfEventSource::Configure() {
   ro->min_duration_ns = options_.min_duration_ns;
   ro->exclude_tgid =
       options_.exclude_tgid != 0 ? options_.exclude_tgid : static_cast<uint32_t>(getpid());
-  ro->filter_enabled = options_.syscalls.empty() ? 0 : 1;
+  // An enabled filter with an empty bitmap records no syscall (trace=none).
+  ro->filter_enabled = (options_.no_syscalls || !options_.syscalls.empty()) ? 1 : 0;
   for (int w = 0; w < bpf_abi::kFilterWords; ++w) ro->syscall_filter[w] = 0;
   for (int nr : options_.syscalls) ro->syscall_filter[nr / 64] |= uint64_t{1} << (nr % 64);
   if (auto st = LibbpfStatus(

@@ -27,8 +27,11 @@ struct CaptureOptions {
   // (which never return) are not counted. Process records (fork/exec/exit)
   // are still delivered through Poll().
   bool stats_only = false;
-  // Syscall numbers to trace; empty means all.
+  // Syscall numbers to trace; empty means all (unless no_syscalls).
   std::vector<int> syscalls;
+  // strace's `-e trace=none`: no syscall is recorded or counted; process
+  // lifecycle records (and socket events with `sockets`) still arrive.
+  bool no_syscalls = false;
   // Syscalls that took at most this long (ns) are neither recorded nor
   // counted (the --filter-duration-gt threshold, applied in the kernel).
   uint64_t min_duration_ns = 0;

@@ -121,6 +121,21 @@ class PythonServerTest(unittest.TestCase):
         self.assertEqual(h.http_spans(spans), [])
         self.assertTrue(any(s["name"] == "connect" for s in spans))
 
+    def test_trace_none_gives_http_spans_without_syscall_spans(self):
+        # strace's -e trace=none: only process spans, plus HTTP with --http.
+        port = h.free_port()
+        out = os.path.join(self.tmp, "spans.json")
+        p = h.run_traced(["bash", self.script, str(port), self.www], out,
+                         extra=["-e", "trace=none"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        spans = h.spans_from_output(out)
+        http = h.http_spans(spans, port=port)
+        self.assertTrue(http, p.stderr[-2000:])
+        others = [s for s in spans if s not in http]
+        # What is left are the process spans: no syscall span at all.
+        self.assertTrue(others)
+        self.assertEqual([s["name"] for s in others if "syscall.name" in s["attrs"]], [])
+
     def test_tree_shows_http_lines(self):
         port = h.free_port()
         p = u.run([u.tracectl(), "run", "-f", "-e", "trace=%network", "--", "bash", self.script,
