@@ -7,8 +7,8 @@ access_log off, a 612-byte static file, 127.0.0.1 on a free port) serves
 in four modes, REPEATS times each, interleaved (the order rotates every
 repeat), all against the same nginx process:
   untraced       nothing attached
-  http           tracectl run --http -e trace=acct --output OUT -p WORKER
-                 (HTTP spans only: acct is a syscall nginx never makes)
+  http           tracectl run --http -e trace=none --output OUT -p WORKER
+                 (HTTP spans only)
   http+network   tracectl run --http -e trace=%network --output OUT -p WORKER
                  (plus a syscall span per network syscall: recvfrom per request)
   http+syscalls  tracectl run --http --output OUT -p WORKER   (every syscall)
@@ -370,7 +370,7 @@ def main():
         # HTTP capture alone: tracectl has no "no syscalls" selection
         # (-e trace=none is refused), so the selection names one syscall nginx
         # never makes; no syscall span is built, the socket tracker runs.
-        modes["http"] = [a.tracectl, "run"] + http + ["-e", "trace=acct"] + out
+        modes["http"] = [a.tracectl, "run"] + http + ["-e", "trace=none"] + out
         modes["http+network"] = [a.tracectl, "run"] + http + ["-e", f"trace={a.syscalls}"] + out
         modes["http+syscalls"] = [a.tracectl, "run"] + http + out
 
