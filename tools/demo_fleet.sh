@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The appliance on one machine: a control plane and an agent on loopback with
 # freshly issued certificates (mutual TLS), a tracectl session on a real
-# workload (curl fetching from `python3 -m http.server`, targeted by comm),
-# and the resulting trace as `tracectl traces show` prints it. Everything it
+# workload (curl fetching from `python3 -m http.server`, targeted by comm,
+# with its network syscalls and its HTTP request as a CLIENT span), and the
+# resulting trace as `tracectl traces show` prints it. Everything it
 # starts is stopped by pid on exit; the temporary directory is removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,7 +59,7 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
 wait_for 30 "the agent to connect" sh -c "'$TRACECTL' agents list | grep -q 'demo-node .* yes '"
 show "$TRACECTL" agents list
 
-out="$(show "$TRACECTL" session start --comm curl -e trace=%network,read,write \
+out="$(show "$TRACECTL" session start --comm curl -e trace=%network,read,write --http \
        --name demo)"
 echo "$out"
 sid="$(echo "$out" | awk '/^started session/ {print $3}')"
@@ -76,6 +77,9 @@ for attempt in 1 2 3 4 5; do
   done
 done
 [[ -n "$trace" ]] || { echo "demo_fleet: no trace of curl arrived" >&2; exit 1; }
+# The HTTP CLIENT span ends with the response, so it can come a flush later
+# than the syscall spans around it.
+wait_for 15 "curl's HTTP span" sh -c "'$TRACECTL' traces show $trace | grep -q '^  GET '"
 show "$TRACECTL" traces list
 show "$TRACECTL" traces show "$trace"
 show "$TRACECTL" session stop "$sid"
