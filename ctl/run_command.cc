@@ -371,6 +371,9 @@ int RunCommand(const RunOptions& o) {
     return kExitCannotTrace;
   }
   fanout.AddLive(root);
+  // As strace does (and -q silences): the attach is in effect from here on,
+  // which is what scripts and tests wait for.
+  if (o.attach_pid && !o.quiet) std::fprintf(stderr, "tracectl: Process %u attached\n", root);
   if (build_spans) builder.AddRootProcess(root, MonotonicNowNs());
   if (tree) {
     std::fprintf(stderr, "trace %s%s\n", spans::HexId(builder.trace_id()).c_str(),
@@ -417,7 +420,12 @@ int RunCommand(const RunOptions& o) {
         root_done = true;
       }
     }
-    if (g_interrupted.load()) break;
+    if (g_interrupted.load()) {
+      if (o.attach_pid && !root_done && !o.quiet) {
+        std::fprintf(stderr, "tracectl: Process %u detached\n", root);
+      }
+      break;
+    }
     // strace -f waits for every traced process; so do we.
     if (root_done && (!o.follow_forks || !fanout.AnyLive())) break;
     if (root_done && *n == 0) fanout.PruneGone();

@@ -27,7 +27,8 @@ class CliTest(unittest.TestCase):
         u.require_root(self)
         self.tmp = tempfile.TemporaryDirectory()
         self.marker = os.path.join(self.tmp.name, "attach-marker")
-        open(self.marker, "w").write("x")
+        with open(self.marker, "w") as f:
+            f.write("x")
 
     def tearDown(self):
         self.tmp.cleanup()
@@ -38,15 +39,33 @@ class CliTest(unittest.TestCase):
         time.sleep(0.3)
         return p
 
+    def wait_attached(self, tc, pid):
+        """Reads tracectl's stderr up to strace's "Process N attached" line
+        (loading the BPF programs takes a second or more on a busy machine);
+        returns what it read."""
+        seen = ""
+        want = f"tracectl: Process {pid} attached"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = tc.stderr.readline()
+            if not line:
+                break
+            seen += line
+            if want in line:
+                return seen
+        self.fail(f"no {want!r} line: {seen}")
+
     def test_attach_until_the_process_exits(self):
         target = self.start_loop()
         out = os.path.join(self.tmp.name, "spans.jsonl")
         tc = subprocess.Popen([u.tracectl(), "run", "-p", str(target.pid), "--output", out],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        head = self.wait_attached(tc, target.pid)
         time.sleep(1.0)
         target.kill()
         target.wait()
         _, err = tc.communicate(timeout=30)
+        err = head + err
         self.assertEqual(tc.returncode, 0, err)
         spans = read_spans(out)
         opens = [s for _, s in spans if s["name"] == "openat"
@@ -58,10 +77,13 @@ class CliTest(unittest.TestCase):
         target = self.start_loop()
         tc = subprocess.Popen([u.tracectl(), "run", "-p", str(target.pid)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        head = self.wait_attached(tc, target.pid)
         time.sleep(0.8)
         tc.send_signal(signal.SIGINT)
         _, err = tc.communicate(timeout=30)
+        err = head + err
         self.assertEqual(tc.returncode, 0, err)
+        self.assertIn(f"tracectl: Process {target.pid} detached", err)
         self.assertIn(self.marker, err, "the tree shows the attached process's syscalls")
         self.assertIsNone(target.poll(), "detaching must not kill the traced process")
 
