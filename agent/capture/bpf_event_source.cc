@@ -101,6 +101,9 @@ class BpfEventSource : public EventSource {
   // Opens and loads bpf/sockets.bpf.c over the loaded syscalls program's
   // `targets` map (not attached yet).
   absl::Status LoadSockets();
+  // trace-all and cgroup targets are admitted at a selected syscall's
+  // sys_enter: an error with no syscall selected (nothing would be).
+  absl::Status CheckAdmissionAtSysEnter(absl::string_view what) const;
   static int OnRecord(void* ctx, void* data, size_t size);
   static int OnSocketRecord(void* ctx, void* data, size_t size);
   // Per-CPU u64 values of the per-CPU array `map` at `reason`.
@@ -196,7 +199,13 @@ absl::Status BpfEventSource::Configure() {
     if (auto st = LoadSockets(); !st.ok()) return st;
   }
 
-  // Attach the raw tracepoints.
+  // Attach the raw tracepoints. With no syscall selected (trace=none) the
+  // sys_enter/sys_exit pair would stop every call at its filter: it is not
+  // attached at all, so it costs nothing on every syscall of the machine.
+  if (options_.no_syscalls) {
+    bpf_program__set_autoattach(skel_->progs.handle_sys_enter, false);
+    bpf_program__set_autoattach(skel_->progs.handle_sys_exit, false);
+  }
   if (auto st = LibbpfStatus(syscalls__attach(skel_.get()), "attach raw tracepoints");
       !st.ok()) {
     return st;
@@ -298,6 +307,7 @@ absl::StatusOr<uint64_t> BpfEventSource::AddCgroupTarget(const std::string& cgro
     return absl::InvalidArgumentError(
         absl::StrCat("cgroup path '", cgroup_path, "' must be absolute (\"/a/b\")"));
   }
+  if (auto st = CheckAdmissionAtSysEnter("a cgroup target"); !st.ok()) return st;
   int level = 0;
   std::string rel;
   for (absl::string_view part : absl::StrSplit(cgroup_path, '/', absl::SkipEmpty())) {
@@ -360,9 +370,20 @@ absl::StatusOr<uint64_t> BpfEventSource::AddCgroupTarget(const std::string& cgro
 }
 
 absl::Status BpfEventSource::SetTraceAll(bool enabled) {
+  if (enabled) {
+    if (auto st = CheckAdmissionAtSysEnter("trace-all"); !st.ok()) return st;
+  }
   __atomic_store_n(&skel_->bss->trace_all, enabled ? 1u : 0u, __ATOMIC_SEQ_CST);
   return absl::OkStatus();
 }
+
+absl::Status BpfEventSource::CheckAdmissionAtSysEnter(absl::string_view what) const {
+  if (!options_.no_syscalls) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat(what, " admits processes at a selected syscall; with no syscall selected "
+                         "(trace=none) nothing would be admitted"));
+}
+
 
 std::optional<KernelAdmission> BpfEventSource::TakeAdmission(uint32_t tgid) {
   syscalls_admission a;

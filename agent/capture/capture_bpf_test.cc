@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "agent/capture/event_source.h"
+#include "bpf/bpf.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -809,6 +811,64 @@ TEST_F(CaptureBpfTest, TraceAllTracesOtherProcessesButNotTheExcludedOne) {
   for (const auto& s : sink.syscalls) EXPECT_NE(s.tgid, static_cast<uint32_t>(excluded.pid()));
   for (const auto& p : sink.processes) EXPECT_NE(p.tgid, static_cast<uint32_t>(excluded.pid()));
   EXPECT_FALSE(source->TakeAdmission(excluded.pid()).has_value());
+}
+
+// Names of the BPF programs behind the links this process holds open (the
+// kernel keeps the first 15 bytes of a program's name).
+std::multiset<std::string> LinkedProgramNames() {
+  std::multiset<std::string> names;
+  for (int fd = 0; fd < 4096; ++fd) {
+    bpf_link_info link = {};
+    uint32_t len = sizeof link;
+    if (bpf_obj_get_info_by_fd(fd, &link, &len) != 0 || len < sizeof link.prog_id) continue;
+    if (link.type != BPF_LINK_TYPE_RAW_TRACEPOINT) continue;
+    int prog = bpf_prog_get_fd_by_id(link.prog_id);
+    if (prog < 0) continue;
+    bpf_prog_info info = {};
+    uint32_t info_len = sizeof info;
+    if (bpf_obj_get_info_by_fd(prog, &info, &info_len) == 0) names.insert(info.name);
+    close(prog);
+  }
+  return names;
+}
+
+TEST_F(CaptureBpfTest, NoSyscallsAttachesNoPerSyscallHooks) {
+  CaptureOptions options;
+  options.no_syscalls = true;
+  auto source = Open(options);
+  ASSERT_NE(source, nullptr);
+  const std::multiset<std::string> linked = LinkedProgramNames();
+  EXPECT_EQ(linked.count("handle_sys_ente"), 0u) << "trace=none: no sys_enter program";
+  EXPECT_EQ(linked.count("handle_sys_exit"), 0u);
+  EXPECT_EQ(linked.count("handle_fork"), 1u) << "process lifecycle stays attached";
+  EXPECT_EQ(linked.count("handle_exit"), 1u);
+
+  // A pid target still gets its process records.
+  GatedChild child([] {
+    syscall(SYS_getppid);
+    return 0;
+  });
+  const uint32_t pid = child.pid();
+  ASSERT_TRUE(source->AddTarget(pid).ok());
+  child.Release();
+  ASSERT_EQ(child.Wait(), 0);
+  CollectingSink sink;
+  CollectUntilExited(*source, sink, {pid});
+  EXPECT_TRUE(sink.syscalls.empty());
+  EXPECT_FALSE(sink.processes.empty());
+
+  // Admission at sys_enter cannot happen: refused, not silently empty.
+  absl::Status all = source->SetTraceAll(true);
+  EXPECT_EQ(all.code(), absl::StatusCode::kFailedPrecondition) << all;
+  EXPECT_EQ(source->AddCgroupTarget("/").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(source->SetTraceAll(false).ok());
+
+  // With syscalls selected the pair is attached, once.
+  options.no_syscalls = false;
+  options.syscalls = {SYS_getppid};
+  auto with = Open(options);
+  ASSERT_NE(with, nullptr);
+  EXPECT_EQ(LinkedProgramNames().count("handle_sys_ente"), 1u);
 }
 
 TEST_F(CaptureBpfTest, WithoutRootLoadingIsPermissionDenied) {

@@ -30,7 +30,10 @@ struct CaptureOptions {
   // Syscall numbers to trace; empty means all (unless no_syscalls).
   std::vector<int> syscalls;
   // strace's `-e trace=none`: no syscall is recorded or counted; process
-  // lifecycle records (and socket events with `sockets`) still arrive.
+  // lifecycle records (and socket events with `sockets`) still arrive. The
+  // per-syscall programs are then not attached at all (no cost on other
+  // processes' syscalls), so SetTraceAll(true) and AddCgroupTarget(), which
+  // admit at a selected syscall, are FAILED_PRECONDITION.
   bool no_syscalls = false;
   // Syscalls that took at most this long (ns) are neither recorded nor
   // counted (the --filter-duration-gt threshold, applied in the kernel).
@@ -128,15 +131,16 @@ class EventSource {
   // cgroup id, the directory's inode number), as reported by
   // TakeAdmission(). Errors: INVALID_ARGUMENT for a relative path, "." or
   // ".." components, or deeper than 31 levels; NOT_FOUND if it does not
-  // exist; FAILED_PRECONDITION if cgroup_root is not a cgroup v2 mount;
-  // RESOURCE_EXHAUSTED beyond 64 cgroups; INTERNAL on a map failure.
+  // exist; FAILED_PRECONDITION if cgroup_root is not a cgroup v2 mount or
+  // with CaptureOptions::no_syscalls; RESOURCE_EXHAUSTED beyond 64 cgroups; INTERNAL on a map failure.
   virtual absl::StatusOr<uint64_t> AddCgroupTarget(const std::string& cgroup_path) {
     return absl::UnimplementedError("this event source has no cgroup targets");
   }
 
   // true: every process (except the excluded one) is traced from its next
-  // syscall on. false: processes admitted so far stay traced; no new ones
-  // are admitted this way.
+  // selected syscall on. false: processes admitted so far stay traced; no
+  // new ones are admitted this way. FAILED_PRECONDITION for true with
+  // CaptureOptions::no_syscalls.
   virtual absl::Status SetTraceAll(bool enabled) {
     return absl::UnimplementedError("this event source has no trace-all mode");
   }
