@@ -125,11 +125,18 @@ class FanOutSink : public capture::EventSink {
 class RunHttpSink : public http::HttpSpanSink {
  public:
   RunHttpSink(TreePrinter* tree, spans::SpanBuilder* builder) : tree_(tree), builder_(builder) {}
-  void OnHttpSpan(uint32_t tgid, opentelemetry::proto::trace::v1::Span span) override {
+  google::protobuf::Arena* SpanArena() override {
+    return builder_ != nullptr ? builder_->span_arena() : nullptr;
+  }
+  void OnHttpSpan(uint32_t tgid, opentelemetry::proto::trace::v1::Span* span) override {
     ++spans_;
-    if (span.kind() == opentelemetry::proto::trace::v1::Span::SPAN_KIND_SERVER) ++server_spans_;
-    if (tree_ != nullptr) tree_->OnHttpSpan(tgid, span);
-    if (builder_ != nullptr) builder_->AddSpan(tgid, std::move(span));
+    if (span->kind() == opentelemetry::proto::trace::v1::Span::SPAN_KIND_SERVER) ++server_spans_;
+    if (tree_ != nullptr) tree_->OnHttpSpan(tgid, *span);
+    if (builder_ != nullptr) {
+      builder_->AddSpan(tgid, span);
+    } else {
+      delete span;  // on the heap: SpanArena() said so
+    }
   }
   uint64_t spans() const { return spans_; }
   uint64_t server_spans() const { return server_spans_; }

@@ -104,15 +104,16 @@ class SessionManager::SamplingSink : public spans::BatchSink {
 class SessionManager::TraceHttpSink : public http::HttpSpanSink {
  public:
   TraceHttpSink(SessionManager* m, spans::SpanBuilder* builder) : m_(m), builder_(builder) {}
-  void OnHttpSpan(uint32_t tgid, opentelemetry::proto::trace::v1::Span span) override {
+  google::protobuf::Arena* SpanArena() override { return builder_->span_arena(); }
+  void OnHttpSpan(uint32_t tgid, opentelemetry::proto::trace::v1::Span* span) override {
     ++m_->local_.http_spans;
-    for (const auto& kv : span.attributes()) {
+    for (const auto& kv : span->attributes()) {
       if (kv.key() == "tracer.http.anomaly") {
         ++m_->local_.http_spans_marked;
         break;
       }
     }
-    builder_->AddSpan(tgid, std::move(span));
+    builder_->AddSpan(tgid, span);
   }
 
  private:

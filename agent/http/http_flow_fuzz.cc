@@ -26,12 +26,15 @@ using tracer::capture::Direction;
 
 class CheckingSink : public tracer::http::HttpSpanSink {
  public:
-  void OnHttpSpan(uint32_t tgid, opentelemetry::proto::trace::v1::Span span) override {
-    if (span.trace_id().size() != 16 || span.span_id().size() != 8) std::abort();
-    if (span.start_time_unix_nano() > span.end_time_unix_nano()) std::abort();
-    if (span.name().empty()) std::abort();
+  google::protobuf::Arena* SpanArena() override { return &arena; }
+  void OnHttpSpan(uint32_t tgid, opentelemetry::proto::trace::v1::Span* span) override {
+    if (span->GetArena() != &arena) std::abort();
+    if (span->trace_id().size() != 16 || span->span_id().size() != 8) std::abort();
+    if (span->start_time_unix_nano() > span->end_time_unix_nano()) std::abort();
+    if (span->name().empty()) std::abort();
     ++spans;
   }
+  google::protobuf::Arena arena;
   uint64_t spans = 0;
 };
 

@@ -180,10 +180,13 @@ void HttpFlowTracker::ServerDone(const ConnectionInfo& c, uint32_t tid, const Sp
 }
 
 void HttpFlowTracker::Emit(const ConnectionInfo& c, const ExchangeView& x, const SpanIds& ids) {
-  opentelemetry::proto::trace::v1::Span span;
-  BuildHttpSpan(x, ids, span_options_, span);
   ++counters_.spans;
-  if (sink_ != nullptr) sink_->OnHttpSpan(c.id.tgid, std::move(span));
+  if (sink_ == nullptr) return;
+  // On the sink's arena when it has one (see HttpSpanSink), else the heap.
+  auto* span = google::protobuf::Arena::CreateMessage<opentelemetry::proto::trace::v1::Span>(
+      sink_->SpanArena());
+  BuildHttpSpan(x, ids, span_options_, *span);
+  sink_->OnHttpSpan(c.id.tgid, span);
 }
 
 }  // namespace tracer::http

@@ -38,17 +38,27 @@
 #include "agent/http/message_parser.h"
 #include "agent/http/trace_linker.h"
 #include "agent/spans/clock.h"
+#include "google/protobuf/arena.h"
 #include "opentelemetry/proto/trace/v1/trace.pb.h"
 
 namespace tracer::http {
 
 // Receives finished HTTP spans. Called synchronously on the thread that
-// feeds the tracker. `span` is moved in; the sink owns it. `tgid` is the
-// traced process whose socket carried the exchange (the span's resource).
+// feeds the tracker. `tgid` is the traced process whose socket carried the
+// exchange (the span's resource).
+//
+// Memory follows protobuf's AddAllocated convention. The tracker asks
+// SpanArena() right before it builds each span and creates the span there
+// (google::protobuf::Arena::CreateMessage), so a sink that collects spans
+// into an arena-backed batch takes them without a copy or a heap allocation
+// per attribute. OnHttpSpan comes next, before any other call into the
+// sink. `span` is then owned by that arena; when SpanArena() returned
+// nullptr it is a heap object the sink now owns (delete it or hand it on).
 class HttpSpanSink {
  public:
   virtual ~HttpSpanSink() = default;
-  virtual void OnHttpSpan(uint32_t tgid, opentelemetry::proto::trace::v1::Span span) = 0;
+  virtual google::protobuf::Arena* SpanArena() { return nullptr; }
+  virtual void OnHttpSpan(uint32_t tgid, opentelemetry::proto::trace::v1::Span* span) = 0;
 };
 
 struct HttpFlowOptions {

@@ -182,19 +182,28 @@ Span& SpanBuilder::AddSpan(Process& p) {
   return *s;
 }
 
-void SpanBuilder::AddSpan(uint32_t tgid, Span span) {
-  if (sampled_ && (span.flags() & kTraceFlagSampled) == 0) {
+void SpanBuilder::AddSpan(uint32_t tgid, Span span) { AddSpan(tgid, new Span(std::move(span))); }
+
+void SpanBuilder::AddSpan(uint32_t tgid, Span* span) {
+  if (sampled_ && (span->flags() & kTraceFlagSampled) == 0) {
     ++counters_.added_spans_unsampled;
+    if (span->GetArena() == nullptr) delete span;  // an arena's span goes with its batch
     return;
   }
   // The span's start in the events' clock (ToUnixNs undone), in case the
   // process is discovered here.
   const uint64_t start_mono = static_cast<uint64_t>(
-      static_cast<int64_t>(span.start_time_unix_nano()) - options_.clock.offset_ns());
+      static_cast<int64_t>(span->start_time_unix_nano()) - options_.clock.offset_ns());
   Process& p = ProcessFor(tgid, start_mono);
-  // Moving a heap message into an arena-backed field would copy it;
-  // AddAllocated hands the heap object to the arena instead (Arena::Own).
-  SpansOf(p).AddAllocated(new Span(std::move(span)));
+  google::protobuf::RepeatedPtrField<Span>& spans = SpansOf(p);
+  if (span->GetArena() == spans.GetArena()) {
+    // Built on this batch's arena: linked in as is.
+    spans.UnsafeArenaAddAllocated(span);
+  } else {
+    // A heap object is handed to the arena (Arena::Own); another arena's
+    // is copied.
+    spans.AddAllocated(span);
+  }
   ++counters_.added_spans;
   SpanAdded();
 }

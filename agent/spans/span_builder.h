@@ -196,7 +196,20 @@ class SpanBuilder : public capture::EventSink {
   // sampled, rather than exported against its caller's decision. When the
   // builder itself is unsampled, every span is kept (its batches are only
   // displayed locally).
+  //
+  // `span` is either on span_arena() (created there with
+  // google::protobuf::Arena::CreateMessage since the builder's last call: it
+  // joins the batch without a copy) or a heap object the builder takes
+  // over, as protobuf's AddAllocated does. A span on another arena is
+  // copied.
+  void AddSpan(uint32_t tgid, opentelemetry::proto::trace::v1::Span* span);
+  // The same for a span passed by value (moved to the heap, then added).
   void AddSpan(uint32_t tgid, opentelemetry::proto::trace::v1::Span span);
+
+  // The arena of the current batch, for building a span that AddSpan()
+  // takes next. Valid until the next call into the builder (a flush starts
+  // a new batch on a new arena).
+  google::protobuf::Arena* span_arena() { return &batch_->arena; }
 
   // Hands the current batch to the sink if it holds any span.
   void Flush();

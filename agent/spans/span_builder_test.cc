@@ -608,6 +608,47 @@ TEST(SpanBuilderTest, AddedSpansCountTowardsBatchSize) {
   EXPECT_EQ(sink.batches[0]->span_count, 2u);
 }
 
+TEST(SpanBuilderTest, SpanBuiltOnTheBatchArenaJoinsItWithoutACopy) {
+  CollectingSink sink;
+  SpanBuilder b(TestOptions(), &sink);
+  b.AddRootProcess(100, 1000);
+  google::protobuf::Arena* arena = b.span_arena();
+  Span* built = google::protobuf::Arena::CreateMessage<Span>(arena);
+  *built = ExternalSpan(b, "GET", kTraceFlagSampled, 1100);
+  b.AddSpan(100, built);
+  // A sampled-off span on the arena is dropped and left to the arena.
+  Span* unsampled = google::protobuf::Arena::CreateMessage<Span>(b.span_arena());
+  *unsampled = ExternalSpan(b, "HEAD", /*flags=*/0, 1150);
+  b.AddSpan(100, unsampled);
+  // A heap span is taken over (Arena::Own), one on another arena copied.
+  Span* heap = new Span(ExternalSpan(b, "PUT", kTraceFlagSampled, 1200));
+  b.AddSpan(100, heap);
+  google::protobuf::Arena other;
+  Span* foreign = google::protobuf::Arena::CreateMessage<Span>(&other);
+  *foreign = ExternalSpan(b, "POST", kTraceFlagSampled, 1300);
+  b.AddSpan(100, foreign);
+  b.Flush();
+  ASSERT_EQ(sink.batches.size(), 1u);
+  const SpanBatch& batch = *sink.batches[0];
+  std::vector<const Span*> server;
+  for (const auto& rs : batch.request.resource_spans()) {
+    for (const auto& ss : rs.scope_spans()) {
+      for (const Span& s : ss.spans()) {
+        if (s.kind() == Span::SPAN_KIND_SERVER) server.push_back(&s);
+      }
+    }
+  }
+  ASSERT_EQ(server.size(), 3u);
+  EXPECT_EQ(server[0], built) << "linked in as built, not copied";
+  EXPECT_EQ(server[0]->name(), "GET");
+  EXPECT_EQ(server[1]->name(), "PUT");
+  EXPECT_EQ(server[1], heap) << "taken over, not copied";
+  EXPECT_EQ(server[2]->name(), "POST");
+  EXPECT_NE(server[2], foreign);
+  EXPECT_EQ(b.counters().added_spans, 3u);
+  EXPECT_EQ(b.counters().added_spans_unsampled, 1u);
+}
+
 TEST(SpanBuilderTest, UnsampledAddedSpanIsDroppedFromSampledBatches) {
   CollectingSink sink;
   SpanBuilder b(TestOptions(), &sink);

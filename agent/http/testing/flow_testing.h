@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,8 +25,9 @@ class CollectingSink : public HttpSpanSink {
     uint32_t tgid;
     opentelemetry::proto::trace::v1::Span span;
   };
-  void OnHttpSpan(uint32_t tgid, opentelemetry::proto::trace::v1::Span span) override {
-    spans.push_back({tgid, std::move(span)});
+  void OnHttpSpan(uint32_t tgid, opentelemetry::proto::trace::v1::Span* span) override {
+    std::unique_ptr<opentelemetry::proto::trace::v1::Span> owned(span);  // on the heap
+    spans.push_back({tgid, std::move(*owned)});
   }
   std::vector<Entry> spans;
 };

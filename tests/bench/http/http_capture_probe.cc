@@ -23,6 +23,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include <gflags/gflags.h>
@@ -49,9 +50,10 @@ uint64_t MonotonicNs() {
 
 class SpanCounter : public tracer::http::HttpSpanSink {
  public:
-  void OnHttpSpan(uint32_t, opentelemetry::proto::trace::v1::Span span) override {
-    if (span.kind() == opentelemetry::proto::trace::v1::Span::SPAN_KIND_SERVER) ++server;
-    if (span.kind() == opentelemetry::proto::trace::v1::Span::SPAN_KIND_CLIENT) ++client;
+  void OnHttpSpan(uint32_t, opentelemetry::proto::trace::v1::Span* span) override {
+    std::unique_ptr<opentelemetry::proto::trace::v1::Span> owned(span);  // on the heap
+    if (span->kind() == opentelemetry::proto::trace::v1::Span::SPAN_KIND_SERVER) ++server;
+    if (span->kind() == opentelemetry::proto::trace::v1::Span::SPAN_KIND_CLIENT) ++client;
   }
   uint64_t server = 0;
   uint64_t client = 0;
