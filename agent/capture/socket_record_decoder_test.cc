@@ -216,5 +216,23 @@ TEST(SocketRecordDecoderTest, SyscallRecordsAreNotSocketRecords) {
   EXPECT_FALSE(IsSocketRecord(o.data(), 0));
 }
 
+TEST(SocketAddressTest, Ipv4AddressStringMatchesInetNtop) {
+  SocketAddress a;
+  a.family = SocketAddress::Family::kIpv4;
+  // Every value of each byte position (the others varied alongside).
+  for (unsigned v = 0; v < 256; ++v) {
+    a.addr = {};
+    a.addr[0] = static_cast<uint8_t>(v);
+    a.addr[1] = static_cast<uint8_t>(255 - v);
+    a.addr[2] = static_cast<uint8_t>(v * 7);
+    a.addr[3] = static_cast<uint8_t>(v / 3);
+    char want[INET_ADDRSTRLEN] = {};
+    ASSERT_NE(inet_ntop(AF_INET, a.addr.data(), want, sizeof want), nullptr);
+    EXPECT_EQ(a.AddressString(), want);
+  }
+  a.family = SocketAddress::Family::kUnknown;
+  EXPECT_EQ(a.AddressString(), "");
+}
+
 }  // namespace
 }  // namespace tracer::capture

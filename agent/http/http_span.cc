@@ -180,6 +180,7 @@ void BuildHttpSpan(const ExchangeView& x, const SpanIds& ids, const HttpSpanOpti
   span.set_end_time_unix_nano(options.clock.ToUnixNs(std::max(start, end)));
 
   Attributes& attrs = *span.mutable_attributes();
+  attrs.Reserve(16);  // a complete exchange has 12 to 14
   std::string_view method = req != nullptr ? std::string_view(req->method) : "";
   const bool known = !method.empty() && IsSemconvKnownMethod(method);
   span.set_name(known ? std::string(method) : "HTTP");
@@ -233,12 +234,13 @@ void BuildHttpSpan(const ExchangeView& x, const SpanIds& ids, const HttpSpanOpti
   }
   if (!host.host.empty()) AddString(attrs, "server.address", host.host);
   if (host.port) AddInt(attrs, "server.port", *host.port);
-  if (server && x.remote.family != capture::SocketAddress::Family::kUnknown) {
-    AddString(attrs, "client.address", x.remote.AddressString());
-    AddInt(attrs, "client.port", x.remote.port);
-  }
   if (x.remote.family != capture::SocketAddress::Family::kUnknown) {
-    AddString(attrs, "network.peer.address", x.remote.AddressString());
+    std::string peer = x.remote.AddressString();
+    if (server) {
+      AddString(attrs, "client.address", peer);
+      AddInt(attrs, "client.port", x.remote.port);
+    }
+    AddString(attrs, "network.peer.address", std::move(peer));
     AddInt(attrs, "network.peer.port", x.remote.port);
   }
   if (req != nullptr && req->http_major > 0) {
