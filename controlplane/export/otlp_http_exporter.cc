@@ -110,11 +110,10 @@ bool IsTransientCurlError(CURLcode code) {
 
 }  // namespace
 
-absl::StatusOr<std::string> GzipCompress(std::string_view data) {
+absl::StatusOr<std::string> GzipCompress(std::string_view data, int level) {
   z_stream zs{};
   // 15 window bits + 16: write a gzip header and trailer instead of zlib's.
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-      Z_OK) {
+  if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
     return absl::InternalError("gzip: deflateInit2 failed");
   }
   std::string out(deflateBound(&zs, data.size()) + 32, '\0');

@@ -6,13 +6,15 @@
 //   {"impl":"ours","protocol":..,"gzip":..,"spans_per_request":..,
 //    "requests":..,"spans":..,"wall_s":..,"cpu_s":..,"user_s":..,"sys_s":..,
 //    "spans_per_s":..,"spans_per_cpu_s":..,"peak_rss_kb":..,
-//    "serialize_cpu_s":..,"gzip_cpu_s":..}
+//    "serialize_cpu_s":..,"request_bytes":..,"gzip_1":{"cpu_s":..,"bytes":..},..}
 // cpu_s is this process's user+sys CPU time (getrusage, all threads: gRPC's
 // and curl's included) over the timed loop only; spans_per_cpu_s = spans /
 // cpu_s ("per core"). peak_rss_kb is the process's maximum RSS (ru_maxrss),
 // which includes the pre-built requests. With --breakdown, serialize_cpu_s
-// and gzip_cpu_s are the CPU times of serializing (and gzipping) the same
-// requests without sending them, measured after the timed loop.
+// is the CPU time of serializing the same requests without sending them,
+// request_bytes their mean size, and with --gzip each gzip_L the CPU time
+// and mean compressed size of gzipping them at zlib level L
+// (--gzip_levels), all measured after the timed loop.
 //
 // Requests are built before timing (--distinct different ones, sent in
 // rotation), so what is timed is Export(): serialization, compression,
@@ -24,7 +26,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "controlplane/export/config.h"
 #include "controlplane/export/otlp_http_exporter.h"
@@ -40,6 +44,8 @@ DEFINE_int64(spans, 262144, "spans to send in the timed loop (rounded up to whol
 DEFINE_int32(distinct, 4, "different requests built and sent in rotation");
 DEFINE_int32(warmup_requests, 2, "requests sent before timing (connection set-up)");
 DEFINE_bool(breakdown, false, "also time serialization and gzip alone");
+DEFINE_string(gzip_levels, "1,6",
+              "with --breakdown --gzip: zlib levels whose CPU and size are reported");
 
 namespace tracer::bench {
 namespace {
@@ -104,15 +110,25 @@ int Main() {
       if (i < static_cast<int64_t>(requests.size())) wires.push_back(std::move(wire));
     }
     Usage b1 = Now();
-    for (int64_t i = 0; FLAGS_gzip && i < n; ++i) {
-      auto gz = exporting::GzipCompress(wires[i % wires.size()]);
-      if (!gz.ok()) return 1;
-    }
-    Usage b2 = Now();
     breakdown =
         absl::StrCat(",\"serialize_cpu_s\":", (b1.user_s + b1.sys_s) - (b0.user_s + b0.sys_s),
-                     ",\"gzip_cpu_s\":", (b2.user_s + b2.sys_s) - (b1.user_s + b1.sys_s),
                      ",\"request_bytes\":", bytes / n);
+    // One entry per level: "gzip_L":{"cpu_s":..,"bytes":..} (bytes per request).
+    for (absl::string_view l : absl::StrSplit(FLAGS_gzip_levels, ',', absl::SkipEmpty())) {
+      int level = 0;
+      if (!FLAGS_gzip || !absl::SimpleAtoi(l, &level)) continue;
+      Usage g0 = Now();
+      size_t gz_bytes = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        auto gz = exporting::GzipCompress(wires[i % wires.size()], level);
+        if (!gz.ok()) return 1;
+        gz_bytes += gz->size();
+      }
+      Usage g1 = Now();
+      absl::StrAppend(&breakdown, ",\"gzip_", level, "\":{\"cpu_s\":",
+                      (g1.user_s + g1.sys_s) - (g0.user_s + g0.sys_s), ",\"bytes\":", gz_bytes / n,
+                      "}");
+    }
   }
   std::printf(
       "{\"impl\":\"ours\",\"protocol\":\"%s\",\"gzip\":%s,\"spans_per_request\":%d,"
