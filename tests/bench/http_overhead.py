@@ -367,9 +367,8 @@ def main():
             modes[name] = shlex.split(cmd)
     else:
         out = ["--output", "{out}", "-p", "{pid}"]
-        # HTTP capture alone: tracectl has no "no syscalls" selection
-        # (-e trace=none is refused), so the selection names one syscall nginx
-        # never makes; no syscall span is built, the socket tracker runs.
+        # HTTP capture alone: -e trace=none builds no syscall span and
+        # attaches no per-syscall program; the socket tracker runs.
         modes["http"] = [a.tracectl, "run"] + http + ["-e", "trace=none"] + out
         modes["http+network"] = [a.tracectl, "run"] + http + ["-e", f"trace={a.syscalls}"] + out
         modes["http+syscalls"] = [a.tracectl, "run"] + http + out
