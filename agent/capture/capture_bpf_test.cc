@@ -189,6 +189,18 @@ void CollectUntilExited(EventSource& source, CollectingSink& sink,
   }
 }
 
+// Adds `child` as a pid target, releases it, waits for it to exit 0 and
+// collects everything the source delivered until its exit record.
+CollectingSink TraceUntilExit(EventSource& source, GatedChild& child) {
+  CollectingSink sink;
+  const uint32_t pid = child.pid();
+  EXPECT_TRUE(source.AddTarget(pid).ok());
+  child.Release();
+  EXPECT_EQ(child.Wait(), 0);
+  CollectUntilExited(source, sink, {pid});
+  return sink;
+}
+
 std::unique_ptr<EventSource> Open(const CaptureOptions& options) {
   auto source = OpenBpfEventSource(options);
   EXPECT_TRUE(source.ok()) << source.status();
@@ -327,11 +339,7 @@ TEST_F(CaptureBpfTest, ExecOfCatReportsExecveOpenatReadWriteAndExit) {
       [&] { dup2(devnull, 1); });
   close(devnull);
   const uint32_t pid = child.pid();
-  ASSERT_TRUE(source->AddTarget(pid).ok());
-  child.Release();
-  ASSERT_EQ(child.Wait(), 0);
-  CollectingSink sink;
-  CollectUntilExited(*source, sink, {pid});
+  CollectingSink sink = TraceUntilExit(*source, child);
 
   // execve: filename and argv captured at entry, reported at exit.
   auto execs = sink.Of(pid, SYS_execve);
@@ -518,11 +526,7 @@ TEST_F(CaptureBpfTest, FollowForksTracesChildrenFromTheirFirstSyscall) {
   ASSERT_NE(source, nullptr);
   GatedChild child([&] { return ForkingBody(marker); });
   const uint32_t pid = child.pid();
-  ASSERT_TRUE(source->AddTarget(pid).ok());
-  child.Release();
-  ASSERT_EQ(child.Wait(), 0);
-  CollectingSink sink;
-  CollectUntilExited(*source, sink, {pid});
+  CollectingSink sink = TraceUntilExit(*source, child);
 
   const ProcessEvent* fork = nullptr;
   for (const auto& p : sink.processes)
@@ -551,11 +555,7 @@ TEST_F(CaptureBpfTest, WithoutFollowForksChildrenAreNotTraced) {
   ASSERT_NE(source, nullptr);
   GatedChild child([&] { return ForkingBody(marker); });
   const uint32_t pid = child.pid();
-  ASSERT_TRUE(source->AddTarget(pid).ok());
-  child.Release();
-  ASSERT_EQ(child.Wait(), 0);
-  CollectingSink sink;
-  CollectUntilExited(*source, sink, {pid});
+  CollectingSink sink = TraceUntilExit(*source, child);
 
   ASSERT_EQ(sink.Of(pid, SYS_clone).size(), 1u);
   const uint32_t grandchild = sink.Of(pid, SYS_clone)[0].ret;
@@ -575,12 +575,7 @@ TEST_F(CaptureBpfTest, SyscallFilterKeepsOnlySelectedSyscalls) {
     syscall(SYS_getuid);
     return 0;
   });
-  const uint32_t pid = child.pid();
-  ASSERT_TRUE(source->AddTarget(pid).ok());
-  child.Release();
-  ASSERT_EQ(child.Wait(), 0);
-  CollectingSink sink;
-  CollectUntilExited(*source, sink, {pid});
+  CollectingSink sink = TraceUntilExit(*source, child);
 
   std::vector<int> nrs;
   for (const auto& s : sink.syscalls) nrs.push_back(s.nr);
@@ -598,12 +593,7 @@ TEST_F(CaptureBpfTest, MinDurationKeepsOnlySlowSyscalls) {
     syscall(SYS_nanosleep, &t, nullptr);
     return 0;
   });
-  const uint32_t pid = child.pid();
-  ASSERT_TRUE(source->AddTarget(pid).ok());
-  child.Release();
-  ASSERT_EQ(child.Wait(), 0);
-  CollectingSink sink;
-  CollectUntilExited(*source, sink, {pid});
+  CollectingSink sink = TraceUntilExit(*source, child);
 
   ASSERT_EQ(sink.syscalls.size(), 1u);
   EXPECT_EQ(sink.syscalls[0].nr, SYS_nanosleep);
@@ -848,12 +838,7 @@ TEST_F(CaptureBpfTest, NoSyscallsAttachesNoPerSyscallHooks) {
     syscall(SYS_getppid);
     return 0;
   });
-  const uint32_t pid = child.pid();
-  ASSERT_TRUE(source->AddTarget(pid).ok());
-  child.Release();
-  ASSERT_EQ(child.Wait(), 0);
-  CollectingSink sink;
-  CollectUntilExited(*source, sink, {pid});
+  CollectingSink sink = TraceUntilExit(*source, child);
   EXPECT_TRUE(sink.syscalls.empty());
   EXPECT_FALSE(sink.processes.empty());
 
