@@ -384,7 +384,6 @@ absl::Status BpfEventSource::CheckAdmissionAtSysEnter(absl::string_view what) co
                          "(trace=none) nothing would be admitted"));
 }
 
-
 std::optional<KernelAdmission> BpfEventSource::TakeAdmission(uint32_t tgid) {
   syscalls_admission a;
   if (bpf_map__lookup_and_delete_elem(skel_->maps.admissions, &tgid, sizeof tgid, &a, sizeof a,

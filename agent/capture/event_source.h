@@ -132,7 +132,8 @@ class EventSource {
   // TakeAdmission(). Errors: INVALID_ARGUMENT for a relative path, "." or
   // ".." components, or deeper than 31 levels; NOT_FOUND if it does not
   // exist; FAILED_PRECONDITION if cgroup_root is not a cgroup v2 mount or
-  // with CaptureOptions::no_syscalls; RESOURCE_EXHAUSTED beyond 64 cgroups; INTERNAL on a map failure.
+  // with CaptureOptions::no_syscalls; RESOURCE_EXHAUSTED beyond 64
+  // cgroups; INTERNAL on a map failure.
   virtual absl::StatusOr<uint64_t> AddCgroupTarget(const std::string& cgroup_path) {
     return absl::UnimplementedError("this event source has no cgroup targets");
   }

@@ -195,15 +195,9 @@ void SpanBuilder::AddSpan(uint32_t tgid, Span* span) {
   const uint64_t start_mono = static_cast<uint64_t>(
       static_cast<int64_t>(span->start_time_unix_nano()) - options_.clock.offset_ns());
   Process& p = ProcessFor(tgid, start_mono);
-  google::protobuf::RepeatedPtrField<Span>& spans = SpansOf(p);
-  if (span->GetArena() == spans.GetArena()) {
-    // Built on this batch's arena: linked in as is.
-    spans.UnsafeArenaAddAllocated(span);
-  } else {
-    // A heap object is handed to the arena (Arena::Own); another arena's
-    // is copied.
-    spans.AddAllocated(span);
-  }
+  // AddAllocated links a span on the batch's own arena in as is, hands a
+  // heap object to the arena (Arena::Own) and copies another arena's.
+  SpansOf(p).AddAllocated(span);
   ++counters_.added_spans;
   SpanAdded();
 }

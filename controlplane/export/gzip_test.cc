@@ -1,27 +1,18 @@
 // GzipCompress (otlp_http_exporter.h): what it writes is gzip (RFC 1952)
 // that zlib inflates back to the input at every level; a bad level is an
 // error, not a crash.
-#include <zlib.h>
-
 #include <string>
 
 #include "controlplane/export/otlp_http_exporter.h"
 #include "gtest/gtest.h"
+#include "tests/testing/gunzip.h"
 
 namespace tracer::exporting {
 namespace {
 
 std::string Gunzip(const std::string& gz) {
-  z_stream zs{};
-  EXPECT_EQ(inflateInit2(&zs, 15 + 16), Z_OK);  // gzip wrapper only
-  std::string out(1 << 20, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
-  zs.avail_in = static_cast<uInt>(gz.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(inflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  inflateEnd(&zs);
+  std::string out;
+  EXPECT_TRUE(tracer::testing::Gunzip(gz, &out));
   return out;
 }
 

@@ -17,7 +17,6 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <atomic>
 #include <cstdio>
@@ -34,6 +33,7 @@
 #include "grpcpp/grpcpp.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "tests/bench/export/wire_span_count.h"
+#include "tests/testing/gunzip.h"
 
 DEFINE_int32(grpc_port, 0, "OTLP/gRPC port on 127.0.0.1 (0 = pick one)");
 DEFINE_int32(http_port, 0, "OTLP/HTTP port on 127.0.0.1 (0 = pick one)");
@@ -96,25 +96,6 @@ class GrpcSink final : public TraceService::WithRawCallbackMethod_Export<TraceSe
   }
 };
 
-bool Gunzip(const std::string& in, std::string* out) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return false;
-  out->resize(std::max<size_t>(in.size() * 4, 4096));
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    if (zs.total_out == out->size()) out->resize(out->size() * 2);
-    zs.next_out = reinterpret_cast<Bytef*>(out->data() + zs.total_out);
-    zs.avail_out = static_cast<uInt>(out->size() - zs.total_out);
-    rc = inflate(&zs, Z_NO_FLUSH);
-    if (rc == Z_BUF_ERROR && zs.avail_out == 0) rc = Z_OK;  // grow and go on
-  }
-  out->resize(zs.total_out);
-  inflateEnd(&zs);
-  return rc == Z_STREAM_END;
-}
-
 int OnTraces(mg_connection* c, void*) {
   const mg_request_info* ri = mg_get_request_info(c);
   if (std::strcmp(ri->request_method, "POST") != 0) {
@@ -135,7 +116,7 @@ int OnTraces(mg_connection* c, void*) {
   const char* enc = mg_get_header(c, "Content-Encoding");
   if (enc != nullptr && std::strcmp(enc, "gzip") == 0) {
     stats.gzip_requests++;
-    if (!Gunzip(body, &plain)) {
+    if (!testing::Gunzip(body, &plain)) {
       stats.errors.fetch_add(1);
       mg_send_http_error(c, 400, "bad gzip body");
       return 400;
