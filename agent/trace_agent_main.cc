@@ -22,7 +22,7 @@
 #include "agent/daemon/session_manager.h"
 #include "agent/pipeline/wal_stage.h"
 #include "agent/upload/uploader.h"
-#include "controlplane/auth/tls.h"
+#include "auth/tls.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 #include "grpcpp/grpcpp.h"

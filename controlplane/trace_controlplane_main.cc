@@ -13,14 +13,14 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "controlplane/auth/tls.h"
-#include "controlplane/export/config.h"
-#include "controlplane/export/resource_env.h"
+#include "auth/tls.h"
+#include "otlp/config.h"
+#include "otlp/resource_env.h"
 #include "controlplane/exporters/startup_exporters.h"
 #include "controlplane/metrics/metrics_server.h"
 #include "controlplane/metrics/status_metrics.h"
 #include "controlplane/server/controlplane.h"
-#include "ctl/version.h"
+#include "version/semver.h"
 #include "version/version.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
@@ -111,7 +111,7 @@ int Run() {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   ControlPlaneOptions options;
-  const tracer::exporting::EnvLookup env = tracer::exporting::ProcessEnv();
+  const tracer::otlp::EnvLookup env = tracer::otlp::ProcessEnv();
   if (!FLAGS_exporters_config.empty()) {
     auto specs = tracer::controlplane::LoadExportersFile(FLAGS_exporters_config, env);
     if (!specs.ok()) {
@@ -132,7 +132,7 @@ int Run() {
   if (default_exporter->has_value()) {
     options.startup_exporters.push_back(**default_exporter);
   }
-  tracer::exporting::EnvResource resource = tracer::exporting::ResourceAttributesFromEnv(env);
+  tracer::otlp::EnvResource resource = tracer::otlp::ResourceAttributesFromEnv(env);
   if (!resource.discarded.ok()) {
     LOG(WARNING) << resource.discarded << " (ignored as a whole)";
   }
@@ -181,7 +181,7 @@ int Run() {
     LOG(ERROR) << "cannot listen on " << FLAGS_listen;
     return 1;
   }
-  LOG(INFO) << "trace-controlplane " << tracer::ctl::kVersion << " serving on "
+  LOG(INFO) << "trace-controlplane " << tracer::version::kVersion << " serving on "
             << FLAGS_listen << " (port " << port << ")"
             << (FLAGS_insecure ? " INSECURE (plain text, loopback only)" : "");
 

@@ -1,5 +1,5 @@
 // `tracectl certs init|issue`: the private CA and the certificates for the
-// control plane (server), agents and users (controlplane/auth/certs.h).
+// control plane (server), agents and users (auth/certs.h).
 #ifndef TRACER_CTL_CERTS_COMMAND_H_
 #define TRACER_CTL_CERTS_COMMAND_H_
 
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "controlplane/auth/certs.h"
+#include "auth/certs.h"
 
 namespace tracer::ctl {
 

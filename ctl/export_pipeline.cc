@@ -4,16 +4,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "controlplane/export/config.h"
-#include "controlplane/export/file_exporter.h"
+#include "otlp/config.h"
+#include "otlp/file_exporter.h"
 
 namespace tracer::ctl {
 namespace {
 
 // tracectl is interactive: a backend that is down must be reported within
 // seconds of the command's end, not after the SDK's 5-minute retry budget.
-exporting::RetryPolicy CliRetryPolicy() {
-  exporting::RetryPolicy p;
+otlp::RetryPolicy CliRetryPolicy() {
+  otlp::RetryPolicy p;
   p.initial_interval = absl::Milliseconds(250);
   p.max_interval = absl::Seconds(2);
   p.max_elapsed_time = absl::Seconds(5);
@@ -45,41 +45,41 @@ absl::StatusOr<std::unique_ptr<ExportPipeline>> ExportPipeline::Create(const Run
   if (!queue_spans.ok()) return queue_spans.status();
 
   if (!o.output_path.empty()) {
-    auto file = exporting::FileExporter::Create(o.output_path, /*append=*/false);
+    auto file = otlp::FileExporter::Create(o.output_path, /*append=*/false);
     if (!file.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("--output ", o.output_path, ": ", file.status().message()));
     }
-    exporting::QueueOptions q;
+    otlp::QueueOptions q;
     q.max_queue_spans = *queue_spans;
-    q.full_policy = exporting::QueueFullPolicy::kBlock;  // a local file: wait, lose nothing
+    q.full_policy = otlp::QueueFullPolicy::kBlock;  // a local file: wait, lose nothing
     p->destinations_.push_back(
-        {std::make_unique<exporting::BatchExportQueue>(std::move(*file), q), absl::Minutes(10)});
+        {std::make_unique<otlp::BatchExportQueue>(std::move(*file), q), absl::Minutes(10)});
   }
 
   bool env_endpoint = env("OTEL_EXPORTER_OTLP_ENDPOINT").has_value() ||
                       env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").has_value();
   if (!o.otlp_endpoint.empty() || env_endpoint) {
-    exporting::ConfigOverrides ov;
+    otlp::ConfigOverrides ov;
     if (!o.otlp_endpoint.empty()) ov.endpoint = o.otlp_endpoint;
     if (!o.otlp_headers.empty()) ov.headers = o.otlp_headers;
     if (!o.otlp_protocol.empty()) {
-      auto proto = exporting::ParseProtocol(o.otlp_protocol);
+      auto proto = otlp::ParseProtocol(o.otlp_protocol);
       if (!proto.ok()) return proto.status();
       ov.protocol = *proto;
     }
-    exporting::EnvLookup xenv = [&env](const std::string& k) { return env(k); };
-    auto config = exporting::ExporterConfigFromEnv(xenv, ov);
+    otlp::EnvLookup xenv = [&env](const std::string& k) { return env(k); };
+    auto config = otlp::ExporterConfigFromEnv(xenv, ov);
     if (!config.ok()) return config.status();
     config->retry = CliRetryPolicy();
-    auto exporter = exporting::CreateExporter(*config);
+    auto exporter = otlp::CreateExporter(*config);
     if (!exporter.ok()) return exporter.status();
-    exporting::QueueOptions q;
+    otlp::QueueOptions q;
     q.max_queue_spans = *queue_spans;
-    q.full_policy = exporting::QueueFullPolicy::kDrop;  // never stall capture on a network
+    q.full_policy = otlp::QueueFullPolicy::kDrop;  // never stall capture on a network
     absl::Duration budget = config->timeout + config->retry.max_elapsed_time + absl::Seconds(1);
     p->destinations_.push_back(
-        {std::make_unique<exporting::BatchExportQueue>(std::move(*exporter), q), budget});
+        {std::make_unique<otlp::BatchExportQueue>(std::move(*exporter), q), budget});
   }
   return p;
 }
@@ -88,7 +88,7 @@ void ExportPipeline::OnBatch(std::shared_ptr<const spans::SpanBatch> batch) {
   if (!batch->sampled || batch->span_count == 0) return;
   // Share the batch's request without copying: the aliasing shared_ptr keeps
   // the whole batch (and its arena) alive while any queue holds it.
-  std::shared_ptr<const exporting::ExportTraceServiceRequest> request(batch, &batch->request);
+  std::shared_ptr<const otlp::ExportTraceServiceRequest> request(batch, &batch->request);
   for (Destination& d : destinations_) {
     // A refused request is counted as dropped by the queue and reported at
     // Shutdown(); nothing else to do here.
@@ -109,7 +109,7 @@ absl::Status ExportPipeline::Shutdown() {
 std::string ExportPipeline::Summary() const {
   std::vector<std::string> parts;
   for (const Destination& d : destinations_) {
-    exporting::ExportCounters c = d.queue->counters();
+    otlp::ExportCounters c = d.queue->counters();
     std::string s = absl::StrCat(c.spans_exported, " spans sent to ", d.queue->backend());
     if (c.spans_failed) absl::StrAppend(&s, ", ", c.spans_failed, " failed");
     if (c.spans_dropped) absl::StrAppend(&s, ", ", c.spans_dropped, " dropped (queue full)");

@@ -11,7 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "agent/spans/span_builder.h"
-#include "controlplane/export/batch_export_queue.h"
+#include "otlp/batch_export_queue.h"
 #include "ctl/run_options.h"
 
 namespace tracer::ctl {
@@ -41,7 +41,7 @@ class ExportPipeline : public spans::BatchSink {
 
  private:
   struct Destination {
-    std::unique_ptr<exporting::BatchExportQueue> queue;
+    std::unique_ptr<otlp::BatchExportQueue> queue;
     absl::Duration drain_budget;
   };
   ExportPipeline() = default;

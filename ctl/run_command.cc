@@ -25,10 +25,10 @@
 #include "agent/http/process_parent.h"
 #include "agent/pipeline/record_spill.h"
 #include "agent/pipeline/wal_stage.h"
-#include "agent/spans/clock.h"
+#include "common/clock.h"
 #include "agent/spans/span_builder.h"
 #include "agent/spans/trace_context.h"
-#include "agent/syscalls/stats.h"
+#include "agent/strace/stats.h"
 #include "ctl/child_process.h"
 #include "ctl/export_pipeline.h"
 #include "ctl/tree_printer.h"
@@ -41,11 +41,6 @@ std::atomic<bool> g_interrupted{false};
 
 void OnSignal(int) { g_interrupted.store(true); }
 
-uint64_t MonotonicNowNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
-}
 
 std::string Basename(const std::string& path) {
   size_t slash = path.rfind('/');
@@ -295,9 +290,9 @@ int RunCommand(const RunOptions& o) {
     tree = std::make_unique<TreePrinter>(stderr);
     fanout.Add(tree.get());
   }
-  std::unique_ptr<syscalls::StatsAggregator> stats;
+  std::unique_ptr<strace::StatsAggregator> stats;
   if (o.stats && !copts.stats_only) {
-    stats = std::make_unique<syscalls::StatsAggregator>();
+    stats = std::make_unique<strace::StatsAggregator>();
     fanout.Add(stats.get());
   }
   spans::SpanBuilderOptions bopts;
@@ -305,7 +300,7 @@ int RunCommand(const RunOptions& o) {
   bopts.service_name = o.service_name;
   bopts.resource_attributes = o.resource_attributes;
   bopts.max_batch_spans = o.max_export_batch_spans;
-  bopts.clock = spans::ClockOffset::Measure();
+  bopts.clock = common::ClockOffset::Measure();
   {
     char host[256] = {};
     gethostname(host, sizeof host - 1);
@@ -381,7 +376,7 @@ int RunCommand(const RunOptions& o) {
   // As strace does (and -q silences): the attach is in effect from here on,
   // which is what scripts and tests wait for.
   if (o.attach_pid && !o.quiet) std::fprintf(stderr, "tracectl: Process %u attached\n", root);
-  if (build_spans) builder.AddRootProcess(root, MonotonicNowNs());
+  if (build_spans) builder.AddRootProcess(root, common::MonotonicNowNs());
   if (tree) {
     std::fprintf(stderr, "trace %s%s\n", spans::HexId(builder.trace_id()).c_str(),
                  sampled ? "" : " (not sampled: printed here, not exported)");
@@ -449,8 +444,8 @@ int RunCommand(const RunOptions& o) {
   for (uint64_t d : counters.ringbuf_drops_per_cpu) drops += d;
   // The worker has stopped: the tracker and the builder are ours now.
   // Exchanges still open end as closed, before the process spans end.
-  if (http_tracker) http_tracker->Finish(MonotonicNowNs());
-  if (build_spans) builder.Finish(MonotonicNowNs());
+  if (http_tracker) http_tracker->Finish(common::MonotonicNowNs());
+  if (build_spans) builder.Finish(common::MonotonicNowNs());
 
   if (o.stats) {
     std::vector<capture::SyscallTotals> totals;
@@ -460,7 +455,7 @@ int RunCommand(const RunOptions& o) {
     } else {
       totals = stats->Totals();
     }
-    std::fputs(syscalls::FormatStatsTable(totals).c_str(), stderr);
+    std::fputs(strace::FormatStatsTable(totals).c_str(), stderr);
   }
 
   int rc = exit_code;

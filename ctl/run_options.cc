@@ -10,9 +10,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "agent/syscalls/syscall_classes.h"
-#include "agent/syscalls/syscall_table.h"
-#include "controlplane/export/resource_env.h"
+#include "syscalls/syscall_classes.h"
+#include "syscalls/syscall_table.h"
+#include "otlp/resource_env.h"
 
 namespace tracer::ctl {
 namespace {
@@ -251,7 +251,7 @@ absl::StatusOr<RunOptions> ParseRunOptions(const std::vector<std::string>& args,
   if (auto ts = env("TRACESTATE")) opts.trace_state = *ts;
   // OTEL_SERVICE_NAME wins over service.name in OTEL_RESOURCE_ATTRIBUTES;
   // the flag wins over both (resource_env.h).
-  exporting::EnvResource resource = exporting::ResourceAttributesFromEnv(env);
+  otlp::EnvResource resource = otlp::ResourceAttributesFromEnv(env);
   if (!resource.discarded.ok()) {
     opts.warnings.push_back(std::string(resource.discarded.message()));
   }

@@ -15,7 +15,7 @@
 #include "ctl/remote/remote_options.h"
 #include "ctl/run_command.h"
 #include "ctl/run_options.h"
-#include "ctl/version.h"
+#include "version/semver.h"
 #include "ctl/version_command.h"
 #include "version/version.h"
 

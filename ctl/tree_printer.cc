@@ -7,8 +7,8 @@
 #include "absl/strings/str_cat.h"
 
 #include "absl/strings/str_format.h"
-#include "agent/syscalls/format.h"
-#include "agent/syscalls/syscall_table.h"
+#include "agent/strace/format.h"
+#include "syscalls/syscall_table.h"
 
 namespace tracer::ctl {
 namespace {
@@ -85,7 +85,7 @@ void TreePrinter::OnSyscall(const capture::SyscallEvent& e) {
   Proc& p = Lookup(e.tgid);
   std::string tid = e.tid != e.tgid ? absl::StrFormat("[tid %u] ", e.tid) : "";
   absl::FPrintF(out_, "%s%s%s(%s) = %s <%.6f>\n", Prefix(p.depth + 1), tid,
-                syscalls::SyscallName(e.nr), syscalls::FormatArgs(e), syscalls::FormatResult(e),
+                syscalls::SyscallName(e.nr), strace::FormatArgs(e), strace::FormatResult(e),
                 e.duration_ns / 1e9);
   ++lines_;
 }

@@ -21,7 +21,7 @@ same Debian libraries.
 
 Usage:
   oci_image.py --out IMG.tar --digest_out IMG.digest --binary SRC:/usr/bin/NAME
-      --title NAME --version_header ctl/version.h [--version V]
+      --title NAME --version_header version/semver.h [--version V]
       [--status stable-status.txt] [--source URL] [--user UID:GID]
       [--entrypoint JSON_LIST] [--env K=V]... [--label K=V]...
       [--dir PATH:UID:GID:MODE]... [--file SRC:DEST]...

@@ -1,6 +1,6 @@
 #include "version/version.h"
 
-#include "ctl/version.h"
+#include "version/semver.h"
 
 namespace tracer::version {
 namespace internal {
@@ -14,7 +14,7 @@ extern const bool kBuildStamped;
 const BuildInfo& Build() {
   static const BuildInfo info = [] {
     BuildInfo b;
-    b.version = ctl::kVersion;
+    b.version = version::kVersion;
     b.revision = internal::kBuildRevision;
     b.tree_state = internal::kBuildTreeState;
     b.commit_time_s = internal::kBuildCommitTimeS;

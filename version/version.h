@@ -1,4 +1,4 @@
-// What a binary of this project is: its semantic version (ctl/version.h,
+// What a binary of this project is: its semantic version (version/semver.h,
 // the one place it is set) and, for stamped builds, the git revision it was
 // built from (Bazel stamping: tools/workspace_status.sh, .bazelrc,
 // version/build_info.bzl).
@@ -14,7 +14,7 @@ namespace tracer::version {
 // Build facts linked into the binary. All views point at static storage
 // (valid for the life of the process); thread-safe, never fails.
 struct BuildInfo {
-  // Semantic version, e.g. "0.1.0" (tracer::ctl::kVersion).
+  // Semantic version, e.g. "0.1.0" (tracer::version::kVersion).
   std::string_view version;
   // Full git commit hash of the source tree, or "unknown" for unstamped
   // builds (--nostamp) and builds outside a git checkout.

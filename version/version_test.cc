@@ -3,7 +3,7 @@
 #include <regex>
 #include <string>
 
-#include "ctl/version.h"
+#include "version/semver.h"
 #include "gtest/gtest.h"
 
 namespace tracer::version {
@@ -13,26 +13,26 @@ namespace {
 // the binaries; under --nostamp, the unstamped one. Both shapes are checked.
 TEST(VersionTest, BuildFactsHaveTheirShape) {
   const BuildInfo& b = Build();
-  EXPECT_EQ(b.version, ctl::kVersion);
+  EXPECT_EQ(b.version, version::kVersion);
   const std::string revision(b.revision);
   if (!b.stamped || revision == "unknown") {
     // Unstamped, or stamped outside a git checkout.
     EXPECT_EQ(revision, "unknown");
     EXPECT_EQ(b.commit_time_s, 0);
     EXPECT_EQ(VersionLine("tracectl"),
-              std::string("tracectl ") + ctl::kVersion + " (revision unknown)");
+              std::string("tracectl ") + version::kVersion + " (revision unknown)");
   } else {
     EXPECT_TRUE(std::regex_match(revision, std::regex("[0-9a-f]{40}"))) << revision;
     EXPECT_TRUE(b.tree_state == "clean" || b.tree_state == "modified") << b.tree_state;
     EXPECT_GT(b.commit_time_s, 1500000000);  // after 2017
-    EXPECT_EQ(VersionLine("trace-agent"), std::string("trace-agent ") + ctl::kVersion +
+    EXPECT_EQ(VersionLine("trace-agent"), std::string("trace-agent ") + version::kVersion +
                                               " (revision " + revision + ", " +
                                               std::string(b.tree_state) + ")");
   }
 }
 
 TEST(VersionTest, SemanticVersionIsSemver) {
-  EXPECT_TRUE(std::regex_match(std::string(ctl::kVersion),
+  EXPECT_TRUE(std::regex_match(std::string(version::kVersion),
                                std::regex(R"(\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?)")));
 }
 

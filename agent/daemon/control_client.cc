@@ -1,6 +1,6 @@
 #include "agent/daemon/control_client.h"
 
-#include "agent/common/backoff.h"
+#include "common/backoff.h"
 
 #include <algorithm>
 #include <utility>
@@ -52,12 +52,10 @@ void ControlClient::ReportStatus(const tracer::v1::PolicyStatus& status) {
 }
 
 void ControlClient::Run() {
-  absl::BitGen rng;
-  int failures = 0;
+  common::Backoff backoff(common::ReconnectBackoff(options_.initial_backoff, options_.max_backoff));
   while (true) {
-    failures = RunStream() ? 0 : failures + 1;
-    const absl::Duration wait =
-        agent::FullJitterBackoff(failures, options_.initial_backoff, options_.max_backoff, rng);
+    if (RunStream()) backoff.Reset();  // a stream that worked starts a new run of failures
+    const absl::Duration wait = backoff.Next();
     absl::MutexLock l(&mu_);
     auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
     if (stopping_ || mu_.AwaitWithTimeout(absl::Condition(&stopping), wait)) return;

@@ -10,7 +10,7 @@
 #include "agent/daemon/session_manager.h"
 #include "agent/daemon/testing/fake_event_source.h"
 #include "agent/upload/testing/fake_agent_service.h"
-#include "ctl/version.h"
+#include "version/semver.h"
 #include "gtest/gtest.h"
 
 namespace tracer::daemon {
@@ -116,7 +116,7 @@ TEST_F(ControlClientTest, HelloCarriesIdentityAndHeartbeatsCarryCounters) {
   utsname u{};
   uname(&u);
   EXPECT_EQ(h.kernel_release(), u.release);
-  EXPECT_EQ(h.agent_version(), ctl::kVersion);
+  EXPECT_EQ(h.agent_version(), version::kVersion);
   EXPECT_EQ(h.protocol_version(), static_cast<uint32_t>(tracer::v1::PROTOCOL_VERSION_1));
   ASSERT_EQ(h.capabilities_size(), 1);
   EXPECT_EQ(h.labels().at("zone"), "a");

@@ -8,7 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "ctl/version.h"
+#include "version/semver.h"
 
 namespace tracer::daemon {
 namespace {
@@ -86,7 +86,7 @@ tracer::v1::Hello MakeHello(const std::string& node_id,
   h.set_hostname(HostName());
   utsname u{};
   if (uname(&u) == 0) h.set_kernel_release(u.release);
-  h.set_agent_version(ctl::kVersion);
+  h.set_agent_version(version::kVersion);
   h.set_protocol_version(tracer::v1::PROTOCOL_VERSION_1);
   for (const auto& c : capabilities) h.add_capabilities(c);
   for (const auto& [k, v] : labels) (*h.mutable_labels())[k] = v;

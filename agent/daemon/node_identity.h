@@ -26,7 +26,7 @@ absl::StatusOr<std::string> ResolveNodeId(const std::string& flag_value,
                                           const std::string& machine_id_path = "/etc/machine-id");
 
 // A Hello with hostname (gethostname), kernel_release (uname -r),
-// agent_version (ctl/version.h), protocol_version PROTOCOL_VERSION_1, and the
+// agent_version (version/semver.h), protocol_version PROTOCOL_VERSION_1, and the
 // given node id, capabilities and labels. Thread-safe.
 tracer::v1::Hello MakeHello(const std::string& node_id,
                             const std::map<std::string, std::string>& labels,

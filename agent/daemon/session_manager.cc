@@ -13,21 +13,17 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 #include "agent/daemon/sampler.h"
 #include "agent/http/http_flow_tracker.h"
 #include "agent/http/process_parent.h"
-#include "agent/syscalls/syscall_classes.h"
-#include "agent/syscalls/syscall_table.h"
+#include "syscalls/syscall_classes.h"
+#include "syscalls/syscall_table.h"
 #include "glog/logging.h"
 
 namespace tracer::daemon {
 namespace {
 
-uint64_t MonotonicNowNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
-}
 
 std::string ReadSmallFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -410,7 +406,7 @@ void SessionManager::EndSession(Session& s, const std::string& why) {
 
 void SessionManager::RemoveTraces(Session* only) {
   std::set<Trace*> done;
-  const uint64_t now = MonotonicNowNs();
+  const uint64_t now = common::MonotonicNowNs();
   for (auto it = routes_.begin(); it != routes_.end();) {
     Trace* t = it->second.get();
     if (only != nullptr && t->session != only) {
@@ -487,7 +483,7 @@ void SessionManager::Route(Session& s, uint32_t pid) {
     t->http = std::make_unique<http::HttpFlowTracker>(std::move(ho), t->http_sink.get());
   }
   t->sink->set_sampled(ShouldSample(s.spec.sampling(), t->builder->trace_id(), std::nullopt));
-  t->builder->AddRootProcess(pid, MonotonicNowNs());
+  t->builder->AddRootProcess(pid, common::MonotonicNowNs());
   t->live = 1;
   routes_[pid] = std::move(t);
   ++local_.traced_processes;
@@ -583,7 +579,7 @@ void SessionManager::OnProcess(const capture::ProcessEvent& e) {
   t->builder->OnProcess(e);
   if (e.kind == K::kExit) {
     routes_.erase(it);
-    const uint64_t now = MonotonicNowNs();
+    const uint64_t now = common::MonotonicNowNs();
     if (t->http) {
       // Its socket events may still be on their way (another ring buffer):
       // the trace's exchanges end when the linger does (TickHttp).
@@ -709,7 +705,7 @@ void SessionManager::RunOnce(int poll_timeout_ms) {
     absl::SleepFor(absl::Milliseconds(poll_timeout_ms));
   }
   const absl::Time now = absl::Now();
-  if (!routes_.empty() || !http_lingering_.empty()) TickHttp(MonotonicNowNs());
+  if (!routes_.empty() || !http_lingering_.empty()) TickHttp(common::MonotonicNowNs());
   if (now - last_flush_ >= options_.flush_interval) {
     std::set<Trace*> seen;
     for (auto& [pid, t] : routes_) {

@@ -16,7 +16,7 @@
 //    (comm from /proc/<pid>/comm, cgroup from /proc/<pid>/cgroup's "0::"
 //    line, all: every process with a command line, i.e. no kernel threads).
 //    A process matching several sessions goes to the first by session id.
-//  - Capture: the syscall set (classes + names, agent/syscalls), the
+//  - Capture: the syscall set (classes + names, syscalls/), the
 //    duration threshold and follow_forks. One kernel capture serves every
 //    session with the union of their sets; each session's own set and
 //    threshold are then applied in user space (counted as filtered out).

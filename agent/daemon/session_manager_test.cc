@@ -15,8 +15,8 @@
 
 #include "absl/strings/escaping.h"
 #include "agent/daemon/testing/fake_event_source.h"
-#include "agent/spans/clock.h"
-#include "agent/syscalls/syscall_table.h"
+#include "common/clock.h"
+#include "syscalls/syscall_table.h"
 #include "gtest/gtest.h"
 
 namespace tracer::daemon {
@@ -396,7 +396,7 @@ void PushServerExchange(FakeCaptureState& state, uint32_t tgid, uint64_t conn_id
   capture::ConnectionId conn{tgid, 7, conn_id};
   // The events' clock, as the kernel stamps them (the tracker's timeouts
   // compare these with CLOCK_MONOTONIC now).
-  const uint64_t t0 = spans::MonotonicNowNs();
+  const uint64_t t0 = common::MonotonicNowNs();
   capture::SocketOpenEvent open;
   open.conn = conn;
   open.tid = tgid;

@@ -62,7 +62,7 @@ constexpr size_t kMaxConnections = 3;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tracer::http::HttpFlowOptions options;
-  options.clock = tracer::spans::ClockOffset::FromOffset(0);
+  options.clock = tracer::common::ClockOffset::FromOffset(0);
   options.max_connections = kMaxConnections;
   options.max_pending_per_connection = 4;
   options.request_timeout_ns = 5'000'000'000;

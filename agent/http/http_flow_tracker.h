@@ -37,7 +37,7 @@
 #include "agent/http/http_span.h"
 #include "agent/http/message_parser.h"
 #include "agent/http/trace_linker.h"
-#include "agent/spans/clock.h"
+#include "common/clock.h"
 #include "google/protobuf/arena.h"
 #include "opentelemetry/proto/trace/v1/trace.pb.h"
 
@@ -87,7 +87,7 @@ struct HttpFlowOptions {
   // (counted). Must be >= 1.
   size_t max_pending_per_connection = 16;
   // CLOCK_MONOTONIC -> Unix ns for span timestamps.
-  spans::ClockOffset clock = spans::ClockOffset::Measure();
+  common::ClockOffset clock = common::ClockOffset::Measure();
   // Parent of spans without a better one (trace_linker.h). May be empty.
   ParentLookup parent_lookup;
   // Deterministic span and trace ids (tests); random when unset.

@@ -36,7 +36,7 @@ class HttpFlowTrackerTest : public ::testing::Test {
  protected:
   HttpFlowTracker& Tracker() {
     if (tracker_ == nullptr) {
-      options_.clock = spans::ClockOffset::FromOffset(0);
+      options_.clock = common::ClockOffset::FromOffset(0);
       options_.id_seed = 42;
       options_.parent_lookup = [this](uint32_t tgid, uint32_t tid,
                                       uint64_t ts) -> std::optional<spans::TraceContext> {
@@ -430,7 +430,7 @@ TEST_F(HttpFlowTrackerTest, ClientRequestInsideServerRequestIsItsChild) {
 }
 
 TEST_F(HttpFlowTrackerTest, NoLookupMeansNewRootTraces) {
-  options_.clock = spans::ClockOffset::FromOffset(0);
+  options_.clock = common::ClockOffset::FromOffset(0);
   HttpFlowTracker t(options_, &sink_);  // options_.parent_lookup is empty
   ScriptedConnection c(&t, 1, SocketRole::kServer);
   c.Open();

@@ -13,7 +13,7 @@
 
 #include "agent/capture/socket_events.h"
 #include "agent/http/http_message.h"
-#include "agent/spans/clock.h"
+#include "common/clock.h"
 #include "agent/spans/trace_context.h"
 #include "opentelemetry/proto/trace/v1/trace.pb.h"
 
@@ -71,7 +71,7 @@ struct ExchangeView {
 };
 
 struct HttpSpanOptions {
-  spans::ClockOffset clock;  // monotonic -> Unix ns
+  common::ClockOffset clock;  // monotonic -> Unix ns
   SensitiveHeaderPolicy sensitive_headers = SensitiveHeaderPolicy::kOmit;
   // Lowercase header names exported as http.request.header.<name> /
   // http.response.header.<name> (string arrays).

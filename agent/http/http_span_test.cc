@@ -48,7 +48,7 @@ Span Build(const HttpMessage& req, const HttpMessage& resp, capture::SocketRole 
   ids.trace_id[0] = 1;
   ids.span_id[0] = 2;
   HttpSpanOptions options;
-  options.clock = spans::ClockOffset::FromOffset(1000);
+  options.clock = common::ClockOffset::FromOffset(1000);
   Span s;
   BuildHttpSpan(x, ids, options, s);
   return s;

@@ -17,7 +17,7 @@ std::string Bytes(const spans::SpanId& id) { return std::string(id.begin(), id.e
 TEST(ProcessSpanParentTest, HttpSpansAreChildrenOfTheProcessSpan) {
   spans::SpanBuilderOptions bo;
   bo.read_proc = false;
-  bo.clock = spans::ClockOffset::FromOffset(0);
+  bo.clock = common::ClockOffset::FromOffset(0);
   spans::SpanBuilder builder(bo, nullptr);
   builder.AddRootProcess(100, 1000);
 

@@ -116,7 +116,7 @@ TEST_P(RecordedExchangesTest, SpansMatchWhatCurlSaw) {
   const std::string name = GetParam();
   CollectingSink sink;
   HttpFlowOptions options;
-  options.clock = spans::ClockOffset::FromOffset(0);
+  options.clock = common::ClockOffset::FromOffset(0);
   HttpFlowTracker tracker(options, &sink);
   const int data_events = Replay(kDir + name + ".stream", tracker);
   const std::vector<std::string> expected = ReadLines(kDir + name + ".expected");

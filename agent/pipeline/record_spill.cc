@@ -5,6 +5,7 @@
 #include <cstring>
 #include <utility>
 
+#include "common/clock.h"
 #include "agent/capture/record_decoder.h"
 #include "agent/capture/socket_record_decoder.h"
 
@@ -14,12 +15,6 @@ namespace {
 constexpr size_t kChunkBytes = size_t{4} << 20;
 
 size_t Padded(size_t n) { return (n + 7) & ~size_t{7}; }
-
-uint64_t MonotonicNowNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 }  // namespace
 
@@ -40,7 +35,7 @@ void RecordSpill::MaybeTick() {
   const absl::Time now = absl::Now();
   if (now - last_tick_ < tick_interval_) return;
   last_tick_ = now;
-  tick_(MonotonicNowNs());
+  tick_(common::MonotonicNowNs());
 }
 
 RecordSpill::~RecordSpill() { Close(); }

@@ -9,8 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "agent/spans/attributes.h"
 #include "agent/spans/proc_info.h"
-#include "agent/syscalls/format.h"
-#include "agent/syscalls/syscall_table.h"
+#include "agent/strace/format.h"
+#include "syscalls/syscall_table.h"
 
 namespace tracer::spans {
 namespace {
@@ -232,12 +232,12 @@ void SpanBuilder::OnSyscall(const capture::SyscallEvent& e) {
   attrs.Reserve(6);
   AddString(attrs, "syscall.name", name);
   AddInt(attrs, "syscall.number", e.nr);
-  AddString(attrs, "syscall.args", syscalls::FormatArgs(e));
-  AddString(attrs, "syscall.result", syscalls::FormatResult(e));
+  AddString(attrs, "syscall.args", strace::FormatArgs(e));
+  AddString(attrs, "syscall.result", strace::FormatResult(e));
   AddDouble(attrs, "syscall.duration_us", static_cast<double>(e.duration_ns) / 1000.0);
   AddInt(attrs, "thread.id", e.tid);
 
-  if (!e.no_return && syscalls::IsError(e.ret)) {
+  if (!e.no_return && strace::IsError(e.ret)) {
     Status* st = s.mutable_status();
     st->set_code(Status::STATUS_CODE_ERROR);
     const int err = static_cast<int>(-e.ret);

@@ -22,7 +22,7 @@
 //
 // Syscall span: name and syscall.name = the syscall's name ("openat"),
 // syscall.number (int), syscall.args / syscall.result (strace-style text from
-// agent/syscalls/format.h), syscall.duration_us (double, µs), thread.id
+// agent/strace/format.h), syscall.duration_us (double, µs), thread.id
 // (int). start = event start converted to Unix ns, end = start + duration
 // (= start for calls that do not return, like exit_group). A return value in
 // -4095..-1 sets status ERROR with the errno name ("ENOENT") as message.
@@ -52,7 +52,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "agent/capture/events.h"
-#include "agent/spans/clock.h"
+#include "common/clock.h"
 #include "agent/spans/trace_context.h"
 #include "google/protobuf/arena.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -130,7 +130,7 @@ struct SpanBuilderOptions {
   // (OTEL_BSP_MAX_EXPORT_BATCH_SIZE). Must be >= 1.
   size_t max_batch_spans = 512;
   // CLOCK_MONOTONIC -> Unix conversion for every timestamp.
-  ClockOffset clock = ClockOffset::Measure();
+  common::ClockOffset clock = common::ClockOffset::Measure();
   // Best-effort reads of /proc/<pid>/{exe,cmdline,stat} to learn a process's
   // executable, command line and parent when no event has told us (a root
   // process we attached to, an exec whose argv was not captured). Tests

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "agent/spans/proc_info.h"
-#include "agent/syscalls/format.h"
+#include "agent/strace/format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -96,7 +96,7 @@ std::vector<Seen> SyscallSpans(const std::vector<Seen>& spans) {
 SpanBuilderOptions TestOptions() {
   SpanBuilderOptions o;
   o.host_name = "node-a";
-  o.clock = ClockOffset::FromOffset(kOffset);
+  o.clock = common::ClockOffset::FromOffset(kOffset);
   o.read_proc = false;  // synthetic pids
   return o;
 }
@@ -333,9 +333,9 @@ TEST(SpanBuilderTest, FailedSyscallGetsErrorStatusWithErrnoName) {
   auto a = AttrMap(sys[0].span.attributes());
   EXPECT_EQ(a["syscall.name"].string_value(), "openat");
   EXPECT_EQ(a["syscall.number"].int_value(), kOpenat);
-  EXPECT_EQ(a["syscall.args"].string_value(), syscalls::FormatArgs(bad));
+  EXPECT_EQ(a["syscall.args"].string_value(), strace::FormatArgs(bad));
   EXPECT_THAT(a["syscall.args"].string_value(), HasSubstr("/nonexistent"));
-  EXPECT_EQ(a["syscall.result"].string_value(), syscalls::FormatResult(bad));
+  EXPECT_EQ(a["syscall.result"].string_value(), strace::FormatResult(bad));
   EXPECT_EQ(sys[1].span.status().code(), Status::STATUS_CODE_UNSET);
   EXPECT_EQ(sys[1].span.status().message(), "");
   EXPECT_EQ(sys[2].span.status().message(), "EACCES");

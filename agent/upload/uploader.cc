@@ -1,6 +1,6 @@
 #include "agent/upload/uploader.h"
 
-#include "agent/common/backoff.h"
+#include "common/backoff.h"
 
 #include <algorithm>
 #include <atomic>
@@ -59,8 +59,7 @@ void Uploader::Stop() {
 }
 
 void Uploader::Run() {
-  absl::BitGen rng;
-  int failures = 0;
+  common::Backoff backoff(common::ReconnectBackoff(options_.initial_backoff, options_.max_backoff));
   while (true) {
     std::string agent_id;
     {
@@ -73,9 +72,8 @@ void Uploader::Run() {
       agent_id = agent_id_;
     }
     const bool progressed = RunStream(agent_id);
-    failures = progressed ? 0 : failures + 1;
-    const absl::Duration wait =
-        agent::FullJitterBackoff(failures, options_.initial_backoff, options_.max_backoff, rng);
+    if (progressed) backoff.Reset();
+    const absl::Duration wait = backoff.Next();
     absl::MutexLock l(&mu_);
     auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
     if (mu_.AwaitWithTimeout(absl::Condition(&stopping), wait)) return;

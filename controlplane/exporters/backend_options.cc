@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/time/time.h"
-#include "controlplane/export/endpoint.h"
+#include "otlp/endpoint.h"
 #include "controlplane/exporters/exporter_validation.h"
 
 namespace tracer::controlplane {
@@ -12,18 +12,18 @@ absl::StatusOr<fanout::BackendOptions> ToBackendOptions(const v1::ExporterSpec& 
   if (absl::Status s = ValidateExporterSpec(spec); !s.ok()) return s;
   fanout::BackendOptions out;
   out.name = spec.name();
-  exporting::ExporterConfig& config = out.exporter;
+  otlp::ExporterConfig& config = out.exporter;
   if (spec.protocol().empty() || spec.protocol() == "grpc") {
-    config.protocol = exporting::Protocol::kGrpc;
+    config.protocol = otlp::Protocol::kGrpc;
   } else if (spec.protocol() == "http/protobuf") {
-    config.protocol = exporting::Protocol::kHttpProtobuf;
+    config.protocol = otlp::Protocol::kHttpProtobuf;
   } else {
-    config.protocol = exporting::Protocol::kHttpJson;
+    config.protocol = otlp::Protocol::kHttpJson;
   }
   config.endpoint = spec.endpoint();
-  if (config.protocol != exporting::Protocol::kGrpc) {
+  if (config.protocol != otlp::Protocol::kGrpc) {
     // Validated above, so it parses.
-    auto endpoint = exporting::ParseEndpoint(spec.endpoint(), /*allow_no_scheme=*/false);
+    auto endpoint = otlp::ParseEndpoint(spec.endpoint(), /*allow_no_scheme=*/false);
     if (endpoint.ok() && (endpoint->path.empty() || endpoint->path == "/")) {
       if (config.endpoint.back() != '/') config.endpoint.push_back('/');
       config.endpoint += "v1/traces";
@@ -33,7 +33,7 @@ absl::StatusOr<fanout::BackendOptions> ToBackendOptions(const v1::ExporterSpec& 
     config.headers.emplace_back(h.key(), h.value());
   }
   config.compression =
-      spec.compression() == "gzip" ? exporting::Compression::kGzip : exporting::Compression::kNone;
+      spec.compression() == "gzip" ? otlp::Compression::kGzip : otlp::Compression::kNone;
   config.timeout =
       absl::Milliseconds(spec.timeout_ms() == 0 ? kDefaultExporterTimeoutMs : spec.timeout_ms());
   config.certificate_file = spec.certificate_file();
@@ -48,7 +48,7 @@ absl::StatusOr<fanout::BackendOptions> ToBackendOptions(const v1::ExporterSpec& 
   if (spec.breaker_open_for_ms() != 0) {
     out.breaker.open_for = absl::Milliseconds(spec.breaker_open_for_ms());
   }
-  exporting::RetryPolicy& retry = config.retry;
+  otlp::RetryPolicy& retry = config.retry;
   if (spec.retry_initial_interval_ms() != 0) {
     retry.initial_interval = absl::Milliseconds(spec.retry_initial_interval_ms());
   }

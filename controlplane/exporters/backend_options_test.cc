@@ -19,9 +19,9 @@ TEST(BackendOptionsTest, DefaultsForZeroFields) {
   auto options = ToBackendOptions(spec);
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->name, "jaeger");
-  EXPECT_EQ(options->exporter.protocol, exporting::Protocol::kGrpc);
+  EXPECT_EQ(options->exporter.protocol, otlp::Protocol::kGrpc);
   EXPECT_EQ(options->exporter.endpoint, "jaeger:4317");
-  EXPECT_EQ(options->exporter.compression, exporting::Compression::kNone);
+  EXPECT_EQ(options->exporter.compression, otlp::Compression::kNone);
   EXPECT_EQ(options->exporter.timeout, absl::Seconds(10));
   EXPECT_FALSE(options->exporter.insecure);
   const fanout::BackendOptions defaults;
@@ -59,11 +59,11 @@ TEST(BackendOptionsTest, EveryFieldMapped) {
   spec.set_retry_max_interval_ms(2000);
   auto options = ToBackendOptions(spec);
   ASSERT_TRUE(options.ok()) << options.status();
-  EXPECT_EQ(options->exporter.protocol, exporting::Protocol::kHttpJson);
+  EXPECT_EQ(options->exporter.protocol, otlp::Protocol::kHttpJson);
   EXPECT_EQ(options->exporter.endpoint, "https://api.honeycomb.io/v1/traces");
   EXPECT_THAT(options->exporter.headers,
               ElementsAre(Pair("x-honeycomb-team", "key1"), Pair("x-other", "v")));
-  EXPECT_EQ(options->exporter.compression, exporting::Compression::kGzip);
+  EXPECT_EQ(options->exporter.compression, otlp::Compression::kGzip);
   EXPECT_EQ(options->exporter.timeout, absl::Milliseconds(2500));
   EXPECT_EQ(options->exporter.certificate_file, pem);
   EXPECT_EQ(options->exporter.client_key_file, pem);

@@ -6,7 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "controlplane/export/endpoint.h"
+#include "otlp/endpoint.h"
 
 namespace tracer::controlplane {
 namespace {
@@ -29,7 +29,7 @@ absl::Status CheckFile(absl::string_view field, const std::string& path) {
     return Invalid(
         field, absl::StrCat("\"", path, "\" must be an absolute path on the control plane host"));
   }
-  auto pem = exporting::ReadPemFile(path, std::string_view(field.data(), field.size()));
+  auto pem = otlp::ReadPemFile(path, std::string_view(field.data(), field.size()));
   if (!pem.ok()) return Invalid(field, pem.status().message());
   return absl::OkStatus();
 }
@@ -88,7 +88,7 @@ absl::Status ValidateExporterSpec(const v1::ExporterSpec& spec) {
       return Invalid("endpoint", "must not carry user:password@ credentials; use headers");
     }
   }
-  auto endpoint = exporting::ParseEndpoint(spec.endpoint(), /*allow_no_scheme=*/grpc);
+  auto endpoint = otlp::ParseEndpoint(spec.endpoint(), /*allow_no_scheme=*/grpc);
   if (!endpoint.ok()) return Invalid("endpoint", endpoint.status().message());
   if (endpoint->host.empty()) return Invalid("endpoint", "has no host");
 

@@ -39,7 +39,7 @@ absl::Status ValidateExporterName(absl::string_view name);
 // created_unix_nano, version, created_by and source are ignored):
 //   name       ValidateExporterName
 //   protocol   "", grpc, http/protobuf, http/json
-//   endpoint   required, <= 2048 bytes, parses (controlplane/export/
+//   endpoint   required, <= 2048 bytes, parses (otlp/
 //              endpoint.h) with a scheme for http/*, optional for grpc; no
 //              user:password@ (credentials belong in headers)
 //   headers    <= 64; keys HTTP tokens (RFC 9110 section 5.6.2) of 1..256

@@ -26,7 +26,7 @@ std::string EnvReference(const std::string& value) {
 }  // namespace
 
 absl::StatusOr<std::vector<v1::ExporterSpec>> LoadExportersFile(const std::string& path,
-                                                                const exporting::EnvLookup& env) {
+                                                                const otlp::EnvLookup& env) {
   absl::StatusOr<std::string> json = storage::ReadWholeFile(path);
   if (!json.ok()) return json.status();
   auto invalid = [&](absl::string_view why) {
@@ -72,17 +72,17 @@ absl::StatusOr<std::vector<v1::ExporterSpec>> LoadExportersFile(const std::strin
 }
 
 v1::ExporterSpec SpecFromExporterConfig(absl::string_view name,
-                                        const exporting::ExporterConfig& config) {
+                                        const otlp::ExporterConfig& config) {
   v1::ExporterSpec spec;
   spec.set_name(std::string(name));
-  spec.set_protocol(std::string(exporting::ProtocolName(config.protocol)));
+  spec.set_protocol(std::string(otlp::ProtocolName(config.protocol)));
   spec.set_endpoint(config.endpoint);
   for (const auto& [key, value] : config.headers) {
     v1::ExporterSpec::Header* h = spec.add_headers();
     h->set_key(key);
     h->set_value(value);
   }
-  spec.set_compression(config.compression == exporting::Compression::kGzip ? "gzip" : "none");
+  spec.set_compression(config.compression == otlp::Compression::kGzip ? "gzip" : "none");
   spec.set_timeout_ms(static_cast<uint32_t>(absl::ToInt64Milliseconds(config.timeout)));
   spec.set_certificate_file(config.certificate_file);
   spec.set_client_key_file(config.client_key_file);
@@ -92,7 +92,7 @@ v1::ExporterSpec SpecFromExporterConfig(absl::string_view name,
 }
 
 absl::StatusOr<std::optional<v1::ExporterSpec>> DefaultExporter(const DefaultExporterFlags& flags,
-                                                                const exporting::EnvLookup& env) {
+                                                                const otlp::EnvLookup& env) {
   auto set = [&](const char* name) {
     std::optional<std::string> v = env(name);
     return v.has_value() && !v->empty();
@@ -101,19 +101,19 @@ absl::StatusOr<std::optional<v1::ExporterSpec>> DefaultExporter(const DefaultExp
       !set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) {
     return std::nullopt;
   }
-  exporting::ConfigOverrides overrides;
-  overrides.default_protocol = exporting::Protocol::kGrpc;
+  otlp::ConfigOverrides overrides;
+  overrides.default_protocol = otlp::Protocol::kGrpc;
   if (!flags.endpoint.empty()) overrides.endpoint = flags.endpoint;
   if (!flags.protocol.empty()) {
-    absl::StatusOr<exporting::Protocol> protocol = exporting::ParseProtocol(flags.protocol);
+    absl::StatusOr<otlp::Protocol> protocol = otlp::ParseProtocol(flags.protocol);
     if (!protocol.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("--otlp_protocol: ", protocol.status().message()));
     }
     overrides.protocol = *protocol;
   }
-  absl::StatusOr<exporting::ExporterConfig> config =
-      exporting::ExporterConfigFromEnv(env, overrides);
+  absl::StatusOr<otlp::ExporterConfig> config =
+      otlp::ExporterConfigFromEnv(env, overrides);
   if (!config.ok()) return config.status();
   v1::ExporterSpec spec = SpecFromExporterConfig(kDefaultExporterName, *config);
   if (absl::Status s = ValidateExporterSpec(spec); !s.ok()) return s;

@@ -10,8 +10,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "controlplane/export/config.h"
-#include "controlplane/export/exporter_config.h"
+#include "otlp/config.h"
+#include "otlp/exporter_config.h"
 #include "tracer/v1/control.pb.h"
 
 namespace tracer::controlplane {
@@ -41,7 +41,7 @@ inline constexpr absl::string_view kDefaultExporterName = "default";
 // for bad JSON, unknown fields, "exporters[i]: exporter.<field>: ..." and
 // "${NAME} is not set".
 absl::StatusOr<std::vector<v1::ExporterSpec>> LoadExportersFile(const std::string& path,
-                                                                const exporting::EnvLookup& env);
+                                                                const otlp::EnvLookup& env);
 
 // Command-line settings of the default exporter (trace-controlplane's
 // --otlp_endpoint / --otlp_protocol; empty = not given).
@@ -52,7 +52,7 @@ struct DefaultExporterFlags {
 
 // The "default" exporter, or nullopt when neither flags.endpoint nor
 // OTEL_EXPORTER_OTLP_ENDPOINT nor OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set.
-// Built by exporting::ExporterConfigFromEnv (the OpenTelemetry
+// Built by otlp::ExporterConfigFromEnv (the OpenTelemetry
 // specification's exporter.md rules: TRACES_ variables win over the generic
 // ones, "/v1/traces" appended for OTLP/HTTP, headers, compression, timeout,
 // certificate files, insecure), with the flags overriding endpoint and
@@ -61,13 +61,13 @@ struct DefaultExporterFlags {
 // INVALID_ARGUMENT from the parsing (naming the variable) or from
 // validation (naming the field).
 absl::StatusOr<std::optional<v1::ExporterSpec>> DefaultExporter(const DefaultExporterFlags& flags,
-                                                                const exporting::EnvLookup& env);
+                                                                const otlp::EnvLookup& env);
 
 // The spec describing `config` under `name` (protocol, endpoint, headers,
 // compression, timeout, TLS files, insecure; batch and breaker settings left
 // at their defaults). Not validated.
 v1::ExporterSpec SpecFromExporterConfig(absl::string_view name,
-                                        const exporting::ExporterConfig& config);
+                                        const otlp::ExporterConfig& config);
 
 }  // namespace tracer::controlplane
 

@@ -13,7 +13,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-exporting::EnvLookup Env(std::map<std::string, std::string> vars) {
+otlp::EnvLookup Env(std::map<std::string, std::string> vars) {
   return [vars](const std::string& k) -> std::optional<std::string> {
     auto it = vars.find(k);
     if (it == vars.end()) return std::nullopt;

@@ -4,9 +4,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "controlplane/export/http_status.h"
-#include "controlplane/export/otlp_grpc_exporter.h"
-#include "controlplane/export/otlp_http_exporter.h"
+#include "otlp/http_status.h"
+#include "otlp/otlp_grpc_exporter.h"
+#include "otlp/otlp_http_exporter.h"
 #include "controlplane/fanout/failure_reason.h"
 #include "glog/logging.h"
 
@@ -25,22 +25,22 @@ namespace {
 // RetryingExporter) falls back to the OTLP/gRPC retryable codes, so an
 // outage is never mistaken for a refusal and dead-lettered.
 bool IsRetryable(const absl::Status& status) {
-  if (exporting::IsMarkedRetryable(status)) return true;
-  if (exporting::HttpStatusOf(status).has_value()) return false;
-  return exporting::IsRetryableGrpcCode(status.code(), /*has_retry_info=*/false);
+  if (otlp::IsMarkedRetryable(status)) return true;
+  if (otlp::HttpStatusOf(status).has_value()) return false;
+  return otlp::IsRetryableGrpcCode(status.code(), /*has_retry_info=*/false);
 }
 
 // The unparsed form (batch_merge.h) only for our own OTLP/gRPC and
 // OTLP/HTTP protobuf transports, which serialize the request with protobuf
 // (unknown fields included); any other exporter (OTLP/JSON, an injected
 // one) reads the messages and gets them parsed.
-MergeForm MergeFormFor(const exporting::SpanExporter& exporter,
-                       const exporting::ExporterConfig& config) {
-  if (dynamic_cast<const exporting::OtlpGrpcExporter*>(&exporter) != nullptr) {
+MergeForm MergeFormFor(const otlp::SpanExporter& exporter,
+                       const otlp::ExporterConfig& config) {
+  if (dynamic_cast<const otlp::OtlpGrpcExporter*>(&exporter) != nullptr) {
     return MergeForm::kWire;
   }
-  if (dynamic_cast<const exporting::OtlpHttpExporter*>(&exporter) != nullptr &&
-      config.protocol == exporting::Protocol::kHttpProtobuf) {
+  if (dynamic_cast<const otlp::OtlpHttpExporter*>(&exporter) != nullptr &&
+      config.protocol == otlp::Protocol::kHttpProtobuf) {
     return MergeForm::kWire;
   }
   return MergeForm::kParsed;
@@ -49,8 +49,8 @@ MergeForm MergeFormFor(const exporting::SpanExporter& exporter,
 }  // namespace
 
 BackendWorker::BackendWorker(storage::Wal* queue, BackendOptions options,
-                             std::unique_ptr<exporting::SpanExporter> exporter,
-                             exporting::ResourceAttributes resource,
+                             std::unique_ptr<otlp::SpanExporter> exporter,
+                             otlp::ResourceAttributes resource,
                              std::string dead_letter_dir, absl::Duration poll,
                              BackendStats counters)
     : queue_(queue),
@@ -203,7 +203,7 @@ void BackendWorker::Step() {
     absl::MutexLock lock(&mu_);
     stats_.spans_retried += pending_->spans;
   }
-  absl::StatusOr<exporting::ExportResult> result = exporter_->Export(pending_->request);
+  absl::StatusOr<otlp::ExportResult> result = exporter_->Export(pending_->request);
   if (!result.ok() && stopping()) return;  // our own cancel, not the backend's failure
   if (result.ok()) {
     HandleSuccess(*result);
@@ -214,7 +214,7 @@ void BackendWorker::Step() {
   }
 }
 
-void BackendWorker::HandleSuccess(const exporting::ExportResult& result) {
+void BackendWorker::HandleSuccess(const otlp::ExportResult& result) {
   if (failed_attempts_ > 0) {
     LOG(INFO) << "backend " << options_.name << ": delivered after " << failed_attempts_
               << " failed attempt(s)";
@@ -240,7 +240,7 @@ void BackendWorker::HandleRetryable(const absl::Status& status) {
   const absl::Time now = absl::Now();
   ++failed_attempts_;
   const bool opened = breaker_.OnFailure(now);
-  const std::optional<absl::Duration> hint = exporting::RetryAfterOf(status);
+  const std::optional<absl::Duration> hint = otlp::RetryAfterOf(status);
   const absl::Duration backoff = NextBackoff();
   if (breaker_.state() == CircuitState::kOpen) {
     // The breaker's open_for is the wait; a longer server hint still wins.

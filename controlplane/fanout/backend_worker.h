@@ -17,9 +17,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "controlplane/export/exporter.h"
-#include "controlplane/export/resource_env.h"
-#include "controlplane/export/retry_policy.h"
+#include "otlp/exporter.h"
+#include "otlp/resource_env.h"
+#include "otlp/retry_policy.h"
 #include "controlplane/fanout/batch_merge.h"
 #include "controlplane/fanout/circuit_breaker.h"
 #include "controlplane/fanout/dead_letter.h"
@@ -37,8 +37,8 @@ class BackendWorker {
   // seeds the counters (a replaced backend's, or empty); its gauges are
   // ignored.
   BackendWorker(storage::Wal* queue, BackendOptions options,
-                std::unique_ptr<exporting::SpanExporter> exporter,
-                exporting::ResourceAttributes resource, std::string dead_letter_dir,
+                std::unique_ptr<otlp::SpanExporter> exporter,
+                otlp::ResourceAttributes resource, std::string dead_letter_dir,
                 absl::Duration poll, BackendStats counters);
   // Stop()s.
   ~BackendWorker();
@@ -83,7 +83,7 @@ class BackendWorker {
   // Reads the next batch into pending_ (or waits for work).
   void ReadBatch();
   // Pending-batch outcomes.
-  void HandleSuccess(const exporting::ExportResult& result);
+  void HandleSuccess(const otlp::ExportResult& result);
   void HandleRetryable(const absl::Status& status);
   void HandleRefused(const absl::Status& status);
   // Writes the bad-record and dead-letter lines the pending batch still
@@ -96,8 +96,8 @@ class BackendWorker {
   storage::Wal* const queue_;
   const BackendOptions options_;
   const std::string consumer_;
-  const std::unique_ptr<exporting::SpanExporter> exporter_;
-  const exporting::ResourceAttributes resource_;
+  const std::unique_ptr<otlp::SpanExporter> exporter_;
+  const otlp::ResourceAttributes resource_;
   const absl::Duration poll_;
   const std::string endpoint_;  // exporter_->Describe()
   // kWire when the transport serializes requests with protobuf
@@ -107,7 +107,7 @@ class BackendWorker {
 
   // Worker-thread state (no lock: only Run() touches it).
   CircuitBreaker breaker_;
-  std::optional<exporting::Backoff> backoff_;  // reset after each success
+  std::optional<common::Backoff> backoff_;  // reset after each success
   std::optional<MergedBatch> pending_;
   int failed_attempts_ = 0;        // retryable failures of pending_
   size_t bad_written_ = 0;         // pending_->bad entries in the errors file

@@ -58,7 +58,7 @@ struct Appended {
 // first, as protobuf serializes it, followed by the other fields unparsed
 // and in their order. nullopt if the Resource does not parse.
 std::optional<std::string> WithResourceAttributes(
-    const std::string& resource_spans, const exporting::ResourceAttributes& attributes) {
+    const std::string& resource_spans, const otlp::ResourceAttributes& attributes) {
   UnknownFieldSet fields;
   if (!fields.ParseFromString(resource_spans)) return std::nullopt;
   std::string resource_bytes;  // repeated occurrences merge, as in a parse
@@ -73,7 +73,7 @@ std::optional<std::string> WithResourceAttributes(
   }
   opentelemetry::proto::resource::v1::Resource resource;
   if (!resource.ParseFromString(resource_bytes)) return std::nullopt;
-  exporting::MergeResourceAttributes(attributes, &resource);
+  otlp::MergeResourceAttributes(attributes, &resource);
   std::string out;
   {
     google::protobuf::io::StringOutputStream stream(&out);
@@ -95,7 +95,7 @@ std::optional<std::string> WithResourceAttributes(
 // are left out, as the parsed form keeps only resource_spans. nullopt (and
 // `out` unchanged) if `wire` is not well-formed down to the Span level.
 std::optional<Appended> AppendResourceSpansFields(
-    absl::string_view wire, const exporting::ResourceAttributes& attributes,
+    absl::string_view wire, const otlp::ResourceAttributes& attributes,
     UnknownFieldSet* out) {
   UnknownFieldSet fields;
   google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(wire.data()),
@@ -133,7 +133,7 @@ storage::ReadLimits BatchReadLimits(size_t max_spans, size_t max_bytes) {
 }
 
 MergedBatch MergeRecords(const std::vector<storage::WalRecord>& records, size_t max_spans,
-                         size_t max_bytes, const exporting::ResourceAttributes& resource,
+                         size_t max_bytes, const otlp::ResourceAttributes& resource,
                          MergeForm form) {
   MergedBatch batch;
   batch.form = form;
@@ -171,7 +171,7 @@ MergedBatch MergeRecords(const std::vector<storage::WalRecord>& records, size_t 
     }
     // Parsed on its own first: a failed parse must not leave half a record
     // merged into the request.
-    exporting::ExportTraceServiceRequest one;
+    otlp::ExportTraceServiceRequest one;
     if (!one.ParseFromArray(decoded->batch.data(), static_cast<int>(decoded->batch.size()))) {
       batch.bad.push_back({record.seq, record.span_count, kNotARequest});
       continue;
@@ -179,11 +179,11 @@ MergedBatch MergeRecords(const std::vector<storage::WalRecord>& records, size_t 
     for (auto& rs : *one.mutable_resource_spans()) {
       auto* out = batch.request.add_resource_spans();
       out->Swap(&rs);
-      if (!resource.empty()) exporting::MergeResourceAttributes(resource, out->mutable_resource());
+      if (!resource.empty()) otlp::MergeResourceAttributes(resource, out->mutable_resource());
     }
   }
   if (!wire) {
-    batch.spans = static_cast<uint64_t>(exporting::CountSpans(batch.request));
+    batch.spans = static_cast<uint64_t>(otlp::CountSpans(batch.request));
     batch.resource_spans = static_cast<size_t>(batch.request.resource_spans_size());
   }
   return batch;
@@ -191,7 +191,7 @@ MergedBatch MergeRecords(const std::vector<storage::WalRecord>& records, size_t 
 
 absl::Status ToParsedForm(MergedBatch* batch) {
   if (batch->form == MergeForm::kParsed) return absl::OkStatus();
-  exporting::ExportTraceServiceRequest parsed;
+  otlp::ExportTraceServiceRequest parsed;
   const UnknownFieldSet& fields = batch->request.GetReflection()->GetUnknownFields(batch->request);
   int unparsable = 0;
   for (int i = 0; i < fields.field_count(); ++i) {

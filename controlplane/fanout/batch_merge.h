@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "controlplane/export/exporter.h"
-#include "controlplane/export/resource_env.h"
+#include "otlp/exporter.h"
+#include "otlp/resource_env.h"
 #include "storage/wal.h"
 
 namespace tracer::fanout {
@@ -60,7 +60,7 @@ enum class MergeForm {
 
 // One export request made of consecutive queue records.
 struct MergedBatch {
-  exporting::ExportTraceServiceRequest request;
+  otlp::ExportTraceServiceRequest request;
   MergeForm form = MergeForm::kParsed;  // the form `request` is in
   size_t resource_spans = 0;  // ResourceSpans in `request` (either form)
   uint64_t first_seq = 0;  // of the records taken (0 when none)
@@ -82,7 +82,7 @@ storage::ReadLimits BatchReadLimits(size_t max_spans, size_t max_bytes);
 // is the form wanted.
 // Thread-safe (pure function).
 MergedBatch MergeRecords(const std::vector<storage::WalRecord>& records, size_t max_spans,
-                         size_t max_bytes, const exporting::ResourceAttributes& resource,
+                         size_t max_bytes, const otlp::ResourceAttributes& resource,
                          MergeForm form = MergeForm::kParsed);
 
 // Turns a kWire batch into kParsed (for consumers that read the messages,

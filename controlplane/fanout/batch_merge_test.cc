@@ -1,6 +1,6 @@
 #include "controlplane/fanout/batch_merge.h"
 
-#include "controlplane/export/test_requests.h"
+#include "otlp/test_requests.h"
 #include "controlplane/ingest/queue_record.h"
 #include "gtest/gtest.h"
 
@@ -12,7 +12,7 @@ storage::WalRecord Record(uint64_t seq, int spans) {
   r.seq = seq;
   r.span_count = static_cast<uint32_t>(spans);
   r.payload = controlplane::EncodeQueueRecord(
-      "agent", seq, exporting::testing::MakeSyscallRequest(spans, seq).SerializeAsString());
+      "agent", seq, otlp::testing::MakeSyscallRequest(spans, seq).SerializeAsString());
   return r;
 }
 
@@ -154,7 +154,7 @@ TEST(BatchMergeTest, ToParsedFormLeavesOutResourceSpansThatDoNotParse) {
 }
 
 TEST(BatchMergeTest, WireFormMergesResourceAttributesLikeTheParsedForm) {
-  const exporting::ResourceAttributes attrs = {{"service.name", "x"},
+  const otlp::ResourceAttributes attrs = {{"service.name", "x"},
                                                {"k8s.cluster.name", "c1"}};
   std::vector<storage::WalRecord> records = {Record(1, 2), Record(2, 3)};
   MergedBatch parsed = MergeRecords(records, 100, 1 << 20, attrs, MergeForm::kParsed);
@@ -177,13 +177,13 @@ TEST(BatchMergeTest, WireFormMergesResourceAttributesLikeTheParsedForm) {
 
 // A ResourceSpans without a Resource gets one holding the attributes.
 TEST(BatchMergeTest, WireFormAddsAResourceWhereThereWasNone) {
-  exporting::ExportTraceServiceRequest request = exporting::testing::MakeSyscallRequest(2, 1);
+  otlp::ExportTraceServiceRequest request = otlp::testing::MakeSyscallRequest(2, 1);
   request.mutable_resource_spans(0)->clear_resource();
   storage::WalRecord r;
   r.seq = 1;
   r.span_count = 2;
   r.payload = controlplane::EncodeQueueRecord("agent", 1, request.SerializeAsString());
-  const exporting::ResourceAttributes attrs = {{"k8s.cluster.name", "c1"}};
+  const otlp::ResourceAttributes attrs = {{"k8s.cluster.name", "c1"}};
   MergedBatch parsed = MergeRecords({r}, 100, 1 << 20, attrs, MergeForm::kParsed);
   MergedBatch wire = MergeRecords({r}, 100, 1 << 20, attrs, MergeForm::kWire);
   EXPECT_EQ(wire.request.SerializeAsString(), parsed.request.SerializeAsString());

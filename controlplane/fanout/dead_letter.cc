@@ -11,8 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "controlplane/export/json_string.h"
-#include "controlplane/export/otlp_json.h"
+#include "otlp/json_string.h"
+#include "otlp/otlp_json.h"
 
 namespace tracer::fanout {
 namespace {
@@ -72,7 +72,7 @@ absl::Status AppendLineSynced(const std::string& path, std::string line) {
 // A JSON string literal (json_string.h): always valid JSON.
 std::string JsonString(std::string_view s) {
   std::string out;
-  exporting::AppendJsonString(s, &out);
+  otlp::AppendJsonString(s, &out);
   return out;
 }
 
@@ -108,12 +108,12 @@ absl::Status DeadLetterFile::WriteErrorOnly(const DeadLetterInfo& info) {
   return AppendLineSynced(errors_path_, DeadLetterErrorLine(info));
 }
 
-absl::Status DeadLetterFile::Write(const exporting::ExportTraceServiceRequest& request,
+absl::Status DeadLetterFile::Write(const otlp::ExportTraceServiceRequest& request,
                                    const DeadLetterInfo& info) {
   if (absl::Status s = EnsureDir(); !s.ok()) return s;
   // The request line first: if the errors line then fails, the caller
   // retries both, and the request appears twice rather than not at all.
-  if (absl::Status s = AppendLineSynced(requests_path_, exporting::ToOtlpJson(request));
+  if (absl::Status s = AppendLineSynced(requests_path_, otlp::ToOtlpJson(request));
       !s.ok()) {
     return s;
   }

@@ -2,7 +2,7 @@
 // non-retryable error, kept locally instead of being dropped.
 //
 //   <dir>/<name>.jsonl         one OTLP/JSON ExportTraceServiceRequest per
-//                              line (controlplane/export/otlp_json.h), the
+//                              line (otlp/otlp_json.h), the
 //                              request exactly as it was sent; readable with
 //                              FromOtlpJson or replayable with
 //                              `curl --data-binary @- .../v1/traces` per line
@@ -26,7 +26,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "controlplane/export/exporter.h"
+#include "otlp/exporter.h"
 
 namespace tracer::fanout {
 
@@ -50,7 +50,7 @@ class DeadLetterFile {
   // both synced. Errors: the file system's (INTERNAL / PERMISSION_DENIED /
   // RESOURCE_EXHAUSTED..., naming the path); nothing is then considered
   // written and the caller must not ack.
-  absl::Status Write(const exporting::ExportTraceServiceRequest& request,
+  absl::Status Write(const otlp::ExportTraceServiceRequest& request,
                      const DeadLetterInfo& info);
 
   // Appends only `info` to <name>.errors.jsonl, synced: for a queue record

@@ -2,8 +2,8 @@
 
 #include <fstream>
 
-#include "controlplane/export/otlp_json.h"
-#include "controlplane/export/test_requests.h"
+#include "otlp/otlp_json.h"
+#include "otlp/test_requests.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/testing/temp_dir.h"
@@ -23,8 +23,8 @@ std::vector<std::string> ReadLines(const std::string& path) {
 TEST(DeadLetterTest, AppendsOneDecodableLinePerRequestAndOneErrorLine) {
   storage::testing::TempDir dir;
   DeadLetterFile file(dir.path() + "/dl/sub", "tempo");
-  auto rich = exporting::testing::MakeRichRequest();
-  auto small = exporting::testing::MakeSyscallRequest(3, 9);
+  auto rich = otlp::testing::MakeRichRequest();
+  auto small = otlp::testing::MakeSyscallRequest(3, 9);
   DeadLetterInfo info{absl::FromUnixSeconds(1700000000), "http_400",
                       "bad \"span\"\n\xff", 5, 10, 12};
   ASSERT_TRUE(file.Write(rich, info).ok());
@@ -33,10 +33,10 @@ TEST(DeadLetterTest, AppendsOneDecodableLinePerRequestAndOneErrorLine) {
 
   std::vector<std::string> lines = ReadLines(file.requests_path());
   ASSERT_EQ(lines.size(), 2u);
-  auto first = exporting::FromOtlpJson(lines[0]);
+  auto first = otlp::FromOtlpJson(lines[0]);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->SerializeAsString(), rich.SerializeAsString());
-  auto second = exporting::FromOtlpJson(lines[1]);
+  auto second = otlp::FromOtlpJson(lines[1]);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->SerializeAsString(), small.SerializeAsString());
 
@@ -60,7 +60,7 @@ TEST(DeadLetterTest, UncreatableDirectoryIsAnError) {
   storage::testing::TempDir dir;
   std::ofstream(dir.path() + "/file") << "x";
   DeadLetterFile file(dir.path() + "/file/sub", "b");
-  absl::Status s = file.Write(exporting::testing::MakeSyscallRequest(1), {});
+  absl::Status s = file.Write(otlp::testing::MakeSyscallRequest(1), {});
   EXPECT_FALSE(s.ok());
   EXPECT_THAT(std::string(s.message()), HasSubstr("dead letter"));
 }

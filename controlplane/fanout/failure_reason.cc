@@ -2,12 +2,12 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "controlplane/export/http_status.h"
+#include "otlp/http_status.h"
 
 namespace tracer::fanout {
 
 std::string FailureReason(const absl::Status& status) {
-  if (std::optional<int> http = exporting::HttpStatusOf(status)) {
+  if (std::optional<int> http = otlp::HttpStatusOf(status)) {
     return absl::StrCat("http_", *http);
   }
   // StatusCodeToString gives "UNAVAILABLE", "DEADLINE_EXCEEDED", ...

@@ -11,7 +11,7 @@
 namespace tracer::fanout {
 
 // "http_<status>" when the transport reported an HTTP status
-// (exporting::HttpStatusOf, e.g. "http_503"), else the status code's name
+// (otlp::HttpStatusOf, e.g. "http_503"), else the status code's name
 // in snake case ("unavailable", "deadline_exceeded", "invalid_argument",
 // ...). `status` must not be OK ("ok" is returned if it is). Thread-safe.
 std::string FailureReason(const absl::Status& status);

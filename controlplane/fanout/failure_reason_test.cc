@@ -1,7 +1,7 @@
 #include "controlplane/fanout/failure_reason.h"
 
-#include "controlplane/export/http_status.h"
-#include "controlplane/export/retry_policy.h"
+#include "otlp/http_status.h"
+#include "otlp/retry_policy.h"
 #include "gtest/gtest.h"
 
 namespace tracer::fanout {
@@ -15,8 +15,8 @@ TEST(FailureReasonTest, GrpcCodesInSnakeCase) {
 }
 
 TEST(FailureReasonTest, HttpStatusWins) {
-  EXPECT_EQ(FailureReason(exporting::WithHttpStatus(
-                exporting::MarkRetryable(absl::UnavailableError("x")), 503)),
+  EXPECT_EQ(FailureReason(otlp::WithHttpStatus(
+                otlp::MarkRetryable(absl::UnavailableError("x")), 503)),
             "http_503");
   // Messages are not parsed: without the payload, the status code names it.
   EXPECT_EQ(FailureReason(absl::UnauthenticatedError(

@@ -7,11 +7,11 @@
 namespace tracer::fanout::testing {
 namespace {
 
-class FakeExporter : public exporting::SpanExporter {
+class FakeExporter : public otlp::SpanExporter {
  public:
   explicit FakeExporter(FakeBackend* backend) : backend_(backend) {}
-  absl::StatusOr<exporting::ExportResult> Export(
-      const exporting::ExportTraceServiceRequest& request) override {
+  absl::StatusOr<otlp::ExportResult> Export(
+      const otlp::ExportTraceServiceRequest& request) override {
     if (cancel_.HasBeenNotified()) return absl::CancelledError("fake: cancelled");
     return backend_->Handle(request, &cancel_);
   }
@@ -32,7 +32,7 @@ class FakeExporter : public exporting::SpanExporter {
 
 }  // namespace
 
-std::set<std::string> SpanIds(const exporting::ExportTraceServiceRequest& request) {
+std::set<std::string> SpanIds(const otlp::ExportTraceServiceRequest& request) {
   std::set<std::string> ids;
   for (const auto& rs : request.resource_spans()) {
     for (const auto& ss : rs.scope_spans()) {
@@ -47,12 +47,12 @@ void FakeBackend::SetBehavior(Behavior behavior) {
   behavior_ = std::move(behavior);
 }
 
-std::unique_ptr<exporting::SpanExporter> FakeBackend::MakeExporter() {
+std::unique_ptr<otlp::SpanExporter> FakeBackend::MakeExporter() {
   return std::make_unique<FakeExporter>(this);
 }
 
-absl::StatusOr<exporting::ExportResult> FakeBackend::Handle(
-    const exporting::ExportTraceServiceRequest& request, absl::Notification* cancel) {
+absl::StatusOr<otlp::ExportResult> FakeBackend::Handle(
+    const otlp::ExportTraceServiceRequest& request, absl::Notification* cancel) {
   Attempt attempt;
   Behavior behavior;
   {
@@ -63,8 +63,8 @@ absl::StatusOr<exporting::ExportResult> FakeBackend::Handle(
     attempts_.push_back(attempt);
     behavior = behavior_;
   }
-  absl::StatusOr<exporting::ExportResult> result =
-      behavior ? behavior(request, attempt, cancel) : exporting::ExportResult{};
+  absl::StatusOr<otlp::ExportResult> result =
+      behavior ? behavior(request, attempt, cancel) : otlp::ExportResult{};
   if (result.ok()) {
     absl::MutexLock lock(&mu_);
     accepted_.push_back(request);
@@ -84,7 +84,7 @@ size_t FakeBackend::accepted_span_count() const {
   return accepted_count_;
 }
 
-std::vector<exporting::ExportTraceServiceRequest> FakeBackend::accepted() const {
+std::vector<otlp::ExportTraceServiceRequest> FakeBackend::accepted() const {
   absl::MutexLock lock(&mu_);
   return accepted_;
 }

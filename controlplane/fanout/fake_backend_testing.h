@@ -14,7 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "controlplane/export/exporter.h"
+#include "otlp/exporter.h"
 
 namespace tracer::fanout::testing {
 
@@ -31,20 +31,20 @@ class FakeBackend {
   // Decides the answer to attempt `attempt` (1-based). `cancel` is notified
   // when the exporter that made the call is cancelled (a behaviour may
   // block on it to play a slow backend). Default: accept everything.
-  using Behavior = std::function<absl::StatusOr<exporting::ExportResult>(
-      const exporting::ExportTraceServiceRequest& request, const Attempt& attempt,
+  using Behavior = std::function<absl::StatusOr<otlp::ExportResult>(
+      const otlp::ExportTraceServiceRequest& request, const Attempt& attempt,
       absl::Notification* cancel)>;
 
   void SetBehavior(Behavior behavior);
 
   // An exporter forwarding to this backend (the backend must outlive it).
-  std::unique_ptr<exporting::SpanExporter> MakeExporter();
+  std::unique_ptr<otlp::SpanExporter> MakeExporter();
 
   // Span ids (hex) of accepted requests; `accepted_span_count` counts
   // duplicates too.
   std::set<std::string> accepted_span_ids() const;
   size_t accepted_span_count() const;
-  std::vector<exporting::ExportTraceServiceRequest> accepted() const;
+  std::vector<otlp::ExportTraceServiceRequest> accepted() const;
   std::vector<Attempt> attempts() const;
 
   // Waits until at least `n` distinct span ids were accepted.
@@ -53,20 +53,20 @@ class FakeBackend {
   bool WaitForAttempts(int n, absl::Duration timeout) const;
 
   // Called by the fake exporters.
-  absl::StatusOr<exporting::ExportResult> Handle(
-      const exporting::ExportTraceServiceRequest& request, absl::Notification* cancel);
+  absl::StatusOr<otlp::ExportResult> Handle(
+      const otlp::ExportTraceServiceRequest& request, absl::Notification* cancel);
 
  private:
   mutable absl::Mutex mu_;
   Behavior behavior_ ABSL_GUARDED_BY(mu_);
   std::vector<Attempt> attempts_ ABSL_GUARDED_BY(mu_);
-  std::vector<exporting::ExportTraceServiceRequest> accepted_ ABSL_GUARDED_BY(mu_);
+  std::vector<otlp::ExportTraceServiceRequest> accepted_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> accepted_ids_ ABSL_GUARDED_BY(mu_);
   size_t accepted_count_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Hex span ids of every span in `request`.
-std::set<std::string> SpanIds(const exporting::ExportTraceServiceRequest& request);
+std::set<std::string> SpanIds(const otlp::ExportTraceServiceRequest& request);
 
 }  // namespace tracer::fanout::testing
 

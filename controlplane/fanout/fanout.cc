@@ -47,7 +47,7 @@ absl::Status Validate(const BackendOptions& o, const FanOutOptions& fanout) {
   if (o.breaker.open_for < absl::ZeroDuration()) {
     return Invalid(o.name, "breaker.open_for: must be >= 0");
   }
-  const exporting::RetryPolicy& r = o.exporter.retry;
+  const otlp::RetryPolicy& r = o.exporter.retry;
   if (r.initial_interval <= absl::ZeroDuration()) {
     return Invalid(o.name, "retry.initial_interval: must be > 0");
   }
@@ -80,7 +80,7 @@ absl::Status FanOut::AddBackend(BackendOptions options) {
     if (stopped_) return absl::FailedPreconditionError("FanOut is stopped");
   }
   if (absl::Status s = Validate(options, options_); !s.ok()) return s;
-  absl::StatusOr<std::unique_ptr<exporting::SpanExporter>> exporter =
+  absl::StatusOr<std::unique_ptr<otlp::SpanExporter>> exporter =
       options_.exporter_factory ? options_.exporter_factory(options) : CreateTransport(options);
   if (!exporter.ok()) return exporter.status();
   if (*exporter == nullptr) return absl::InternalError("exporter factory returned null");

@@ -56,8 +56,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "controlplane/export/exporter.h"
-#include "controlplane/export/exporter_config.h"
+#include "otlp/exporter.h"
+#include "otlp/exporter_config.h"
 #include "storage/wal.h"
 
 namespace tracer::fanout {
@@ -83,7 +83,7 @@ struct BackendOptions {
   // `exporter.retry` (enabled=false means: a retryable failure is retried
   // after initial_interval without growth); max_elapsed_time is ignored
   // here: queued spans are retried until delivered or dead-lettered.
-  exporting::ExporterConfig exporter;
+  otlp::ExporterConfig exporter;
   // Upper bounds of one export request (spans summed over merged records;
   // serialized bytes). A single record larger than either is sent alone.
   size_t max_batch_spans = 8192;
@@ -124,7 +124,7 @@ struct FanOutOptions {
   // OTLP/HTTP exporter for BackendOptions::exporter, making exactly one
   // attempt per Export() call (FanOut does its own backoff). Tests inject
   // fake exporters here; errors it returns are AddBackend's errors.
-  std::function<absl::StatusOr<std::unique_ptr<exporting::SpanExporter>>(
+  std::function<absl::StatusOr<std::unique_ptr<otlp::SpanExporter>>(
       const BackendOptions&)>
       exporter_factory;
 };

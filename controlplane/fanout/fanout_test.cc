@@ -8,10 +8,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
-#include "controlplane/export/http_status.h"
-#include "controlplane/export/otlp_json.h"
-#include "controlplane/export/retry_policy.h"
-#include "controlplane/export/test_requests.h"
+#include "otlp/http_status.h"
+#include "otlp/otlp_json.h"
+#include "otlp/retry_policy.h"
+#include "otlp/test_requests.h"
 #include "controlplane/fanout/fake_backend_testing.h"
 #include "controlplane/ingest/queue_record.h"
 #include "gmock/gmock.h"
@@ -22,8 +22,8 @@
 namespace tracer::fanout {
 namespace {
 
-using exporting::ExportResult;
-using exporting::ExportTraceServiceRequest;
+using otlp::ExportResult;
+using otlp::ExportTraceServiceRequest;
 using testing::Attempt;
 using testing::FakeBackend;
 using ::testing::ElementsAre;
@@ -32,7 +32,7 @@ using ::testing::HasSubstr;
 constexpr int kSpansPerRecord = 5;
 
 absl::StatusOr<ExportResult> Unavailable() {
-  return exporting::MarkRetryable(absl::UnavailableError("fake: UNAVAILABLE: down"));
+  return otlp::MarkRetryable(absl::UnavailableError("fake: UNAVAILABLE: down"));
 }
 
 std::vector<std::string> ReadLines(const std::string& path) {
@@ -69,7 +69,7 @@ class FanOutTest : public ::testing::Test {
     o.dead_letter_dir = dir_.path() + "/dead";
     o.poll = absl::Milliseconds(20);
     o.exporter_factory = [this](const BackendOptions& b)
-        -> absl::StatusOr<std::unique_ptr<exporting::SpanExporter>> {
+        -> absl::StatusOr<std::unique_ptr<otlp::SpanExporter>> {
       return Backend(b.name)->MakeExporter();
     };
     return o;
@@ -91,7 +91,7 @@ class FanOutTest : public ::testing::Test {
 
   // Appends one queue record of kSpansPerRecord spans; returns its span ids.
   std::set<std::string> AppendRecord(uint64_t seed) {
-    ExportTraceServiceRequest req = exporting::testing::MakeSyscallRequest(kSpansPerRecord, seed);
+    ExportTraceServiceRequest req = otlp::testing::MakeSyscallRequest(kSpansPerRecord, seed);
     std::string payload =
         controlplane::EncodeQueueRecord("agent-1", seed, req.SerializeAsString());
     auto seq = queue_->Append(payload, kSpansPerRecord);
@@ -189,7 +189,7 @@ TEST_F(FanOutTest, NonRetryableRefusalIsDeadLetteredAndDeliveryContinues) {
   Backend("b")->SetBehavior([&](const ExportTraceServiceRequest& req, const Attempt& a,
                                 absl::Notification*) -> absl::StatusOr<ExportResult> {
     if (a.span_ids == bad_ids) {
-      return exporting::WithHttpStatus(
+      return otlp::WithHttpStatus(
           absl::InvalidArgumentError("fake: HTTP 400: span name too long"), 400);
     }
     return ExportResult{};
@@ -220,7 +220,7 @@ TEST_F(FanOutTest, NonRetryableRefusalIsDeadLetteredAndDeliveryContinues) {
 
   std::vector<std::string> lines = ReadLines(dir_.path() + "/dead/b.jsonl");
   ASSERT_EQ(lines.size(), 1u);
-  auto decoded = exporting::FromOtlpJson(lines[0]);
+  auto decoded = otlp::FromOtlpJson(lines[0]);
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_EQ(testing::SpanIds(*decoded), bad_ids);
   std::vector<std::string> errors = ReadLines(dir_.path() + "/dead/b.errors.jsonl");
@@ -282,8 +282,8 @@ TEST_F(FanOutTest, RetryAfterIsTheMinimumWait) {
   Backend("b")->SetBehavior([&](const ExportTraceServiceRequest&, const Attempt& a,
                                 absl::Notification*) -> absl::StatusOr<ExportResult> {
     if (a.number == 1) {
-      return exporting::MarkRetryable(
-          exporting::WithHttpStatus(absl::UnavailableError("fake: HTTP 503: busy"), 503),
+      return otlp::MarkRetryable(
+          otlp::WithHttpStatus(absl::UnavailableError("fake: HTTP 503: busy"), 503),
           absl::Milliseconds(500));
     }
     return ExportResult{};
@@ -316,7 +316,7 @@ TEST_F(FanOutTest, RestartResumesFromTheCursorResendingOnlyTheInFlightBatch) {
   }
   FanOutOptions options = Options();
   options.exporter_factory = [this](const BackendOptions&) {
-    return absl::StatusOr<std::unique_ptr<exporting::SpanExporter>>(
+    return absl::StatusOr<std::unique_ptr<otlp::SpanExporter>>(
         Backend("first")->MakeExporter());
   };
   BackendOptions b = Fast("b");
@@ -337,7 +337,7 @@ TEST_F(FanOutTest, RestartResumesFromTheCursorResendingOnlyTheInFlightBatch) {
   queue_.reset();
   OpenQueue();
   options.exporter_factory = [this](const BackendOptions&) {
-    return absl::StatusOr<std::unique_ptr<exporting::SpanExporter>>(
+    return absl::StatusOr<std::unique_ptr<otlp::SpanExporter>>(
         Backend("second")->MakeExporter());
   };
   FanOut fanout(queue_.get(), options);
@@ -465,7 +465,7 @@ TEST_F(FanOutTest, FailedDeadLetterWriteKeepsTheRecordsQueuedUntilItSucceeds) {
   EXPECT_EQ(s.spans_failed_by_reason["permission_denied"], want.size());
   std::vector<std::string> lines = ReadLines(options.dead_letter_dir + "/b.jsonl");
   ASSERT_EQ(lines.size(), 1u);
-  auto decoded = exporting::FromOtlpJson(lines[0]);
+  auto decoded = otlp::FromOtlpJson(lines[0]);
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_EQ(testing::SpanIds(*decoded), want);
 }
@@ -523,7 +523,7 @@ TEST_F(FanOutTest, RealTransportRejectsABadEndpoint) {
   options.exporter_factory = nullptr;  // the real OTLP transports
   FanOut fanout(queue_.get(), options);
   BackendOptions b = Fast("http");
-  b.exporter.protocol = exporting::Protocol::kHttpProtobuf;
+  b.exporter.protocol = otlp::Protocol::kHttpProtobuf;
   b.exporter.endpoint = "not a url";
   absl::Status s = fanout.AddBackend(b);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
@@ -538,11 +538,11 @@ TEST_F(FanOutTest, RealTransportFailuresStayRetryableAndAreCountedByReason) {
   AppendRecord(1);
   FanOut fanout(queue_.get(), options);
   BackendOptions grpc = Fast("grpc");
-  grpc.exporter.protocol = exporting::Protocol::kGrpc;
+  grpc.exporter.protocol = otlp::Protocol::kGrpc;
   grpc.exporter.endpoint = "http://127.0.0.1:1";
   grpc.exporter.timeout = absl::Milliseconds(500);
   BackendOptions http = Fast("http");
-  http.exporter.protocol = exporting::Protocol::kHttpProtobuf;
+  http.exporter.protocol = otlp::Protocol::kHttpProtobuf;
   http.exporter.endpoint = "http://127.0.0.1:1/v1/traces";
   http.exporter.timeout = absl::Milliseconds(500);
   ASSERT_TRUE(fanout.AddBackend(grpc).ok());

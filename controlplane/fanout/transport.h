@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
-#include "controlplane/export/exporter.h"
+#include "otlp/exporter.h"
 #include "controlplane/fanout/fanout.h"
 
 namespace tracer::fanout {
@@ -18,7 +18,7 @@ namespace tracer::fanout {
 // headers, compression, timeout). Errors: INVALID_ARGUMENT for the endpoint
 // or protocol, file errors for TLS files (from the exporters' Create),
 // prefixed with the backend's name.
-absl::StatusOr<std::unique_ptr<exporting::SpanExporter>> CreateTransport(
+absl::StatusOr<std::unique_ptr<otlp::SpanExporter>> CreateTransport(
     const BackendOptions& options);
 
 }  // namespace tracer::fanout

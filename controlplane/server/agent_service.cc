@@ -5,9 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "controlplane/auth/roles.h"
+#include "auth/authorize.h"
 #include "controlplane/server/grpc_status.h"
-#include "ctl/version.h"
+#include "version/semver.h"
 #include "glog/logging.h"
 
 namespace tracer::controlplane {
@@ -67,7 +67,7 @@ grpc::Status AgentServiceImpl::Connect(
         absl::StrCat("agent ", hello.node_id(), " (trace-agent ",
                      hello.agent_version().empty() ? "unknown" : hello.agent_version(),
                      ") speaks agent protocol version ", hello.protocol_version(),
-                     "; this control plane (trace-controlplane ", ctl::kVersion,
+                     "; this control plane (trace-controlplane ", version::kVersion,
                      ") speaks only version ", static_cast<int>(v1::PROTOCOL_VERSION_1),
                      ": run an agent and a control plane of the same protocol version"));
   }
@@ -84,7 +84,7 @@ grpc::Status AgentServiceImpl::Connect(
   v1::ControlMessage welcome;
   welcome.mutable_welcome()->set_agent_id(hello.node_id());
   welcome.mutable_welcome()->set_protocol_version(v1::PROTOCOL_VERSION_1);
-  welcome.mutable_welcome()->set_controlplane_version(ctl::kVersion);
+  welcome.mutable_welcome()->set_controlplane_version(version::kVersion);
   if (!stream->Write(welcome)) {
     agents_->Disconnected(hello.node_id(), *token);
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed");

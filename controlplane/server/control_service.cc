@@ -5,10 +5,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "controlplane/auth/roles.h"
+#include "auth/authorize.h"
 #include "controlplane/exporters/exporter_validation.h"
 #include "controlplane/server/grpc_status.h"
-#include "ctl/version.h"
+#include "version/semver.h"
 #include "glog/logging.h"
 
 namespace tracer::controlplane {
@@ -150,7 +150,7 @@ grpc::Status ControlServiceImpl::GetStatus(grpc::ServerContext* context,
 v1::StatusResponse ControlServiceImpl::BuildStatus() const {
   v1::StatusResponse status;
   v1::StatusResponse* response = &status;
-  response->set_controlplane_version(ctl::kVersion);
+  response->set_controlplane_version(version::kVersion);
   for (v1::AgentInfo& info : Agents()) *response->add_agents() = std::move(info);
   const storage::WalStats queue = queue_->Stats();
   response->set_queue_records(queue.records);

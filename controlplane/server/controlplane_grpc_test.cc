@@ -1,5 +1,5 @@
 // The control plane's services over real gRPC on loopback (plain text,
-// insecure-loopback rules of controlplane/auth/roles.h): a fake agent
+// insecure-loopback rules of auth/authorize.h): a fake agent
 // connects, receives its policy, gets a new one when a session starts, and
 // uploads spans that then show up through ControlService.GetTrace.
 #include <memory>
@@ -7,10 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "controlplane/auth/tls.h"
+#include "auth/tls.h"
 #include "controlplane/server/controlplane.h"
 #include "controlplane/store/testing/test_spans.h"
-#include "ctl/version.h"
+#include "version/semver.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "storage/testing/temp_dir.h"
@@ -237,7 +237,7 @@ TEST_F(ControlPlaneGrpcTest, ConnectRefusesBadFirstMessageAndOldProtocol) {
     // Names the agent, both binaries' versions and both protocol versions.
     EXPECT_EQ(s.error_message(),
               absl::StrCat("agent node-2 (trace-agent 9.9.9) speaks agent protocol version 7; "
-                           "this control plane (trace-controlplane ", ctl::kVersion,
+                           "this control plane (trace-controlplane ", version::kVersion,
                            ") speaks only version 1: run an agent and a control plane of the "
                            "same protocol version"));
   }

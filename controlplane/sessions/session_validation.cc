@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "agent/syscalls/syscall_classes.h"
-#include "agent/syscalls/syscall_table.h"
+#include "syscalls/syscall_classes.h"
+#include "syscalls/syscall_table.h"
 
 namespace tracer::controlplane {
 namespace {

@@ -15,7 +15,7 @@
 //                                        '/' and no NUL
 //     all_processes                      must be true
 //   session.capture.syscall_classes      <= 32, each a class of
-//                                        agent/syscalls/syscall_classes.h
+//                                        syscalls/syscall_classes.h
 //   session.capture.syscalls             <= 512, each an x86-64 syscall name
 //   session.capture.min_duration_us      <= 3.6e9 (one hour)
 //   session.sampling.sampler             a known Sampler value

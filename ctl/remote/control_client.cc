@@ -1,7 +1,7 @@
 #include "ctl/remote/control_client.h"
 
 #include "absl/strings/str_cat.h"
-#include "controlplane/auth/tls.h"
+#include "auth/tls.h"
 #include "grpcpp/create_channel.h"
 
 namespace tracer::ctl::remote {

@@ -21,7 +21,7 @@ namespace tracer::ctl::remote {
 // handshake fails). Thread-safe (gRPC stubs are).
 class ControlClient {
  public:
-  // Builds credentials from `c` (controlplane/auth/tls.h: --certs DIR files
+  // Builds credentials from `c` (auth/tls.h: --certs DIR files
   // ca.pem, <user>.pem, <user>.key; --insecure refuses non-loopback servers)
   // and a channel to c.server. Connects lazily: an unreachable server shows
   // up as UNAVAILABLE on the first call. Errors: the credential errors.

@@ -8,9 +8,9 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "controlplane/auth/certs.h"
-#include "controlplane/auth/roles.h"
-#include "controlplane/auth/tls.h"
+#include "auth/certs.h"
+#include "auth/authorize.h"
+#include "auth/tls.h"
 #include "ctl/remote/waterfall.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"

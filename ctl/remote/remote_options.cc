@@ -12,7 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
-#include "agent/syscalls/syscall_classes.h"
+#include "syscalls/syscall_classes.h"
 
 namespace tracer::ctl::remote {
 namespace {

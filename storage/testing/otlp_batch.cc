@@ -7,15 +7,15 @@
 namespace tracer::storage::testing {
 namespace {
 
-namespace otlp = ::opentelemetry::proto;
+namespace otelpb = ::opentelemetry::proto;
 
-void SetString(otlp::common::v1::KeyValue* kv, const std::string& key,
+void SetString(otelpb::common::v1::KeyValue* kv, const std::string& key,
                const std::string& value) {
   kv->set_key(key);
   kv->mutable_value()->set_string_value(value);
 }
 
-void SetInt(otlp::common::v1::KeyValue* kv, const std::string& key,
+void SetInt(otelpb::common::v1::KeyValue* kv, const std::string& key,
             int64_t value) {
   kv->set_key(key);
   kv->mutable_value()->set_int_value(value);
@@ -33,7 +33,7 @@ std::string Bytes(uint64_t a, uint64_t b, size_t n) {
 }  // namespace
 
 std::string MakeOtlpBatch(uint64_t id, uint32_t spans) {
-  otlp::trace::v1::ResourceSpans rs;
+  otelpb::trace::v1::ResourceSpans rs;
   auto* resource = rs.mutable_resource();
   SetString(resource->add_attributes(), "service.name", "cat");
   SetString(resource->add_attributes(), "host.name", "node-1");
@@ -49,7 +49,7 @@ std::string MakeOtlpBatch(uint64_t id, uint32_t spans) {
     span->set_span_id(Bytes(id * 1000003ull + i + 1, 0, 8));
     span->set_parent_span_id(Bytes(id * 1000003ull + 1, 0, 8));
     span->set_name(kNames[(id + i) % 6]);
-    span->set_kind(otlp::trace::v1::Span::SPAN_KIND_INTERNAL);
+    span->set_kind(otelpb::trace::v1::Span::SPAN_KIND_INTERNAL);
     span->set_start_time_unix_nano(base_ns + i * 1000ull);
     span->set_end_time_unix_nano(base_ns + i * 1000ull + 250 + i % 97);
     SetString(span->add_attributes(), "syscall.args",
@@ -61,7 +61,7 @@ std::string MakeOtlpBatch(uint64_t id, uint32_t spans) {
 }
 
 int64_t CountOtlpSpans(const std::string& payload) {
-  otlp::trace::v1::ResourceSpans rs;
+  otelpb::trace::v1::ResourceSpans rs;
   if (!rs.ParseFromString(payload)) return -1;
   int64_t n = 0;
   for (const auto& ss : rs.scope_spans()) n += ss.spans_size();

@@ -5,15 +5,15 @@
 
 #include <string>
 
-#include "controlplane/export/otlp_json.h"
-#include "controlplane/export/test_requests.h"
+#include "otlp/otlp_json.h"
+#include "otlp/test_requests.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace {
 
-using tracer::exporting::AppendOtlpJson;
-using tracer::exporting::FromOtlpJson;
-using tracer::exporting::testing::MakeSyscallRequest;
+using tracer::otlp::AppendOtlpJson;
+using tracer::otlp::FromOtlpJson;
+using tracer::otlp::testing::MakeSyscallRequest;
 
 void BM_ToOtlpJson(benchmark::State& state) {
   const int spans = static_cast<int>(state.range(0));
@@ -49,7 +49,7 @@ BENCHMARK(BM_ProtobufMessageToJson)->Arg(512);
 
 void BM_FromOtlpJson(benchmark::State& state) {
   const int spans = static_cast<int>(state.range(0));
-  std::string json = tracer::exporting::ToOtlpJson(MakeSyscallRequest(spans));
+  std::string json = tracer::otlp::ToOtlpJson(MakeSyscallRequest(spans));
   for (auto _ : state) {
     auto req = FromOtlpJson(json);
     benchmark::DoNotOptimize(req);

@@ -31,7 +31,7 @@ CA = "/etc/ssl/certs/ca-certificates.crt"
 
 
 def version_from_header():
-    with open(iu.runfile("ctl/version.h")) as f:
+    with open(iu.runfile("version/semver.h")) as f:
         return re.search(r'kVersion\[\] = "([^"]+)"', f.read()).group(1)
 
 
@@ -111,7 +111,7 @@ class LayoutTest(unittest.TestCase):
                         "--digest_out", f"{out_dir}/i.digest",
                         "--binary", f"{binary}:/usr/bin/trace-controlplane",
                         "--title", "trace-controlplane",
-                        "--version_header", iu.runfile("ctl/version.h"),
+                        "--version_header", iu.runfile("version/semver.h"),
                         "--status", status, "--user", "65532:65532",
                         "--dir", "var/lib/tracer:65532:65532:0700",
                         "--file", f"{CA}:{CA}", *extra])

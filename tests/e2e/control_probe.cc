@@ -23,7 +23,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
-#include "controlplane/auth/tls.h"
+#include "auth/tls.h"
 #include "gflags/gflags.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"

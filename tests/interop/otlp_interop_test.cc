@@ -10,12 +10,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "controlplane/export/batch_export_queue.h"
-#include "controlplane/export/config.h"
-#include "controlplane/export/http_status.h"
-#include "controlplane/export/file_exporter.h"
-#include "controlplane/export/otlp_json.h"
-#include "controlplane/export/test_requests.h"
+#include "otlp/batch_export_queue.h"
+#include "otlp/config.h"
+#include "otlp/http_status.h"
+#include "otlp/file_exporter.h"
+#include "otlp/otlp_json.h"
+#include "otlp/test_requests.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
@@ -24,9 +24,9 @@
 namespace tracer::interop {
 namespace {
 
-using exporting::ExporterConfig;
-using exporting::ExportTraceServiceRequest;
-using exporting::Protocol;
+using otlp::ExporterConfig;
+using otlp::ExportTraceServiceRequest;
+using otlp::Protocol;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
@@ -73,7 +73,7 @@ class OtlpInteropTest : public ::testing::Test {
     std::vector<std::string> lines = r.Requests();
     ASSERT_THAT(lines, SizeIs(sent.size()));
     for (size_t i = 0; i < sent.size(); ++i) {
-      auto got = exporting::FromOtlpJson(lines[i]);
+      auto got = otlp::FromOtlpJson(lines[i]);
       ASSERT_TRUE(got.ok()) << got.status() << "\n" << lines[i];
       std::string diff;
       google::protobuf::util::MessageDifferencer d;
@@ -86,7 +86,7 @@ class OtlpInteropTest : public ::testing::Test {
 };
 
 ExportTraceServiceRequest Rich() {
-  return exporting::testing::MakeRichRequest(exporting::testing::Fields::kOtlp0_9);
+  return otlp::testing::MakeRichRequest(otlp::testing::Fields::kOtlp0_9);
 }
 
 TEST_F(OtlpInteropTest, GrpcRoundTripWithHeadersGzipAndPartialSuccess) {
@@ -94,8 +94,8 @@ TEST_F(OtlpInteropTest, GrpcRoundTripWithHeadersGzipAndPartialSuccess) {
   ASSERT_NE(r, nullptr);
   ExporterConfig c = Config(Protocol::kGrpc, GrpcUrl(*r));
   c.headers = {{"X-Api-Key", "s3cret"}, {"x-tenant", "t1"}};
-  c.compression = exporting::Compression::kGzip;
-  auto ex = exporting::CreateExporter(c);
+  c.compression = otlp::Compression::kGzip;
+  auto ex = otlp::CreateExporter(c);
   ASSERT_TRUE(ex.ok()) << ex.status();
   auto res = (*ex)->Export(Rich());
   ASSERT_TRUE(res.ok()) << res.status();
@@ -116,10 +116,10 @@ TEST_F(OtlpInteropTest, HttpProtobufRoundTripWithGzip) {
   ASSERT_NE(r, nullptr);
   ExporterConfig c = Config(Protocol::kHttpProtobuf, HttpUrl(*r));
   c.headers = {{"Authorization", "Bearer abc"}};
-  c.compression = exporting::Compression::kGzip;
-  auto ex = exporting::CreateExporter(c);
+  c.compression = otlp::Compression::kGzip;
+  auto ex = otlp::CreateExporter(c);
   ASSERT_TRUE(ex.ok()) << ex.status();
-  auto big = exporting::testing::MakeSyscallRequest(300, 7);
+  auto big = otlp::testing::MakeSyscallRequest(300, 7);
   auto res = (*ex)->Export(Rich());
   ASSERT_TRUE(res.ok()) << res.status();
   EXPECT_EQ(res->rejected_spans, 1);
@@ -135,7 +135,7 @@ TEST_F(OtlpInteropTest, HttpProtobufRoundTripWithGzip) {
 TEST_F(OtlpInteropTest, HttpJsonRoundTrip) {
   auto r = StartReceiver({"--http-port", "0", "--reject-spans", "3"});
   ASSERT_NE(r, nullptr);
-  auto ex = exporting::CreateExporter(Config(Protocol::kHttpJson, HttpUrl(*r)));
+  auto ex = otlp::CreateExporter(Config(Protocol::kHttpJson, HttpUrl(*r)));
   ASSERT_TRUE(ex.ok()) << ex.status();
   auto res = (*ex)->Export(Rich());
   ASSERT_TRUE(res.ok()) << res.status();
@@ -147,13 +147,13 @@ TEST_F(OtlpInteropTest, HttpJsonRoundTrip) {
 TEST_F(OtlpInteropTest, GrpcUnavailableTwiceIsRetriedAndExportedOnce) {
   auto r = StartReceiver({"--grpc-port", "0", "--fail-grpc", "UNAVAILABLE:2"});
   ASSERT_NE(r, nullptr);
-  auto ex = exporting::CreateExporter(Config(Protocol::kGrpc, GrpcUrl(*r)));
+  auto ex = otlp::CreateExporter(Config(Protocol::kGrpc, GrpcUrl(*r)));
   ASSERT_TRUE(ex.ok());
-  exporting::BatchExportQueue q(*std::move(ex));
+  otlp::BatchExportQueue q(*std::move(ex));
   auto req = std::make_shared<const ExportTraceServiceRequest>(Rich());
-  ASSERT_TRUE(q.Enqueue(req, exporting::CountSpans(*req)).ok());
+  ASSERT_TRUE(q.Enqueue(req, otlp::CountSpans(*req)).ok());
   ASSERT_TRUE(q.Flush(absl::Now() + absl::Seconds(30)).ok());
-  exporting::ExportCounters counters = q.counters();
+  otlp::ExportCounters counters = q.counters();
   EXPECT_EQ(counters.retries, 2);
   EXPECT_EQ(counters.requests_exported, 1);
   EXPECT_EQ(counters.spans_exported, 5);
@@ -168,7 +168,7 @@ TEST_F(OtlpInteropTest, GrpcResourceExhaustedRetriedOnlyWithRetryInfo) {
     auto r = StartReceiver(
         {"--grpc-port", "0", "--fail-grpc", "RESOURCE_EXHAUSTED:1", "--retry-delay-ms", "400"});
     ASSERT_NE(r, nullptr);
-    auto ex = exporting::CreateExporter(Config(Protocol::kGrpc, GrpcUrl(*r)));
+    auto ex = otlp::CreateExporter(Config(Protocol::kGrpc, GrpcUrl(*r)));
     ASSERT_TRUE(ex.ok());
     const absl::Time start = absl::Now();
     auto res = (*ex)->Export(Rich());
@@ -181,7 +181,7 @@ TEST_F(OtlpInteropTest, GrpcResourceExhaustedRetriedOnlyWithRetryInfo) {
     auto r = StartReceiver({"--grpc-port", "0", "--fail-grpc", "RESOURCE_EXHAUSTED:1",
                             "--fail-message", "quota exceeded"});
     ASSERT_NE(r, nullptr);
-    auto ex = exporting::CreateExporter(Config(Protocol::kGrpc, GrpcUrl(*r)));
+    auto ex = otlp::CreateExporter(Config(Protocol::kGrpc, GrpcUrl(*r)));
     ASSERT_TRUE(ex.ok());
     auto res = (*ex)->Export(Rich());
     EXPECT_EQ(res.status().code(), absl::StatusCode::kResourceExhausted);
@@ -193,7 +193,7 @@ TEST_F(OtlpInteropTest, GrpcResourceExhaustedRetriedOnlyWithRetryInfo) {
 TEST_F(OtlpInteropTest, Http503RetryAfterIsHonoured) {
   auto r = StartReceiver({"--http-port", "0", "--fail-http", "503:1:1"});
   ASSERT_NE(r, nullptr);
-  auto ex = exporting::CreateExporter(Config(Protocol::kHttpProtobuf, HttpUrl(*r)));
+  auto ex = otlp::CreateExporter(Config(Protocol::kHttpProtobuf, HttpUrl(*r)));
   ASSERT_TRUE(ex.ok());
   const absl::Time start = absl::Now();
   auto res = (*ex)->Export(Rich());
@@ -211,13 +211,13 @@ TEST_F(OtlpInteropTest, Http400IsNotRetriedAndCarriesTheBackendsMessage) {
     auto r = StartReceiver(
         {"--http-port", "0", "--fail-http", "400:-1", "--fail-message", "span name is too long"});
     ASSERT_NE(r, nullptr);
-    auto ex = exporting::CreateExporter(Config(p, HttpUrl(*r)));
+    auto ex = otlp::CreateExporter(Config(p, HttpUrl(*r)));
     ASSERT_TRUE(ex.ok());
     auto res = (*ex)->Export(Rich());
     EXPECT_EQ(res.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(res.status().message(), HasSubstr("HTTP 400: span name is too long"));
     // Attached for the fan-out's failure counters, through the retry layer.
-    EXPECT_EQ(exporting::HttpStatusOf(res.status()), 400);
+    EXPECT_EQ(otlp::HttpStatusOf(res.status()), 400);
     EXPECT_THAT(res.status().message(), HasSubstr(HttpUrl(*r)));
     EXPECT_THAT(r->Attempts(), SizeIs(1));
     EXPECT_THAT(r->Requests(), SizeIs(0));
@@ -232,9 +232,9 @@ TEST_F(OtlpInteropTest, BackendDownGivesAClearErrorWithinTheBudget) {
                                        : absl::StrCat("http://127.0.0.1:", port, "/v1/traces"));
     c.timeout = absl::Milliseconds(500);
     c.retry.max_elapsed_time = absl::Seconds(2);
-    auto ex = exporting::CreateExporter(c);
+    auto ex = otlp::CreateExporter(c);
     ASSERT_TRUE(ex.ok());
-    exporting::BatchExportQueue q(*std::move(ex));
+    otlp::BatchExportQueue q(*std::move(ex));
     auto req = std::make_shared<const ExportTraceServiceRequest>(Rich());
     const absl::Time start = absl::Now();
     ASSERT_TRUE(q.Enqueue(req, 5).ok());
@@ -272,9 +272,9 @@ TEST_F(OtlpInteropTest, FileExporterOutputIsValidOtlpJsonForTheReceiver) {
   const char* tmp = std::getenv("TEST_TMPDIR");
   const std::string path = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/interop-spans.jsonl");
   std::vector<ExportTraceServiceRequest> sent = {Rich(),
-                                                 exporting::testing::MakeSyscallRequest(50, 3)};
+                                                 otlp::testing::MakeSyscallRequest(50, 3)};
   {
-    auto fx = exporting::FileExporter::Create(path);
+    auto fx = otlp::FileExporter::Create(path);
     ASSERT_TRUE(fx.ok()) << fx.status();
     for (const auto& req : sent) ASSERT_TRUE((*fx)->Export(req).ok());
     ASSERT_TRUE((*fx)->Shutdown().ok());

@@ -1,7 +1,7 @@
 // Interop over TLS: our OTLP/gRPC and OTLP/HTTP exporters against the
 // Node.js receiver (tests/peers/otlp_receiver.js, Node's OpenSSL-backed TLS
 // for both grpc-js and https) with certificates made here by our own CA
-// tooling (controlplane/auth/certs.h). Covers DESIGN.md "Export" / issue 5
+// tooling (auth/certs.h). Covers DESIGN.md "Export" / issue 5
 // "TLS": a server certificate from an unknown CA is refused, a custom CA is
 // accepted, mTLS with our client certificate is accepted, a client
 // certificate from another CA is refused by the receiver, and plain text is
@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "controlplane/auth/certs.h"
-#include "controlplane/export/config.h"
-#include "controlplane/export/otlp_json.h"
-#include "controlplane/export/test_requests.h"
+#include "auth/certs.h"
+#include "otlp/config.h"
+#include "otlp/otlp_json.h"
+#include "otlp/test_requests.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
@@ -26,9 +26,9 @@
 namespace tracer::interop {
 namespace {
 
-using exporting::ExporterConfig;
-using exporting::ExportTraceServiceRequest;
-using exporting::Protocol;
+using otlp::ExporterConfig;
+using otlp::ExportTraceServiceRequest;
+using otlp::Protocol;
 using ::testing::ContainsRegex;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
@@ -121,8 +121,8 @@ class OtlpTlsInteropTest : public ::testing::TestWithParam<Protocol> {
     return c;
   }
 
-  static absl::StatusOr<exporting::ExportResult> ExportOnce(const ExporterConfig& c) {
-    auto ex = exporting::CreateExporter(c);
+  static absl::StatusOr<otlp::ExportResult> ExportOnce(const ExporterConfig& c) {
+    auto ex = otlp::CreateExporter(c);
     if (!ex.ok()) return ex.status();
     auto res = (*ex)->Export(Rich());
     (void)(*ex)->Shutdown();
@@ -130,14 +130,14 @@ class OtlpTlsInteropTest : public ::testing::TestWithParam<Protocol> {
   }
 
   static ExportTraceServiceRequest Rich() {
-    return exporting::testing::MakeRichRequest(exporting::testing::Fields::kOtlp0_9);
+    return otlp::testing::MakeRichRequest(otlp::testing::Fields::kOtlp0_9);
   }
 
   // The receiver decoded exactly one request, equal to Rich().
   static void ExpectReceivedRich(const PeerReceiver& r) {
     std::vector<std::string> lines = r.Requests();
     ASSERT_THAT(lines, SizeIs(1));
-    auto got = exporting::FromOtlpJson(lines[0]);
+    auto got = otlp::FromOtlpJson(lines[0]);
     ASSERT_TRUE(got.ok()) << got.status();
     std::string diff;
     google::protobuf::util::MessageDifferencer d;

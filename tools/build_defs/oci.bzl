@@ -76,7 +76,7 @@ oci_image = rule(
         ),
         "version": attr.string(doc = "Overrides the version read from version_header."),
         "version_header": attr.label(
-            default = "//ctl:version.h",
+            default = "//version:semver.h",
             allow_single_file = True,
         ),
         "source": attr.string(doc = "org.opencontainers.image.source (default: git remote)."),

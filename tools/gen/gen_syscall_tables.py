@@ -7,7 +7,7 @@ Two sub-commands:
           `#define E<NAME> <n> /* comment */` from the errno headers, joins the
           per-syscall argument counts from an arity file, and writes a C++
           include file with three sorted constexpr arrays (see
-          agent/syscalls/syscall_table.cc, which includes it).
+          syscalls/syscall_table.cc, which includes it).
   arity   Dumps the argument count of every syscall the running kernel
           describes in tracefs (events/syscalls/sys_enter_*/format) as
           "<name> <count>" lines: the input for `tables --arity`. Run it by

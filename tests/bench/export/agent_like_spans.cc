@@ -38,10 +38,10 @@ constexpr const char* kSyscalls[] = {"read",  "write", "openat",   "close",
 
 }  // namespace
 
-exporting::ExportTraceServiceRequest MakeAgentLikeRequest(int spans, uint64_t seed,
+otlp::ExportTraceServiceRequest MakeAgentLikeRequest(int spans, uint64_t seed,
                                                           uint64_t start_unix_ns) {
   std::mt19937_64 rng(seed);
-  exporting::ExportTraceServiceRequest req;
+  otlp::ExportTraceServiceRequest req;
   auto* rs = req.add_resource_spans();
   auto* res = rs->mutable_resource()->mutable_attributes();
   const int64_t pid = 1000 + static_cast<int64_t>(seed % 30000);

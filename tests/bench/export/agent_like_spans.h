@@ -24,14 +24,14 @@
 
 #include <cstdint>
 
-#include "controlplane/export/exporter.h"
+#include "otlp/exporter.h"
 
 namespace tracer::bench {
 
 // Builds one request of `spans` (>= 0) spans as described above; ids and
 // values derive deterministically from `seed`. Start times begin at
 // `start_unix_ns` and advance 1 µs per span.
-exporting::ExportTraceServiceRequest MakeAgentLikeRequest(int spans, uint64_t seed,
+otlp::ExportTraceServiceRequest MakeAgentLikeRequest(int spans, uint64_t seed,
                                                           uint64_t start_unix_ns);
 
 }  // namespace tracer::bench

@@ -30,8 +30,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "controlplane/export/config.h"
-#include "controlplane/export/otlp_http_exporter.h"
+#include "otlp/config.h"
+#include "otlp/otlp_http_exporter.h"
 #include "gflags/gflags.h"
 #include "tests/bench/export/agent_like_spans.h"
 #include "tests/bench/export/process_usage.h"
@@ -55,25 +55,25 @@ int Main() {
     std::fprintf(stderr, "export_throughput: --endpoint is required\n");
     return 2;
   }
-  auto protocol = exporting::ParseProtocol(FLAGS_protocol);
+  auto protocol = otlp::ParseProtocol(FLAGS_protocol);
   if (!protocol.ok()) {
     std::fprintf(stderr, "export_throughput: %s\n", protocol.status().ToString().c_str());
     return 2;
   }
-  exporting::ExporterConfig config;
+  otlp::ExporterConfig config;
   config.protocol = *protocol;
   config.endpoint = FLAGS_endpoint;
   config.insecure = true;
   config.timeout = absl::Seconds(60);
-  config.compression = FLAGS_gzip ? exporting::Compression::kGzip : exporting::Compression::kNone;
-  auto exporter = exporting::CreateExporter(config);
+  config.compression = FLAGS_gzip ? otlp::Compression::kGzip : otlp::Compression::kNone;
+  auto exporter = otlp::CreateExporter(config);
   if (!exporter.ok()) {
     std::fprintf(stderr, "export_throughput: %s\n", exporter.status().ToString().c_str());
     return 1;
   }
 
   const int per = FLAGS_spans_per_request;
-  std::vector<exporting::ExportTraceServiceRequest> requests;
+  std::vector<otlp::ExportTraceServiceRequest> requests;
   const uint64_t t0 = static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()));
   for (int i = 0; i < FLAGS_distinct; ++i) {
     requests.push_back(
@@ -120,7 +120,7 @@ int Main() {
       Usage g0 = Now();
       size_t gz_bytes = 0;
       for (int64_t i = 0; i < n; ++i) {
-        auto gz = exporting::GzipCompress(wires[i % wires.size()], level);
+        auto gz = otlp::GzipCompress(wires[i % wires.size()], level);
         if (!gz.ok()) return 1;
         gz_bytes += gz->size();
       }

@@ -36,7 +36,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "controlplane/export/config.h"
+#include "otlp/config.h"
 #include "controlplane/fanout/fanout.h"
 #include "controlplane/ingest/queue_record.h"
 #include "gflags/gflags.h"
@@ -78,7 +78,7 @@ int Main() {
     std::fprintf(stderr, "fanout_throughput: --endpoint is required\n");
     return 2;
   }
-  auto protocol = exporting::ParseProtocol(FLAGS_protocol);
+  auto protocol = otlp::ParseProtocol(FLAGS_protocol);
   if (!protocol.ok()) Fail(protocol.status().ToString());
 
   std::string dir = FLAGS_data_dir;
@@ -136,7 +136,7 @@ int Main() {
     backend.exporter.insecure = true;
     backend.exporter.timeout = absl::Seconds(60);
     backend.exporter.compression =
-        FLAGS_gzip ? exporting::Compression::kGzip : exporting::Compression::kNone;
+        FLAGS_gzip ? otlp::Compression::kGzip : otlp::Compression::kNone;
     backend.max_batch_spans = static_cast<size_t>(FLAGS_max_batch_spans);
     if (absl::Status s = fan_out.AddBackend(backend); !s.ok()) Fail(s.ToString());
   }

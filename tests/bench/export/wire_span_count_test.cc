@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "controlplane/export/exporter.h"
-#include "controlplane/export/test_requests.h"
+#include "otlp/exporter.h"
+#include "otlp/test_requests.h"
 #include "gtest/gtest.h"
 #include "tests/bench/export/agent_like_spans.h"
 
@@ -12,12 +12,12 @@ namespace {
 
 TEST(WireSpanCountTest, AgreesWithTheParsedCountOnRealRequests) {
   for (const auto& req :
-       {exporting::testing::MakeRichRequest(), exporting::testing::MakeSyscallRequest(300, 9),
+       {otlp::testing::MakeRichRequest(), otlp::testing::MakeSyscallRequest(300, 9),
         MakeAgentLikeRequest(512, 3, 1700000000000000000ull), MakeAgentLikeRequest(0, 1, 1),
-        exporting::ExportTraceServiceRequest()}) {
+        otlp::ExportTraceServiceRequest()}) {
     auto n = CountSpansOnTheWire(req.SerializeAsString());
     ASSERT_TRUE(n.ok()) << n.status();
-    EXPECT_EQ(*n, exporting::CountSpans(req));
+    EXPECT_EQ(*n, otlp::CountSpans(req));
   }
 }
 

@@ -1,0 +1,68 @@
+// OTLP/gRPC span exporter: unary TraceService/Export calls through the
+// generated stub.
+//
+// Follows the OTLP specification, protocol/otlp.md "OTLP/gRPC": one
+// ExportTraceServiceRequest per call, the response's partial_success counted,
+// failures classified per "OTLP/gRPC Throttling" / "Failures" (retryable
+// codes marked with MarkRetryable, RetryInfo's retry_delay as the hint).
+#ifndef TRACER_OTLP_OTLP_GRPC_EXPORTER_H_
+#define TRACER_OTLP_OTLP_GRPC_EXPORTER_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "otlp/exporter.h"
+#include "otlp/exporter_config.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+
+namespace grpc {
+class Channel;
+class ClientContext;
+}  // namespace grpc
+
+namespace tracer::otlp {
+
+// Exports over OTLP/gRPC to config.endpoint. Transport security: plain text
+// for "http://" endpoints, or without scheme when config.insecure; TLS
+// otherwise, verified with config.certificate_file (PEM CAs) or the system
+// roots, presenting config.client_certificate_file/client_key_file when set.
+// Headers become call metadata (keys lower-cased). Each call has the
+// deadline config.timeout; gzip when config.compression says so.
+//
+// Thread-safe: Export() calls are serialised; Cancel() aborts the call in
+// flight (it ends with CANCELLED, which is retryable but RetryingExporter
+// stops on Cancel()).
+class OtlpGrpcExporter : public SpanExporter {
+ public:
+  // Reads the TLS files and creates the channel (connection is lazy).
+  // Errors: INVALID_ARGUMENT (endpoint), file errors from ReadPemFile.
+  static absl::StatusOr<std::unique_ptr<OtlpGrpcExporter>> Create(const ExporterConfig& config);
+
+  absl::StatusOr<ExportResult> Export(const ExportTraceServiceRequest& request) override;
+  absl::Status Shutdown() override;
+  void Cancel() override;
+  std::string Describe() const override;
+
+ private:
+  OtlpGrpcExporter(const ExporterConfig& config, std::shared_ptr<grpc::Channel> channel);
+
+  const ExporterConfig config_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<::opentelemetry::proto::collector::trace::v1::TraceService::Stub> stub_;
+  absl::Mutex export_mu_;  // serialises Export()
+  absl::Mutex mu_;
+  grpc::ClientContext* in_flight_ ABSL_GUARDED_BY(mu_) = nullptr;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// Extracts google.rpc.RetryInfo.retry_delay from a gRPC status's binary
+// details (the serialized google.rpc.Status of the "grpc-status-details-bin"
+// trailer). nullopt when there is no RetryInfo. Exposed for tests.
+std::optional<absl::Duration> RetryDelayFromStatusDetails(const std::string& details);
+
+}  // namespace tracer::otlp
+
+#endif  // TRACER_OTLP_OTLP_GRPC_EXPORTER_H_
