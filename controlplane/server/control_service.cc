@@ -8,13 +8,13 @@
 #include "auth/authorize.h"
 #include "controlplane/exporters/exporter_validation.h"
 #include "controlplane/server/grpc_status.h"
+#include "tracer/v1/session_limits.h"
 #include "version/semver.h"
 #include "glog/logging.h"
 
 namespace tracer::controlplane {
 namespace {
 
-constexpr size_t kMaxSessionIdBytes = 64;
 constexpr size_t kMaxServiceBytes = 256;
 
 grpc::Status Invalid(absl::string_view message) {
@@ -23,8 +23,8 @@ grpc::Status Invalid(absl::string_view message) {
 
 grpc::Status CheckSessionId(const std::string& id) {
   if (id.empty()) return Invalid("session_id: is empty");
-  if (id.size() > kMaxSessionIdBytes) {
-    return Invalid(absl::StrCat("session_id: longer than ", kMaxSessionIdBytes,
+  if (id.size() > v1::kMaxSessionIdBytes) {
+    return Invalid(absl::StrCat("session_id: longer than ", v1::kMaxSessionIdBytes,
                                 " bytes"));
   }
   return grpc::Status::OK;

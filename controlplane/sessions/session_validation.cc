@@ -87,7 +87,7 @@ absl::Status ValidateCapture(const v1::Capture& capture) {
   for (int i = 0; i < capture.syscall_classes_size(); ++i) {
     const std::string& cls = capture.syscall_classes(i);
     std::string field = absl::StrCat("session.capture.syscall_classes[", i, "]");
-    if (absl::Status s = CheckLength(field, cls, 1, 32); !s.ok()) return s;
+    if (absl::Status s = CheckLength(field, cls, 1, kMaxSyscallClassBytes); !s.ok()) return s;
     if (!syscalls::SyscallsInClass(cls).ok()) {
       return Invalid(field, absl::StrCat("unknown syscall class \"", cls, "\""));
     }
@@ -99,7 +99,7 @@ absl::Status ValidateCapture(const v1::Capture& capture) {
   for (int i = 0; i < capture.syscalls_size(); ++i) {
     const std::string& name = capture.syscalls(i);
     std::string field = absl::StrCat("session.capture.syscalls[", i, "]");
-    if (absl::Status s = CheckLength(field, name, 1, 64); !s.ok()) return s;
+    if (absl::Status s = CheckLength(field, name, 1, kMaxSyscallNameBytes); !s.ok()) return s;
     if (!syscalls::SyscallNumber(name).has_value()) {
       return Invalid(field, absl::StrCat("unknown syscall \"", name, "\""));
     }

@@ -32,23 +32,27 @@
 
 #include "absl/status/status.h"
 #include "tracer/v1/session.pb.h"
+#include "tracer/v1/session_limits.h"
 
 namespace tracer::controlplane {
 
-inline constexpr size_t kMaxSessionNameBytes = 128;
-inline constexpr size_t kMaxSelectorNames = 256;
-inline constexpr size_t kMaxSelectorNameBytes = 253;
-inline constexpr size_t kMaxSelectorLabels = 32;
-inline constexpr size_t kMaxLabelKeyBytes = 128;
-inline constexpr size_t kMaxLabelValueBytes = 256;
-inline constexpr uint32_t kMaxPid = 4194304;
-inline constexpr size_t kMaxCgroupPathBytes = 4096;
-inline constexpr size_t kMaxCommBytes = 15;
-inline constexpr size_t kMaxSyscallClasses = 32;
-inline constexpr size_t kMaxSyscallNames = 512;
-inline constexpr uint64_t kMaxMinDurationUs = uint64_t{3600} * 1000000;
-inline constexpr uint64_t kMaxSessionDurationSeconds = 7 * 24 * 3600;
-inline constexpr uint64_t kMaxSessionSpans = uint64_t{1000000000000};
+// The bounds are tracer/v1/session_limits.h's (shared with tracectl).
+using v1::kMaxCgroupPathBytes;
+using v1::kMaxCommBytes;
+using v1::kMaxLabelKeyBytes;
+using v1::kMaxLabelValueBytes;
+using v1::kMaxMinDurationUs;
+using v1::kMaxPid;
+using v1::kMaxSelectorLabels;
+using v1::kMaxSelectorNameBytes;
+using v1::kMaxSelectorNames;
+using v1::kMaxSessionDurationSeconds;
+using v1::kMaxSessionNameBytes;
+using v1::kMaxSessionSpans;
+using v1::kMaxSyscallClassBytes;
+using v1::kMaxSyscallClasses;
+using v1::kMaxSyscallNameBytes;
+using v1::kMaxSyscallNames;
 
 // OK if `session` satisfies every bound above; otherwise INVALID_ARGUMENT
 // whose message starts with the offending field's path, e.g.

@@ -13,20 +13,25 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "syscalls/syscall_classes.h"
+#include "tracer/v1/session_limits.h"
 
 namespace tracer::ctl::remote {
 namespace {
 
-// Bounds shared with the control plane's validation (session.proto comments).
-constexpr size_t kMaxNodeNames = 256;
-constexpr size_t kMaxLabels = 32;
-constexpr size_t kMaxNameBytes = 128;
-constexpr size_t kMaxCommBytes = 15;
-constexpr size_t kMaxPathBytes = 4096;
-constexpr size_t kMaxSyscalls = 512;
+// Session bounds are the control plane's (tracer/v1/session_limits.h).
+using v1::kMaxCgroupPathBytes;
+using v1::kMaxCommBytes;
+using v1::kMaxLabelKeyBytes;
+using v1::kMaxLabelValueBytes;
+using v1::kMaxSelectorLabels;
+using v1::kMaxSelectorNameBytes;
+using v1::kMaxSelectorNames;
+using v1::kMaxSessionIdBytes;
+using v1::kMaxSessionNameBytes;
+using v1::kMaxSyscallClasses;
+using v1::kMaxSyscallNames;
+// A HOST:PORT or a service name (DNS name length).
 constexpr size_t kMaxStringBytes = 253;
-const std::set<std::string> kClasses = {"file",   "network", "process", "memory",
-                                        "signal", "ipc",     "desc"};
 
 enum LongOnly {
   kServer = 1000,
@@ -199,24 +204,24 @@ absl::Status ParseNodes(const std::string& value, tracer::v1::NodeSelector* node
       if (kv.first.empty() || pair.find('=') == absl::string_view::npos) {
         return Invalid(absl::StrCat("--nodes ", value, ": expected label=KEY=VALUE[,KEY=VALUE]"));
       }
-      if (kv.first.size() > kMaxStringBytes || kv.second.size() > kMaxStringBytes) {
+      if (kv.first.size() > kMaxLabelKeyBytes || kv.second.size() > kMaxLabelValueBytes) {
         return Invalid(absl::StrCat("--nodes: label ", kv.first, " is too long"));
       }
       (*nodes->mutable_labels())[kv.first] = kv.second;
     }
-    if (nodes->labels_size() > static_cast<int>(kMaxLabels)) {
-      return Invalid(absl::StrCat("--nodes: at most ", kMaxLabels, " labels"));
+    if (nodes->labels_size() > static_cast<int>(kMaxSelectorLabels)) {
+      return Invalid(absl::StrCat("--nodes: at most ", kMaxSelectorLabels, " labels"));
     }
     return absl::OkStatus();
   }
   for (absl::string_view name : absl::StrSplit(value, ',')) {
-    if (name.empty() || name.size() > kMaxStringBytes) {
+    if (name.empty() || name.size() > kMaxSelectorNameBytes) {
       return Invalid(absl::StrCat("--nodes ", value, ": empty or over-long node name"));
     }
     nodes->add_names(std::string(name));
   }
-  if (nodes->names_size() > static_cast<int>(kMaxNodeNames)) {
-    return Invalid(absl::StrCat("--nodes: at most ", kMaxNodeNames, " names"));
+  if (nodes->names_size() > static_cast<int>(kMaxSelectorNames)) {
+    return Invalid(absl::StrCat("--nodes: at most ", kMaxSelectorNames, " names"));
   }
   return absl::OkStatus();
 }
@@ -224,10 +229,12 @@ absl::Status ParseNodes(const std::string& value, tracer::v1::NodeSelector* node
 absl::Status AddClass(const std::string& raw, const std::string& flag, tracer::v1::Capture* cap) {
   std::string cls = raw;
   if (!cls.empty() && cls[0] == '%') cls.erase(0, 1);
-  if (kClasses.count(cls) == 0) {
-    return Invalid(absl::StrCat(flag, " ", raw,
-                                ": unknown class (known: file, network, process, memory, "
-                                "signal, ipc, desc)"));
+  if (!syscalls::SyscallsInClass(cls).ok()) {
+    std::string known;
+    for (std::string_view name : syscalls::SyscallClassNames()) {
+      absl::StrAppend(&known, known.empty() ? "" : ", ", std::string(name));
+    }
+    return Invalid(absl::StrCat(flag, " ", raw, ": unknown class (known: ", known, ")"));
   }
   cap->add_syscall_classes(cls);
   return absl::OkStatus();
@@ -478,7 +485,7 @@ absl::StatusOr<SessionStartOptions> ParseSessionStart(const std::vector<std::str
         if (auto s = ParseNodes(optarg, session->mutable_nodes()); !s.ok()) return s;
         break;
       case kPid: {
-        auto pid = ParseUint("--pid", optarg, 4194304);
+        auto pid = ParseUint("--pid", optarg, v1::kMaxPid);
         if (!pid.ok() || *pid == 0) return Invalid(absl::StrCat("--pid ", optarg, ": not a process id"));
         session->mutable_target()->set_pid(static_cast<uint32_t>(*pid));
         ++targets;
@@ -486,7 +493,7 @@ absl::StatusOr<SessionStartOptions> ParseSessionStart(const std::vector<std::str
       }
       case kCgroup: {
         std::string p = optarg;
-        if (p.empty() || p[0] != '/' || p.size() > kMaxPathBytes) {
+        if (p.empty() || p[0] != '/' || p.size() > kMaxCgroupPathBytes) {
           return Invalid(absl::StrCat("--cgroup ", p,
                                       ": expected an absolute cgroup v2 path (e.g. /system.slice/nginx.service)"));
         }
@@ -547,14 +554,14 @@ absl::StatusOr<SessionStartOptions> ParseSessionStart(const std::vector<std::str
         break;
       }
       case kMaxSpans: {
-        auto n = ParseUint("--max-spans", optarg, 1000000000000ull);
+        auto n = ParseUint("--max-spans", optarg, v1::kMaxSessionSpans);
         if (!n.ok() || *n == 0) return Invalid(absl::StrCat("--max-spans ", optarg, ": expected a positive number"));
         session->mutable_limits()->set_max_spans(*n);
         break;
       }
       case kName:
-        if (std::string(optarg).size() > kMaxNameBytes) {
-          return Invalid(absl::StrCat("--name: at most ", kMaxNameBytes, " bytes"));
+        if (std::string(optarg).size() > kMaxSessionNameBytes) {
+          return Invalid(absl::StrCat("--name: at most ", kMaxSessionNameBytes, " bytes"));
         }
         session->set_name(optarg);
         break;
@@ -577,8 +584,12 @@ absl::StatusOr<SessionStartOptions> ParseSessionStart(const std::vector<std::str
   if (targets > 1) {
     return Invalid("give only one target: --pid, --cgroup, --comm or --all-processes");
   }
-  if (cap->syscall_classes_size() + cap->syscalls_size() > static_cast<int>(kMaxSyscalls)) {
-    return Invalid(absl::StrCat("-e/--syscall-class: at most ", kMaxSyscalls, " entries"));
+  if (cap->syscall_classes_size() > static_cast<int>(kMaxSyscallClasses)) {
+    return Invalid(absl::StrCat("--syscall-class/-e %CLASS: at most ", kMaxSyscallClasses,
+                                " classes"));
+  }
+  if (cap->syscalls_size() > static_cast<int>(kMaxSyscallNames)) {
+    return Invalid(absl::StrCat("-e trace=: at most ", kMaxSyscallNames, " syscall names"));
   }
   bool ratio_sampler = sampler == tracer::v1::Sampling::TRACE_ID_RATIO ||
                        sampler == tracer::v1::Sampling::PARENT_BASED_TRACE_ID_RATIO;
@@ -708,8 +719,8 @@ absl::StatusOr<RemoteOptions> ParseRemote(const std::string& group,
       if (opts.argument.size() != 32 || !IsHex(opts.argument)) {
         return Invalid(absl::StrCat("TRACE_ID ", positional[0], ": expected 32 hex digits"));
       }
-    } else if (opts.argument.empty() || opts.argument.size() > kMaxNameBytes) {
-      return Invalid("SESSION_ID: expected 1..128 bytes");
+    } else if (opts.argument.empty() || opts.argument.size() > kMaxSessionIdBytes) {
+      return Invalid(absl::StrCat("SESSION_ID: expected 1..", kMaxSessionIdBytes, " bytes"));
     }
   } else if (!positional.empty()) {
     return Invalid(absl::StrCat("unexpected argument '", positional[0], "'"));
@@ -740,7 +751,8 @@ session start:
   Target, exactly one of:
     --pid N | --cgroup PATH | --comm NAME | --all-processes
   Capture:
-    --syscall-class C          file, network, process, memory, signal, ipc, desc
+    --syscall-class C          a strace class: file, desc, network, process, signal, ipc,
+                               memory, creds, clock, pure, stat, statfs, ...
                                (repeatable); -e trace=NAME,%CLASS,... likewise
     --filter-duration-gt US    keep syscalls slower than US microseconds
     -f, --follow-forks         also trace children of targets

@@ -1,9 +1,12 @@
 #include "ctl/remote/remote_options.h"
 
 #include <map>
+#include <string_view>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "syscalls/syscall_classes.h"
+#include "tracer/v1/session_limits.h"
 
 namespace tracer::ctl::remote {
 namespace {
@@ -70,6 +73,35 @@ TEST(SessionStartTest, DefaultsAndLabels) {
   ASSERT_TRUE(p.ok());
   EXPECT_TRUE(p->request.session().nodes().all());
   EXPECT_EQ(p->request.session().target().pid(), 42u);
+}
+
+// The client knows the same classes as the control plane (syscalls/), so it
+// never refuses one the server would accept (`creds`, `clock`, `%stat` ...).
+TEST(SessionStartTest, AcceptsEverySyscallClassTheServerKnows) {
+  for (std::string_view cls : syscalls::SyscallClassNames()) {
+    auto o = ParseSessionStart(
+        {"--all-processes", "--syscall-class", std::string(cls), "--insecure"}, Env());
+    EXPECT_TRUE(o.ok()) << cls << ": " << o.status();
+  }
+  auto o = ParseSessionStart({"--all-processes", "-e", "trace=%creds,%clock", "--insecure"}, Env());
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_THAT(o->request.session().capture().syscall_classes(), ElementsAre("creds", "clock"));
+}
+
+TEST(SessionStartTest, BoundsAreTheSessionLimits) {
+  std::vector<std::string> args = {"--all-processes"};
+  for (size_t i = 0; i <= v1::kMaxSyscallClasses; ++i) {
+    args.push_back("--syscall-class");
+    args.push_back("file");
+  }
+  EXPECT_THAT(StartError(args), HasSubstr("at most 32 classes"));
+  EXPECT_THAT(StartError({"--all-processes", "--nodes",
+                          "label=" + std::string(v1::kMaxLabelKeyBytes + 1, 'k') + "=v"}),
+              HasSubstr("too long"));
+  auto o = ParseSessionStart({"--all-processes", "--nodes",
+                              "label=k=" + std::string(v1::kMaxLabelValueBytes, 'v'), "--insecure"},
+                             Env());
+  EXPECT_TRUE(o.ok()) << o.status();
 }
 
 TEST(SessionStartTest, ClearErrors) {
