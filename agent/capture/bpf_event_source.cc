@@ -31,8 +31,8 @@
 #include "agent/capture/libbpf_status.h"
 #include "agent/capture/record_decoder.h"
 #include "agent/capture/socket_record_decoder.h"
-#include "agent/capture/sockets_events.h"
-#include "agent/capture/syscalls_events.h"
+#include "agent/capture/sockets_abi.h"
+#include "agent/capture/syscalls_abi.h"
 #include "bpf/sockets.skel.h"
 #include "bpf/syscalls.skel.h"
 
@@ -416,7 +416,7 @@ int BpfEventSource::OnRecord(void* ctx, void* data, size_t size) {
     ++self->delivered_;
     return 0;
   }
-  switch (DecodeRecord(data, size, &self->syscall_, &self->process_)) {
+  switch (DecodeSyscallRecord(data, size, &self->syscall_, &self->process_)) {
     case DecodeResult::kSyscall:
       self->sink_->OnSyscall(self->syscall_);
       ++self->delivered_;

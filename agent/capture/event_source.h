@@ -81,7 +81,7 @@ struct KernelAdmission {
 
 // Receives undecoded ring-buffer records (layouts in bpf/syscalls.h), for
 // consumers that copy them away quickly and decode later with
-// DecodeRecord() (agent/capture/record_decoder.h), off the polling thread.
+// DecodeSyscallRecord() (agent/capture/record_decoder.h), off the polling thread.
 // With CaptureOptions::sockets, the socket tracker's records (bpf/sockets.h)
 // come through here too: IsSocketRecord() tells them apart by their first
 // byte and DecodeSocketRecord() (socket_record_decoder.h) decodes them.

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "agent/capture/syscalls_events.h"
+#include "agent/capture/syscalls_abi.h"
 
 namespace tracer::capture {
 namespace {
@@ -81,7 +81,7 @@ DecodeResult DecodeProcess(const uint8_t* p, size_t size, ProcessEvent* e) {
 
 }  // namespace
 
-DecodeResult DecodeRecord(const void* data, size_t size, SyscallEvent* syscall,
+DecodeResult DecodeSyscallRecord(const void* data, size_t size, SyscallEvent* syscall,
                           ProcessEvent* process) {
   const auto* p = static_cast<const uint8_t*>(data);
   if (size < sizeof(bpf_abi::RecordHeader)) return DecodeResult::kInvalid;

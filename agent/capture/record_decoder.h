@@ -11,7 +11,7 @@
 
 namespace tracer::capture {
 
-// What DecodeRecord found. Hot path: an enum, not a Status.
+// What DecodeSyscallRecord found. Hot path: an enum, not a Status.
 enum class DecodeResult : uint8_t {
   kSyscall,  // `*syscall` was filled
   kProcess,  // `*process` was filled
@@ -25,7 +25,7 @@ enum class DecodeResult : uint8_t {
 // `data` is. `syscall` and `process` are overwritten, not appended to (the
 // blob vector keeps its capacity, so reusing one event avoids allocations).
 // Thread-safe (no shared state).
-DecodeResult DecodeRecord(const void* data, size_t size, SyscallEvent* syscall,
+DecodeResult DecodeSyscallRecord(const void* data, size_t size, SyscallEvent* syscall,
                           ProcessEvent* process);
 
 }  // namespace tracer::capture

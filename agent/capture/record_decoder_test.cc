@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/capture/syscalls_events.h"
+#include "agent/capture/syscalls_abi.h"
 #include "gtest/gtest.h"
 
 namespace tracer::capture {
@@ -59,7 +59,7 @@ TEST(RecordDecoderTest, SyscallWithoutBlobs) {
   auto rec = RecordBuilder(257).Build();
   SyscallEvent s;
   ProcessEvent p;
-  ASSERT_EQ(DecodeRecord(rec.data(), rec.size(), &s, &p), DecodeResult::kSyscall);
+  ASSERT_EQ(DecodeSyscallRecord(rec.data(), rec.size(), &s, &p), DecodeResult::kSyscall);
   EXPECT_EQ(s.tgid, 100u);
   EXPECT_EQ(s.tid, 101u);
   EXPECT_EQ(s.nr, 257);
@@ -76,7 +76,7 @@ TEST(RecordDecoderTest, NoReturnFlag) {
   auto rec = RecordBuilder(231).Flags(SYSCALLS_F_NO_RETURN).Build();
   SyscallEvent s;
   ProcessEvent p;
-  ASSERT_EQ(DecodeRecord(rec.data(), rec.size(), &s, &p), DecodeResult::kSyscall);
+  ASSERT_EQ(DecodeSyscallRecord(rec.data(), rec.size(), &s, &p), DecodeResult::kSyscall);
   EXPECT_TRUE(s.no_return);
 }
 
@@ -88,7 +88,7 @@ TEST(RecordDecoderTest, BlobsPointIntoTheRecord) {
                  .Build();
   SyscallEvent s;
   ProcessEvent p;
-  ASSERT_EQ(DecodeRecord(rec.data(), rec.size(), &s, &p), DecodeResult::kSyscall);
+  ASSERT_EQ(DecodeSyscallRecord(rec.data(), rec.size(), &s, &p), DecodeResult::kSyscall);
   ASSERT_EQ(s.blobs.size(), 2u);
   EXPECT_EQ(s.BlobFor(0)->data, "/bin/ls");
   EXPECT_EQ(s.BlobFor(0)->kind, BlobKind::kString);
@@ -107,9 +107,9 @@ TEST(RecordDecoderTest, ReusedEventDropsOldBlobs) {
   auto without = RecordBuilder(39).Build();
   SyscallEvent s;
   ProcessEvent p;
-  ASSERT_EQ(DecodeRecord(with.data(), with.size(), &s, &p), DecodeResult::kSyscall);
+  ASSERT_EQ(DecodeSyscallRecord(with.data(), with.size(), &s, &p), DecodeResult::kSyscall);
   ASSERT_EQ(s.blobs.size(), 1u);
-  ASSERT_EQ(DecodeRecord(without.data(), without.size(), &s, &p), DecodeResult::kSyscall);
+  ASSERT_EQ(DecodeSyscallRecord(without.data(), without.size(), &s, &p), DecodeResult::kSyscall);
   EXPECT_TRUE(s.blobs.empty());
   EXPECT_EQ(s.nr, 39);
 }
@@ -118,7 +118,7 @@ TEST(RecordDecoderTest, EmptyBlobIsKept) {
   auto rec = RecordBuilder(1).Blob(1, SYSCALLS_BLOB_BYTES, "").Build();
   SyscallEvent s;
   ProcessEvent p;
-  ASSERT_EQ(DecodeRecord(rec.data(), rec.size(), &s, &p), DecodeResult::kSyscall);
+  ASSERT_EQ(DecodeSyscallRecord(rec.data(), rec.size(), &s, &p), DecodeResult::kSyscall);
   ASSERT_EQ(s.blobs.size(), 1u);
   EXPECT_TRUE(s.blobs[0].data.empty());
 }
@@ -127,7 +127,7 @@ TEST(RecordDecoderTest, BlobLengthPastTheEndIsInvalid) {
   auto rec = RecordBuilder(0).Blob(1, SYSCALLS_BLOB_BYTES, "abc", false, 4).Build();
   SyscallEvent s;
   ProcessEvent p;
-  EXPECT_EQ(DecodeRecord(rec.data(), rec.size(), &s, &p), DecodeResult::kInvalid);
+  EXPECT_EQ(DecodeSyscallRecord(rec.data(), rec.size(), &s, &p), DecodeResult::kInvalid);
 }
 
 TEST(RecordDecoderTest, PartialBlobHeaderIsInvalid) {
@@ -137,24 +137,24 @@ TEST(RecordDecoderTest, PartialBlobHeaderIsInvalid) {
   std::memcpy(rec.data() + 2, &size, sizeof size);
   SyscallEvent s;
   ProcessEvent p;
-  EXPECT_EQ(DecodeRecord(rec.data(), rec.size(), &s, &p), DecodeResult::kInvalid);
+  EXPECT_EQ(DecodeSyscallRecord(rec.data(), rec.size(), &s, &p), DecodeResult::kInvalid);
 }
 
 TEST(RecordDecoderTest, BadBlobKindOrArgIsInvalid) {
   SyscallEvent s;
   ProcessEvent p;
   auto kind = RecordBuilder(0).Blob(1, 9, "x").Build();
-  EXPECT_EQ(DecodeRecord(kind.data(), kind.size(), &s, &p), DecodeResult::kInvalid);
+  EXPECT_EQ(DecodeSyscallRecord(kind.data(), kind.size(), &s, &p), DecodeResult::kInvalid);
   auto arg = RecordBuilder(0).Blob(6, SYSCALLS_BLOB_BYTES, "x").Build();
-  EXPECT_EQ(DecodeRecord(arg.data(), arg.size(), &s, &p), DecodeResult::kInvalid);
+  EXPECT_EQ(DecodeSyscallRecord(arg.data(), arg.size(), &s, &p), DecodeResult::kInvalid);
 }
 
 TEST(RecordDecoderTest, SizeFieldLargerThanDeliveredIsInvalid) {
   auto rec = RecordBuilder(0).Blob(1, SYSCALLS_BLOB_BYTES, "abcd").Build();
   SyscallEvent s;
   ProcessEvent p;
-  EXPECT_EQ(DecodeRecord(rec.data(), rec.size() - 1, &s, &p), DecodeResult::kInvalid);
-  EXPECT_EQ(DecodeRecord(rec.data(), 10, &s, &p), DecodeResult::kInvalid);
+  EXPECT_EQ(DecodeSyscallRecord(rec.data(), rec.size() - 1, &s, &p), DecodeResult::kInvalid);
+  EXPECT_EQ(DecodeSyscallRecord(rec.data(), 10, &s, &p), DecodeResult::kInvalid);
 }
 
 TEST(RecordDecoderTest, TruncatedSyscallHeaderIsInvalid) {
@@ -163,7 +163,7 @@ TEST(RecordDecoderTest, TruncatedSyscallHeaderIsInvalid) {
   std::memcpy(rec.data() + 2, &size, sizeof size);
   SyscallEvent s;
   ProcessEvent p;
-  EXPECT_EQ(DecodeRecord(rec.data(), rec.size(), &s, &p), DecodeResult::kInvalid);
+  EXPECT_EQ(DecodeSyscallRecord(rec.data(), rec.size(), &s, &p), DecodeResult::kInvalid);
 }
 
 TEST(RecordDecoderTest, UnknownTypeIsInvalid) {
@@ -171,7 +171,7 @@ TEST(RecordDecoderTest, UnknownTypeIsInvalid) {
   rec[0] = 77;
   SyscallEvent s;
   ProcessEvent p;
-  EXPECT_EQ(DecodeRecord(rec.data(), rec.size(), &s, &p), DecodeResult::kInvalid);
+  EXPECT_EQ(DecodeSyscallRecord(rec.data(), rec.size(), &s, &p), DecodeResult::kInvalid);
 }
 
 bpf_abi::ProcessRecord Process(uint8_t type) {
@@ -190,7 +190,7 @@ TEST(RecordDecoderTest, ForkExecExit) {
   ProcessEvent p;
   auto fork = Process(SYSCALLS_REC_FORK);
   fork.parent_tgid = 7;
-  ASSERT_EQ(DecodeRecord(&fork, sizeof fork, &s, &p), DecodeResult::kProcess);
+  ASSERT_EQ(DecodeSyscallRecord(&fork, sizeof fork, &s, &p), DecodeResult::kProcess);
   EXPECT_EQ(p.kind, ProcessEvent::Kind::kFork);
   EXPECT_EQ(p.tgid, 42u);
   EXPECT_EQ(p.parent_tgid, 7u);
@@ -200,13 +200,13 @@ TEST(RecordDecoderTest, ForkExecExit) {
   auto exec = Process(SYSCALLS_REC_EXEC);
   std::memcpy(exec.filename, "/bin/cat", 8);
   exec.filename_len = 8;
-  ASSERT_EQ(DecodeRecord(&exec, sizeof exec, &s, &p), DecodeResult::kProcess);
+  ASSERT_EQ(DecodeSyscallRecord(&exec, sizeof exec, &s, &p), DecodeResult::kProcess);
   EXPECT_EQ(p.kind, ProcessEvent::Kind::kExec);
   EXPECT_EQ(p.filename, "/bin/cat");
 
   auto exit = Process(SYSCALLS_REC_EXIT);
   exit.exit_code = 3 << 8;
-  ASSERT_EQ(DecodeRecord(&exit, sizeof exit, &s, &p), DecodeResult::kProcess);
+  ASSERT_EQ(DecodeSyscallRecord(&exit, sizeof exit, &s, &p), DecodeResult::kProcess);
   EXPECT_EQ(p.kind, ProcessEvent::Kind::kExit);
   EXPECT_EQ(p.exit_code, 3 << 8);
   EXPECT_TRUE(p.filename.empty());
@@ -217,10 +217,10 @@ TEST(RecordDecoderTest, ProcessRecordWithBadSizesIsInvalid) {
   ProcessEvent p;
   auto exec = Process(SYSCALLS_REC_EXEC);
   exec.filename_len = sizeof exec.filename + 1;
-  EXPECT_EQ(DecodeRecord(&exec, sizeof exec, &s, &p), DecodeResult::kInvalid);
+  EXPECT_EQ(DecodeSyscallRecord(&exec, sizeof exec, &s, &p), DecodeResult::kInvalid);
   auto short_rec = Process(SYSCALLS_REC_EXIT);
   short_rec.hdr.size = sizeof short_rec - 8;
-  EXPECT_EQ(DecodeRecord(&short_rec, sizeof short_rec, &s, &p), DecodeResult::kInvalid);
+  EXPECT_EQ(DecodeSyscallRecord(&short_rec, sizeof short_rec, &s, &p), DecodeResult::kInvalid);
 }
 
 }  // namespace

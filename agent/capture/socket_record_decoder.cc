@@ -3,7 +3,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "agent/capture/sockets_events.h"
+#include "agent/capture/sockets_abi.h"
 
 namespace tracer::capture {
 namespace {

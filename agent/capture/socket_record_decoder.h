@@ -30,7 +30,7 @@ struct SocketRecordEvents {
 
 // True when the `size` bytes at `data` start with a socket-tracker record
 // header (type byte SOCKETS_REC_*), as opposed to a syscalls-program record
-// (DecodeRecord() in record_decoder.h). Says nothing about validity.
+// (DecodeSyscallRecord() in record_decoder.h). Says nothing about validity.
 bool IsSocketRecord(const void* data, size_t size);
 
 // Decodes one record of `size` bytes at `data` (as delivered by the ring

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/capture/sockets_events.h"
+#include "agent/capture/sockets_abi.h"
 #include "gtest/gtest.h"
 
 namespace tracer::capture {

@@ -132,7 +132,7 @@ void RecordSpill::Run() {
         ++out;
         continue;
       }
-      switch (capture::DecodeRecord(rec, n, &syscall, &process)) {
+      switch (capture::DecodeSyscallRecord(rec, n, &syscall, &process)) {
         case capture::DecodeResult::kSyscall:
           downstream_->OnSyscall(syscall);
           ++out;

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
-#include "agent/capture/syscalls_events.h"
+#include "agent/capture/syscalls_abi.h"
 #include "gtest/gtest.h"
 
 namespace tracer::pipeline {

@@ -2,8 +2,8 @@
 // with user space. The static_asserts pin every size and offset the decoder
 // relies on: a change to the C header that moves a field breaks the build
 // here instead of silently misreading records. Private to agent/capture/.
-#ifndef TRACER_AGENT_CAPTURE_SOCKETS_EVENTS_H_
-#define TRACER_AGENT_CAPTURE_SOCKETS_EVENTS_H_
+#ifndef TRACER_AGENT_CAPTURE_SOCKETS_ABI_H_
+#define TRACER_AGENT_CAPTURE_SOCKETS_ABI_H_
 
 #include <linux/types.h>
 
@@ -82,4 +82,4 @@ static_assert(static_cast<int>(Direction::kIngress) == SOCKETS_DIR_INGRESS);
 
 }  // namespace tracer::capture::sockets_abi
 
-#endif  // TRACER_AGENT_CAPTURE_SOCKETS_EVENTS_H_
+#endif  // TRACER_AGENT_CAPTURE_SOCKETS_ABI_H_

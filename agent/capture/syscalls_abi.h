@@ -2,8 +2,8 @@
 // program. The static_asserts pin every size and offset user space relies
 // on: a change to the C header that moves a field breaks the build here
 // instead of silently misreading records. Private to agent/capture/.
-#ifndef TRACER_AGENT_CAPTURE_SYSCALLS_EVENTS_H_
-#define TRACER_AGENT_CAPTURE_SYSCALLS_EVENTS_H_
+#ifndef TRACER_AGENT_CAPTURE_SYSCALLS_ABI_H_
+#define TRACER_AGENT_CAPTURE_SYSCALLS_ABI_H_
 
 #include <linux/types.h>
 
@@ -73,4 +73,4 @@ static_assert(sizeof(SyscallRecord) + 2 * sizeof(BlobHeader) + SYSCALLS_PATH_CAP
 
 }  // namespace tracer::capture::bpf_abi
 
-#endif  // TRACER_AGENT_CAPTURE_SYSCALLS_EVENTS_H_
+#endif  // TRACER_AGENT_CAPTURE_SYSCALLS_ABI_H_
