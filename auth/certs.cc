@@ -20,6 +20,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/status_macros.h"
 
 namespace tracer::auth {
 namespace {
@@ -123,7 +124,8 @@ absl::StatusOr<PkeyPtr> NewP256Key() {
 
 absl::StatusOr<std::string> KeyToPem(EVP_PKEY* key) {
   BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+  if (!bio ||
+      PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return OpenSslError("encoding the private key");
   }
   char* data;
@@ -190,7 +192,8 @@ absl::StatusOr<X509Ptr> NewCert(EVP_PKEY* subject_key, const std::string& cn, X5
   }
   X509_NAME* name = X509_get_subject_name(cert.get());
   if (X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-                                 reinterpret_cast<const unsigned char*>("tracer"), -1, -1, 0) != 1 ||
+                                 reinterpret_cast<const unsigned char*>("tracer"), -1, -1,
+                                 0) != 1 ||
       X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
                                  reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1,
                                  0) != 1) {
@@ -254,12 +257,12 @@ CertPaths IssuedPaths(const std::string& dir, const std::string& name) {
 absl::Status CreateCa(const std::string& dir, bool force) {
   CertPaths paths = CaPaths(dir);
   if (!force && (Exists(paths.cert) || Exists(paths.key))) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        "a CA already exists in ", dir, " (", paths.cert,
-        "); refusing to overwrite it: every certificate it issued would stop working. "
-        "Use --force to replace it."));
+    return absl::AlreadyExistsError(
+        absl::StrCat("a CA already exists in ", dir, " (", paths.cert,
+                     "); refusing to overwrite it: every certificate it issued would stop working. "
+                     "Use --force to replace it."));
   }
-  if (auto s = EnsureDir(dir); !s.ok()) return s;
+  RETURN_IF_ERROR(EnsureDir(dir));
   auto key = NewP256Key();
   if (!key.ok()) return key.status();
   auto cert = NewCert(key->get(), "tracer CA", nullptr, kCaValidityDays);
@@ -270,22 +273,23 @@ absl::Status CreateCa(const std::string& dir, bool force) {
            {NID_key_usage, "critical,keyCertSign,cRLSign"},
            {NID_subject_key_identifier, "hash"},
        }) {
-    if (auto s = AddExt(c, c, nid, value); !s.ok()) return s;
+    RETURN_IF_ERROR(AddExt(c, c, nid, value));
   }
   if (X509_sign(c, key->get(), EVP_sha256()) == 0) return OpenSslError("signing the CA");
   auto key_pem = KeyToPem(key->get());
   if (!key_pem.ok()) return key_pem.status();
   auto cert_pem = CertToPem(c);
   if (!cert_pem.ok()) return cert_pem.status();
-  if (auto s = WriteFileMode(paths.key, *key_pem, 0600); !s.ok()) return s;
+  RETURN_IF_ERROR(WriteFileMode(paths.key, *key_pem, 0600));
   return WriteFileMode(paths.cert, *cert_pem, 0644);
 }
 
 absl::StatusOr<CertPaths> IssueCertificate(const std::string& dir, const IssueRequest& req,
                                            bool force) {
   if (!ValidName(req.name)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--name '", req.name, "': expected 1..64 of [A-Za-z0-9._-], not starting with '.', not 'ca'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--name '", req.name,
+                     "': expected 1..64 of [A-Za-z0-9._-], not starting with '.', not 'ca'"));
   }
   if (req.validity_days < 1 || req.validity_days > kCaValidityDays) {
     return absl::InvalidArgumentError(
@@ -297,7 +301,8 @@ absl::StatusOr<CertPaths> IssueCertificate(const std::string& dir, const IssueRe
       role = Role::kServer;
       if (req.sans.empty()) {
         return absl::InvalidArgumentError(
-            "--san: a server certificate needs at least one (e.g. --san localhost --san 127.0.0.1)");
+            "--san: a server certificate needs at least one (e.g. --san localhost --san "
+            "127.0.0.1)");
       }
       break;
     case CertKind::kAgent:
@@ -335,9 +340,11 @@ absl::StatusOr<CertPaths> IssueCertificate(const std::string& dir, const IssueRe
         "no CA in ", dir, " (need ca.pem and ca.key): run `tracectl certs init --dir ", dir, "`"));
   }
   auto ca_cert = CertFromPem(*ca_pem);
-  if (!ca_cert.ok()) return absl::FailedPreconditionError(absl::StrCat(ca_paths.cert, ": no certificate"));
+  if (!ca_cert.ok())
+    return absl::FailedPreconditionError(absl::StrCat(ca_paths.cert, ": no certificate"));
   auto ca_key = KeyFromPem(*ca_key_pem);
-  if (!ca_key.ok()) return absl::FailedPreconditionError(absl::StrCat(ca_paths.key, ": no private key"));
+  if (!ca_key.ok())
+    return absl::FailedPreconditionError(absl::StrCat(ca_paths.key, ": no private key"));
   if (X509_check_private_key(ca_cert->get(), ca_key->get()) != 1) {
     ERR_clear_error();
     return absl::FailedPreconditionError(
@@ -363,15 +370,16 @@ absl::StatusOr<CertPaths> IssueCertificate(const std::string& dir, const IssueRe
            {NID_authority_key_identifier, "keyid:always"},
            {NID_subject_alt_name, absl::StrJoin(san_items, ",")},
        }) {
-    if (auto s = AddExt(c, ca_cert->get(), nid, value); !s.ok()) return s;
+    RETURN_IF_ERROR(AddExt(c, ca_cert->get(), nid, value));
   }
-  if (X509_sign(c, ca_key->get(), EVP_sha256()) == 0) return OpenSslError("signing the certificate");
+  if (X509_sign(c, ca_key->get(), EVP_sha256()) == 0)
+    return OpenSslError("signing the certificate");
   auto key_pem = KeyToPem(key->get());
   if (!key_pem.ok()) return key_pem.status();
   auto cert_pem = CertToPem(c);
   if (!cert_pem.ok()) return cert_pem.status();
-  if (auto s = WriteFileMode(out.key, *key_pem, 0600); !s.ok()) return s;
-  if (auto s = WriteFileMode(out.cert, *cert_pem, 0644); !s.ok()) return s;
+  RETURN_IF_ERROR(WriteFileMode(out.key, *key_pem, 0600));
+  RETURN_IF_ERROR(WriteFileMode(out.cert, *cert_pem, 0644));
   return out;
 }
 
@@ -403,7 +411,8 @@ absl::StatusOr<CertIdentity> ParseCertificatePem(const std::string& pem) {
     for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
       const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
       if (gn->type == GEN_URI || gn->type == GEN_DNS) {
-        const ASN1_IA5STRING* s = gn->type == GEN_URI ? gn->d.uniformResourceIdentifier : gn->d.dNSName;
+        const ASN1_IA5STRING* s =
+            gn->type == GEN_URI ? gn->d.uniformResourceIdentifier : gn->d.dNSName;
         std::string v(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
                       static_cast<size_t>(ASN1_STRING_length(s)));
         (gn->type == GEN_URI ? id.uris : id.dns).push_back(std::move(v));

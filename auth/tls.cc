@@ -13,6 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "glog/logging.h"
 
 namespace tracer::auth {
@@ -66,9 +67,9 @@ absl::StatusOr<Loaded> Load(const TlsFiles& files, bool require_ec) {
     status = absl::InvalidArgumentError(
         absl::StrCat("private key ", files.key, " does not match certificate ", files.cert));
   } else if (require_ec && EVP_PKEY_base_id(k) != EVP_PKEY_EC) {
-    status = absl::InvalidArgumentError(absl::StrCat(
-        "private key ", files.key,
-        ": servers need an EC key (tracectl certs issues P-256) to enforce TLS 1.3"));
+    status = absl::InvalidArgumentError(
+        absl::StrCat("private key ", files.key,
+                     ": servers need an EC key (tracectl certs issues P-256) to enforce TLS 1.3"));
   }
   ERR_clear_error();
   X509_free(x);
@@ -157,7 +158,7 @@ absl::Status CheckLoopbackAddress(const std::string& address) {
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> InsecureLoopbackServerCredentials(
     const std::string& listen_address) {
-  if (auto s = CheckLoopbackAddress(listen_address); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckLoopbackAddress(listen_address));
   LOG(WARNING) << "*** INSECURE: serving plain-text gRPC on " << listen_address
                << " with NO authentication; every local process is trusted as admin. "
                   "For testing on loopback only. ***";
@@ -166,7 +167,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> InsecureLoopbackServerC
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> InsecureLoopbackChannelCredentials(
     const std::string& target) {
-  if (auto s = CheckLoopbackAddress(target); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckLoopbackAddress(target));
   LOG(WARNING) << "*** INSECURE: plain-text gRPC to " << target
                << " without TLS or certificates (loopback only). ***";
   return grpc::InsecureChannelCredentials();

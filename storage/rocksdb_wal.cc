@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/status_macros.h"
 #include "glog/logging.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
@@ -43,13 +44,12 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 
 absl::Status ValidateConsumerName(std::string_view name) {
   if (name.empty() || name.size() > kMaxConsumerName) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "consumer name must be 1..", kMaxConsumerName, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("consumer name must be 1..", kMaxConsumerName, " bytes"));
   }
   for (char c : name) {
     if (c < 0x21 || c > 0x7e) {
-      return absl::InvalidArgumentError(
-          "consumer name must be printable ASCII without spaces");
+      return absl::InvalidArgumentError("consumer name must be printable ASCII without spaces");
     }
   }
   return absl::OkStatus();
@@ -80,8 +80,7 @@ uint64_t DirectoryBytes(const std::string& dir) {
   uint64_t total = 0;
   std::error_code ec;
   for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator();
-       it.increment(ec)) {
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
     std::error_code size_ec;
     if (it->is_regular_file(size_ec)) {
       const uint64_t size = it->file_size(size_ec);
@@ -152,8 +151,7 @@ RocksDbWal::~RocksDbWal() {
   db_->Close();
 }
 
-absl::StatusOr<std::unique_ptr<RocksDbWal>> RocksDbWal::Open(
-    WalOptions options) {
+absl::StatusOr<std::unique_ptr<RocksDbWal>> RocksDbWal::Open(WalOptions options) {
   if (options.data_dir.empty()) {
     return absl::InvalidArgumentError("WalOptions.data_dir is required");
   }
@@ -164,8 +162,7 @@ absl::StatusOr<std::unique_ptr<RocksDbWal>> RocksDbWal::Open(
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
   if (ec) {
-    return absl::InternalError(absl::StrCat("create ", options.data_dir, ": ",
-                                            ec.message()));
+    return absl::InternalError(absl::StrCat("create ", options.data_dir, ": ", ec.message()));
   }
 
   rocksdb::DBOptions db_options;
@@ -189,12 +186,11 @@ absl::StatusOr<std::unique_ptr<RocksDbWal>> RocksDbWal::Open(
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  absl::Status s = FromRocks(
-      rocksdb::DB::Open(db_options, options.data_dir, cfs, &handles, &raw),
-      absl::StrCat("open ", options.data_dir));
+  absl::Status s = FromRocks(rocksdb::DB::Open(db_options, options.data_dir, cfs, &handles, &raw),
+                             absl::StrCat("open ", options.data_dir));
   if (!s.ok()) return s;
-  std::unique_ptr<RocksDbWal> wal(new RocksDbWal(
-      std::move(options), std::unique_ptr<rocksdb::DB>(raw), std::move(handles)));
+  std::unique_ptr<RocksDbWal> wal(
+      new RocksDbWal(std::move(options), std::unique_ptr<rocksdb::DB>(raw), std::move(handles)));
   s = wal->Load();
   if (!s.ok()) return s;
   return wal;
@@ -205,8 +201,7 @@ absl::Status RocksDbWal::Load() {
   uint64_t next = 1;
 
   std::string floor_value;
-  rocksdb::Status rs =
-      db_->Get(rocksdb::ReadOptions(), meta_cf_, kNextSeqFloorKey, &floor_value);
+  rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), meta_cf_, kNextSeqFloorKey, &floor_value);
   if (rs.ok()) {
     uint64_t floor = 0;
     if (!DecodeSeqKey(floor_value, &floor)) {
@@ -218,26 +213,21 @@ absl::Status RocksDbWal::Load() {
   }
 
   {
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions(), cursors_cf_));
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cursors_cf_));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       uint64_t cursor = 0;
       if (!DecodeSeqKey(it->value().ToStringView(), &cursor)) {
-        return absl::DataLossError(absl::StrCat(
-            "WAL cursor of consumer '", it->key().ToString(),
-            "' is malformed"));
+        return absl::DataLossError(
+            absl::StrCat("WAL cursor of consumer '", it->key().ToString(), "' is malformed"));
       }
       consumers_[it->key().ToString()].cursor = cursor;
       next = std::max(next, cursor + 1);
     }
-    if (absl::Status s = FromRocks(it->status(), "scan cursors"); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(FromRocks(it->status(), "scan cursors"));
   }
 
   {
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions(), quarantine_cf_));
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), quarantine_cf_));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       ++quarantined_stored_;
       uint64_t seq = 0;
@@ -245,9 +235,7 @@ absl::Status RocksDbWal::Load() {
         next = std::max(next, seq + 1);
       }
     }
-    if (absl::Status s = FromRocks(it->status(), "scan quarantine"); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(FromRocks(it->status(), "scan quarantine"));
   }
 
   // Verify every record; move invalid ones aside in one synced batch.
@@ -286,26 +274,19 @@ absl::Status RocksDbWal::Load() {
       bad.push_back({seq, value.size(), error});
       CountQuarantine(seq, key, value.size(), error);
     }
-    if (absl::Status s = FromRocks(it->status(), "scan records"); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(FromRocks(it->status(), "scan records"));
   }
   if (quarantine.Count() > 0) {
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    if (absl::Status s = FromRocks(db_->Write(wo, &quarantine), "quarantine");
-        !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(FromRocks(db_->Write(wo, &quarantine), "quarantine"));
     quarantined_stored_ += bad.size();
   }
   next_seq_ = next;
-  LOG(INFO) << "WAL " << options_.data_dir << " open: " << index_.size()
-            << " records (" << stored_bytes_ << " bytes), "
-            << consumers_.size() << " consumers, next seq " << next_seq_
-            << ", " << bad.size() << " quarantined now, "
-            << quarantined_stored_ << " in quarantine; cap "
-            << options_.max_bytes << " bytes, policy "
+  LOG(INFO) << "WAL " << options_.data_dir << " open: " << index_.size() << " records ("
+            << stored_bytes_ << " bytes), " << consumers_.size() << " consumers, next seq "
+            << next_seq_ << ", " << bad.size() << " quarantined now, " << quarantined_stored_
+            << " in quarantine; cap " << options_.max_bytes << " bytes, policy "
             << CapPolicyName(options_.policy);
   if (options_.reporter != nullptr) {
     mu_.Unlock();
@@ -317,40 +298,37 @@ absl::Status RocksDbWal::Load() {
   return absl::OkStatus();
 }
 
-void RocksDbWal::CountQuarantine(uint64_t seq, std::string_view key,
-                                 size_t value_bytes, RecordError error) {
+void RocksDbWal::CountQuarantine(uint64_t seq, std::string_view key, size_t value_bytes,
+                                 RecordError error) {
   ++counters_.quarantined_by_reason[static_cast<size_t>(error)];
   LOG(ERROR) << "WAL " << options_.data_dir << ": record "
              << (error == RecordError::kBadKey
                      ? absl::StrCat("with bad key of ", key.size(), " bytes")
                      : absl::StrCat("seq ", seq))
-             << " (" << value_bytes << " bytes) is invalid ("
-             << RecordErrorName(error)
+             << " (" << value_bytes << " bytes) is invalid (" << RecordErrorName(error)
              << "); moved to column family 'quarantine', consumers skip it";
 }
 
-absl::StatusOr<uint64_t> RocksDbWal::Append(std::string_view payload,
-                                            uint32_t span_count) {
+absl::StatusOr<uint64_t> RocksDbWal::Append(std::string_view payload, uint32_t span_count) {
   Op op(Op::Kind::kAppend);
   op.bytes = kSeqKeySize + kRecordHeaderSize + payload.size();
   if (payload.size() > kMaxPayload || op.bytes > options_.max_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "WAL record of ", payload.size(), " bytes exceeds the cap (",
-        options_.max_bytes, " bytes) or 4 GiB"));
+    return absl::InvalidArgumentError(absl::StrCat("WAL record of ", payload.size(),
+                                                   " bytes exceeds the cap (", options_.max_bytes,
+                                                   " bytes) or 4 GiB"));
   }
   if (options_.policy == CapPolicy::kBlock) {
     absl::MutexLock lock(&mu_);
     const absl::Time deadline = absl::Now() + options_.block_timeout;
-    while (bg_error_.ok() &&
-           stored_bytes_ + reserved_bytes_ + op.bytes > options_.max_bytes) {
+    while (bg_error_.ok() && stored_bytes_ + reserved_bytes_ + op.bytes > options_.max_bytes) {
       if (space_cv_.WaitWithDeadline(&mu_, deadline) &&
           stored_bytes_ + reserved_bytes_ + op.bytes > options_.max_bytes) {
         ++counters_.rejected_records;
         counters_.rejected_spans += span_count;
-        return absl::ResourceExhaustedError(absl::StrCat(
-            "WAL full: ", stored_bytes_, " of ", options_.max_bytes,
-            " bytes stored and no consumer freed space within ",
-            absl::FormatDuration(options_.block_timeout)));
+        return absl::ResourceExhaustedError(
+            absl::StrCat("WAL full: ", stored_bytes_, " of ", options_.max_bytes,
+                         " bytes stored and no consumer freed space within ",
+                         absl::FormatDuration(options_.block_timeout)));
       }
     }
     if (!bg_error_.ok()) return bg_error_;
@@ -359,16 +337,15 @@ absl::StatusOr<uint64_t> RocksDbWal::Append(std::string_view payload,
   encoding_appenders_.fetch_add(1, std::memory_order_relaxed);
   op.payload = payload;
   op.span_count = span_count;
-  op.header = EncodeRecordHeader(RecordType::kSpanBatch, span_count,
-                                 options_.now_unix_nanos(), payload);
+  op.header =
+      EncodeRecordHeader(RecordType::kSpanBatch, span_count, options_.now_unix_nanos(), payload);
   absl::Status s = Commit(&op);
   if (!s.ok()) return s;
   return op.result;
 }
 
-absl::Status RocksDbWal::RegisterConsumer(std::string_view name,
-                                          StartPosition start) {
-  if (absl::Status s = ValidateConsumerName(name); !s.ok()) return s;
+absl::Status RocksDbWal::RegisterConsumer(std::string_view name, StartPosition start) {
+  RETURN_IF_ERROR(ValidateConsumerName(name));
   Op op(Op::Kind::kRegister);
   op.consumer = std::string(name);
   op.start = start;
@@ -420,8 +397,7 @@ absl::Status RocksDbWal::Commit(Op* op) {
   const uint64_t group_cap = std::min(options_.max_group_bytes, options_.max_bytes);
   if (options_.group_commit_max_wait > absl::ZeroDuration()) {
     const absl::Time deadline = absl::Now() + options_.group_commit_max_wait;
-    while (encoding_appenders_.load(std::memory_order_relaxed) > 0 &&
-           queued_bytes_ < group_cap) {
+    while (encoding_appenders_.load(std::memory_order_relaxed) > 0 && queued_bytes_ < group_cap) {
       if (linger_cv_.WaitWithDeadline(&mu_, deadline)) break;
     }
   }
@@ -509,8 +485,8 @@ void RocksDbWal::PlanGroup(Plan* plan) {
       }
       case Op::Kind::kRemove:
         if (!cursor_of(op->consumer).has_value()) {
-          op->status = absl::NotFoundError(
-              absl::StrCat("unknown WAL consumer '", op->consumer, "'"));
+          op->status =
+              absl::NotFoundError(absl::StrCat("unknown WAL consumer '", op->consumer, "'"));
           break;
         }
         plan->cursor_writes[op->consumer] = std::nullopt;
@@ -520,11 +496,11 @@ void RocksDbWal::PlanGroup(Plan* plan) {
       case Op::Kind::kAck: {
         const std::optional<uint64_t> cursor = cursor_of(op->consumer);
         if (!cursor.has_value()) {
-          op->status = absl::NotFoundError(
-              absl::StrCat("unknown WAL consumer '", op->consumer, "'"));
+          op->status =
+              absl::NotFoundError(absl::StrCat("unknown WAL consumer '", op->consumer, "'"));
         } else if (op->seq > committed) {
-          op->status = absl::InvalidArgumentError(absl::StrCat(
-              "ack of seq ", op->seq, " beyond the newest record ", committed));
+          op->status = absl::InvalidArgumentError(
+              absl::StrCat("ack of seq ", op->seq, " beyond the newest record ", committed));
         } else if (op->seq > *cursor) {
           plan->cursor_writes[op->consumer] = op->seq;
           consumers_changed = true;
@@ -559,16 +535,15 @@ void RocksDbWal::PlanGroup(Plan* plan) {
   }
   // Make room under the cap.
   if (options_.policy == CapPolicy::kDropOldest) {
-    while (pos < index_.size() &&
-           remaining_bytes + plan->append_bytes > options_.max_bytes) {
+    while (pos < index_.size() && remaining_bytes + plan->append_bytes > options_.max_bytes) {
       plan->deleted_seqs.push_back(index_[pos].seq);
       remaining_bytes -= index_[pos].bytes;
       ++pos;
       ++plan->drop_count;
     }
   }
-  plan->has_writes = !plan->appends.empty() || !plan->cursor_writes.empty() ||
-                     !plan->deleted_seqs.empty();
+  plan->has_writes =
+      !plan->appends.empty() || !plan->cursor_writes.empty() || !plan->deleted_seqs.empty();
 }
 
 absl::Status RocksDbWal::WriteGroup(const Plan& plan) {
@@ -576,11 +551,10 @@ absl::Status RocksDbWal::WriteGroup(const Plan& plan) {
   for (Op* op : plan.appends) {
     const std::string key = EncodeSeqKey(op->result);
     const rocksdb::Slice key_slice(key);
-    const rocksdb::Slice parts[2] = {
-        rocksdb::Slice(op->header.data(), op->header.size()),
-        rocksdb::Slice(op->payload.data(), op->payload.size())};
-    rocksdb::Status s = batch.Put(records_cf_, rocksdb::SliceParts(&key_slice, 1),
-                                  rocksdb::SliceParts(parts, 2));
+    const rocksdb::Slice parts[2] = {rocksdb::Slice(op->header.data(), op->header.size()),
+                                     rocksdb::Slice(op->payload.data(), op->payload.size())};
+    rocksdb::Status s =
+        batch.Put(records_cf_, rocksdb::SliceParts(&key_slice, 1), rocksdb::SliceParts(parts, 2));
     if (!s.ok()) return FromRocks(s, "batch put");
   }
   for (const auto& [name, cursor] : plan.cursor_writes) {
@@ -625,12 +599,10 @@ void RocksDbWal::ApplyGroup(const Plan& plan) {
       continue;
     }
     if (*cursor <= it->second.cursor) continue;
-    auto lo = std::upper_bound(
-        index_.begin(), index_.end(), it->second.cursor,
-        [](uint64_t s, const IndexEntry& e) { return s < e.seq; });
-    auto hi = std::upper_bound(
-        index_.begin(), index_.end(), *cursor,
-        [](uint64_t s, const IndexEntry& e) { return s < e.seq; });
+    auto lo = std::upper_bound(index_.begin(), index_.end(), it->second.cursor,
+                               [](uint64_t s, const IndexEntry& e) { return s < e.seq; });
+    auto hi = std::upper_bound(index_.begin(), index_.end(), *cursor,
+                               [](uint64_t s, const IndexEntry& e) { return s < e.seq; });
     const uint64_t n = static_cast<uint64_t>(hi - lo);
     it->second.acked_records += n;
     counters_.acked_records += n;
@@ -675,8 +647,8 @@ void RocksDbWal::ApplyGroup(const Plan& plan) {
   next_seq_ = plan.first_seq + plan.appends.size();
 }
 
-absl::StatusOr<std::vector<WalRecord>> RocksDbWal::ReadFrom(
-    std::string_view consumer, const ReadLimits& limits) {
+absl::StatusOr<std::vector<WalRecord>> RocksDbWal::ReadFrom(std::string_view consumer,
+                                                            const ReadLimits& limits) {
   uint64_t start = 0;
   uint64_t end = 0;
   {
@@ -716,19 +688,14 @@ absl::StatusOr<std::vector<WalRecord>> RocksDbWal::ReadFrom(
       }
       if (!out.empty() && bytes + view.payload.size() > limits.max_bytes) break;
       bytes += view.payload.size();
-      out.push_back(WalRecord{seq, view.span_count, view.create_unix_nanos,
-                              std::string(view.payload)});
+      out.push_back(
+          WalRecord{seq, view.span_count, view.create_unix_nanos, std::string(view.payload)});
       if (out.size() >= limits.max_records) break;
     }
-    if (absl::Status s = FromRocks(it->status(), "read records"); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(FromRocks(it->status(), "read records"));
   }
   for (size_t i = 0; i < bad.size(); ++i) {
-    if (absl::Status s = Quarantine(bad[i].first, bad[i].second, bad_errors[i]);
-        !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(Quarantine(bad[i].first, bad[i].second, bad_errors[i]));
   }
   return out;
 }
@@ -752,9 +719,8 @@ absl::Status RocksDbWal::Quarantine(std::string_view key, std::string_view value
     ++quarantined_stored_;
     CountQuarantine(seq_ok ? seq : 0, key, value.size(), error);
     if (seq_ok) {
-      auto it = std::lower_bound(
-          index_.begin(), index_.end(), seq,
-          [](const IndexEntry& e, uint64_t s) { return e.seq < s; });
+      auto it = std::lower_bound(index_.begin(), index_.end(), seq,
+                                 [](const IndexEntry& e, uint64_t s) { return e.seq < s; });
       if (it != index_.end() && it->seq == seq) {
         stored_bytes_ -= it->bytes;
         stored_spans_ -= it->spans;
@@ -790,9 +756,8 @@ WalStats RocksDbWal::Stats() const {
       cs.dropped_records = c.dropped_records;
       cs.dropped_spans = c.dropped_spans;
       cs.dropped_bytes = c.dropped_bytes;
-      auto lo = std::upper_bound(
-          index_.begin(), index_.end(), c.cursor,
-          [](uint64_t s, const IndexEntry& e) { return s < e.seq; });
+      auto lo = std::upper_bound(index_.begin(), index_.end(), c.cursor,
+                                 [](uint64_t s, const IndexEntry& e) { return s < e.seq; });
       for (auto it = lo; it != index_.end(); ++it) {
         ++cs.lag_records;
         cs.lag_bytes += it->bytes;

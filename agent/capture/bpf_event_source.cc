@@ -13,11 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
-#include <cstring>
-#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,6 +35,7 @@
 #include "agent/capture/syscalls_abi.h"
 #include "bpf/sockets.skel.h"
 #include "bpf/syscalls.skel.h"
+#include "common/status_macros.h"
 
 namespace tracer::capture {
 namespace {
@@ -142,22 +143,21 @@ absl::Status ValidateOptions(const CaptureOptions& o) {
     }
   }
   if (o.sockets && o.socket_capture_bytes > sockets_abi::kCaptureMax) {
-    return absl::InvalidArgumentError(absl::StrCat("socket capture limit ",
-                                                   o.socket_capture_bytes, " bytes exceeds ",
-                                                   sockets_abi::kCaptureMax));
+    return absl::InvalidArgumentError(absl::StrCat("socket capture limit ", o.socket_capture_bytes,
+                                                   " bytes exceeds ", sockets_abi::kCaptureMax));
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<BpfEventSource>> BpfEventSource::Create(
     const CaptureOptions& options) {
-  if (auto st = ValidateOptions(options); !st.ok()) return st;
+  RETURN_IF_ERROR(ValidateOptions(options));
   static std::once_flag log_once;
   std::call_once(log_once, [] { libbpf_set_print(LibbpfLog); });
 
   std::unique_ptr<BpfEventSource> source(new BpfEventSource(options));
   if (source->ncpus_ <= 0) return LibbpfStatus(source->ncpus_, "count possible CPUs");
-  if (auto st = source->Configure(); !st.ok()) return st;
+  RETURN_IF_ERROR(source->Configure());
   return source;
 }
 
@@ -178,17 +178,11 @@ absl::Status BpfEventSource::Configure() {
   ro->filter_enabled = (options_.no_syscalls || !options_.syscalls.empty()) ? 1 : 0;
   for (int w = 0; w < bpf_abi::kFilterWords; ++w) ro->syscall_filter[w] = 0;
   for (int nr : options_.syscalls) ro->syscall_filter[nr / 64] |= uint64_t{1} << (nr % 64);
-  if (auto st = LibbpfStatus(
-          bpf_map__set_max_entries(skel_->maps.events, options_.ringbuf_bytes),
-          "size the ring buffer");
-      !st.ok()) {
-    return st;
-  }
+  RETURN_IF_ERROR(LibbpfStatus(bpf_map__set_max_entries(skel_->maps.events, options_.ringbuf_bytes),
+                               "size the ring buffer"));
 
   // Load (the verifier runs here), then check what we loaded speaks our ABI.
-  if (auto st = LibbpfStatus(syscalls__load(skel_.get()), "load BPF programs"); !st.ok()) {
-    return st;
-  }
+  RETURN_IF_ERROR(LibbpfStatus(syscalls__load(skel_.get()), "load BPF programs"));
   if (skel_->rodata->abi_version != bpf_abi::kAbiVersion) {
     return absl::FailedPreconditionError(
         absl::StrCat("BPF object speaks record ABI ", skel_->rodata->abi_version,
@@ -196,7 +190,7 @@ absl::Status BpfEventSource::Configure() {
   }
 
   if (options_.sockets) {
-    if (auto st = LoadSockets(); !st.ok()) return st;
+    RETURN_IF_ERROR(LoadSockets());
   }
 
   // Attach the raw tracepoints. With no syscall selected (trace=none) the
@@ -206,31 +200,23 @@ absl::Status BpfEventSource::Configure() {
     bpf_program__set_autoattach(skel_->progs.handle_sys_enter, false);
     bpf_program__set_autoattach(skel_->progs.handle_sys_exit, false);
   }
-  if (auto st = LibbpfStatus(syscalls__attach(skel_.get()), "attach raw tracepoints");
-      !st.ok()) {
-    return st;
-  }
+  RETURN_IF_ERROR(LibbpfStatus(syscalls__attach(skel_.get()), "attach raw tracepoints"));
   if (sock_skel_) {
-    if (auto st = LibbpfStatus(sockets__attach(sock_skel_.get()),
-                               "attach the socket tracker's raw tracepoints");
-        !st.ok()) {
-      return st;
-    }
+    RETURN_IF_ERROR(LibbpfStatus(sockets__attach(sock_skel_.get()),
+                                 "attach the socket tracker's raw tracepoints"));
   }
 
   // Ring buffer consumer: one manager for both programs' rings, so one
   // Poll() serves both.
   errno = 0;
-  rb_.reset(ring_buffer__new(bpf_map__fd(skel_->maps.events), &BpfEventSource::OnRecord, this,
-                             nullptr));
+  rb_.reset(
+      ring_buffer__new(bpf_map__fd(skel_->maps.events), &BpfEventSource::OnRecord, this, nullptr));
   if (!rb_) return LibbpfErrnoStatus("create ring buffer consumer");
   if (sock_skel_) {
-    if (auto st = LibbpfStatus(ring_buffer__add(rb_.get(), bpf_map__fd(sock_skel_->maps.sock_events),
-                                                &BpfEventSource::OnSocketRecord, this),
-                               "add the socket ring buffer");
-        !st.ok()) {
-      return st;
-    }
+    RETURN_IF_ERROR(
+        LibbpfStatus(ring_buffer__add(rb_.get(), bpf_map__fd(sock_skel_->maps.sock_events),
+                                      &BpfEventSource::OnSocketRecord, this),
+                     "add the socket ring buffer"));
   }
   return absl::OkStatus();
 }
@@ -240,29 +226,17 @@ absl::Status BpfEventSource::LoadSockets() {
   sock_skel_.reset(sockets__open());
   if (!sock_skel_) return LibbpfErrnoStatus("open the socket tracker's BPF object");
   sock_skel_->rodata->capture_bytes = options_.socket_capture_bytes;
-  if (auto st = LibbpfStatus(
-          bpf_map__set_max_entries(sock_skel_->maps.sock_events, options_.ringbuf_bytes),
-          "size the socket ring buffer");
-      !st.ok()) {
-    return st;
-  }
+  RETURN_IF_ERROR(
+      LibbpfStatus(bpf_map__set_max_entries(sock_skel_->maps.sock_events, options_.ringbuf_bytes),
+                   "size the socket ring buffer"));
   // One assembly slot per possible CPU (indexed by CPU number).
-  if (auto st = LibbpfStatus(bpf_map__set_max_entries(sock_skel_->maps.sock_scratch, ncpus_),
-                             "size the socket scratch map");
-      !st.ok()) {
-    return st;
-  }
+  RETURN_IF_ERROR(LibbpfStatus(bpf_map__set_max_entries(sock_skel_->maps.sock_scratch, ncpus_),
+                               "size the socket scratch map"));
   // Trace exactly what the syscalls program traces: its map, not a copy.
-  if (auto st = LibbpfStatus(
-          bpf_map__reuse_fd(sock_skel_->maps.targets, bpf_map__fd(skel_->maps.targets)),
-          "share the target map with the socket tracker");
-      !st.ok()) {
-    return st;
-  }
-  if (auto st = LibbpfStatus(sockets__load(sock_skel_.get()), "load the socket tracker");
-      !st.ok()) {
-    return st;
-  }
+  RETURN_IF_ERROR(
+      LibbpfStatus(bpf_map__reuse_fd(sock_skel_->maps.targets, bpf_map__fd(skel_->maps.targets)),
+                   "share the target map with the socket tracker"));
+  RETURN_IF_ERROR(LibbpfStatus(sockets__load(sock_skel_.get()), "load the socket tracker"));
   if (sock_skel_->rodata->abi_version != sockets_abi::kAbiVersion) {
     return absl::FailedPreconditionError(
         absl::StrCat("socket BPF object speaks record ABI ", sock_skel_->rodata->abi_version,
@@ -273,8 +247,8 @@ absl::Status BpfEventSource::LoadSockets() {
 
 absl::Status BpfEventSource::AddTarget(uint32_t tgid) {
   const uint8_t one = 1;
-  int err = bpf_map__update_elem(skel_->maps.targets, &tgid, sizeof tgid, &one, sizeof one,
-                                 BPF_ANY);
+  int err =
+      bpf_map__update_elem(skel_->maps.targets, &tgid, sizeof tgid, &one, sizeof one, BPF_ANY);
   if (err == 0) return absl::OkStatus();
   absl::Status st = LibbpfStatus(err, absl::StrCat("add pid ", tgid, " to the target map"));
   return absl::InternalError(st.message());
@@ -288,8 +262,8 @@ absl::Status BpfEventSource::AddCommTarget(const std::string& comm) {
   }
   comm.copy(key, comm.size());
   const uint8_t one = 1;
-  int err = bpf_map__update_elem(skel_->maps.comm_targets, key, sizeof key, &one, sizeof one,
-                                 BPF_ANY);
+  int err =
+      bpf_map__update_elem(skel_->maps.comm_targets, key, sizeof key, &one, sizeof one, BPF_ANY);
   if (err == -E2BIG) {
     return absl::ResourceExhaustedError(
         absl::StrCat("more than ", SYSCALLS_COMM_TARGETS_MAX, " comm targets"));
@@ -307,7 +281,7 @@ absl::StatusOr<uint64_t> BpfEventSource::AddCgroupTarget(const std::string& cgro
     return absl::InvalidArgumentError(
         absl::StrCat("cgroup path '", cgroup_path, "' must be absolute (\"/a/b\")"));
   }
-  if (auto st = CheckAdmissionAtSysEnter("a cgroup target"); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckAdmissionAtSysEnter("a cgroup target"));
   int level = 0;
   std::string rel;
   for (absl::string_view part : absl::StrSplit(cgroup_path, '/', absl::SkipEmpty())) {
@@ -319,8 +293,8 @@ absl::StatusOr<uint64_t> BpfEventSource::AddCgroupTarget(const std::string& cgro
     ++level;
   }
   if (level > SYSCALLS_CGROUP_MAX_LEVEL) {
-    return absl::InvalidArgumentError(absl::StrCat("cgroup path '", cgroup_path, "' is deeper than ",
-                                                   SYSCALLS_CGROUP_MAX_LEVEL, " levels"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cgroup path '", cgroup_path, "' is deeper than ", SYSCALLS_CGROUP_MAX_LEVEL, " levels"));
   }
   auto is_cgroup2 = [](const std::string& path) {
     struct statfs fs;
@@ -353,8 +327,8 @@ absl::StatusOr<uint64_t> BpfEventSource::AddCgroupTarget(const std::string& cgro
   uint64_t id = 0;
   std::memcpy(&id, handle.fh.f_handle, sizeof id);
   const uint8_t one = 1;
-  int err = bpf_map__update_elem(skel_->maps.cgroup_targets, &id, sizeof id, &one, sizeof one,
-                                 BPF_ANY);
+  int err =
+      bpf_map__update_elem(skel_->maps.cgroup_targets, &id, sizeof id, &one, sizeof one, BPF_ANY);
   if (err == -E2BIG) {
     return absl::ResourceExhaustedError(
         absl::StrCat("more than ", SYSCALLS_CGROUP_TARGETS_MAX, " cgroup targets"));
@@ -371,7 +345,7 @@ absl::StatusOr<uint64_t> BpfEventSource::AddCgroupTarget(const std::string& cgro
 
 absl::Status BpfEventSource::SetTraceAll(bool enabled) {
   if (enabled) {
-    if (auto st = CheckAdmissionAtSysEnter("trace-all"); !st.ok()) return st;
+    RETURN_IF_ERROR(CheckAdmissionAtSysEnter("trace-all"));
   }
   __atomic_store_n(&skel_->bss->trace_all, enabled ? 1u : 0u, __ATOMIC_SEQ_CST);
   return absl::OkStatus();
@@ -380,8 +354,9 @@ absl::Status BpfEventSource::SetTraceAll(bool enabled) {
 absl::Status BpfEventSource::CheckAdmissionAtSysEnter(absl::string_view what) const {
   if (!options_.no_syscalls) return absl::OkStatus();
   return absl::FailedPreconditionError(
-      absl::StrCat(what, " admits processes at a selected syscall; with no syscall selected "
-                         "(trace=none) nothing would be admitted"));
+      absl::StrCat(what,
+                   " admits processes at a selected syscall; with no syscall selected "
+                   "(trace=none) nothing would be admitted"));
 }
 
 std::optional<KernelAdmission> BpfEventSource::TakeAdmission(uint32_t tgid) {
@@ -496,8 +471,8 @@ absl::StatusOr<int> BpfEventSource::PollWith(int timeout_ms) {
     if (now >= deadline) break;
     // Process records do wake us; syscall records are found by the next
     // consume after this slice.
-    n = ring_buffer__poll(rb_.get(), static_cast<int>(std::min<uint64_t>(deadline - now,
-                                                                          kPollSliceMs)));
+    n = ring_buffer__poll(rb_.get(),
+                          static_cast<int>(std::min<uint64_t>(deadline - now, kPollSliceMs)));
     if (n < 0 && n != -EINTR) {
       status = LibbpfStatus(n, "wait on the ring buffer");
       break;

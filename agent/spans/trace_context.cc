@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/status_macros.h"
 #include "glog/logging.h"
 
 namespace tracer::spans {
@@ -82,15 +83,17 @@ bool IsKeyChar(char c) {
 // system-id = lcalpha 0*13( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
 bool ValidKey(std::string_view key) {
   size_t at = key.find('@');
-  auto all_key_chars = [](std::string_view s) { return std::all_of(s.begin(), s.end(), IsKeyChar); };
+  auto all_key_chars = [](std::string_view s) {
+    return std::all_of(s.begin(), s.end(), IsKeyChar);
+  };
   if (at == std::string_view::npos) {
     return !key.empty() && key.size() <= 256 && IsLcAlpha(key[0]) && all_key_chars(key);
   }
   std::string_view tenant = key.substr(0, at);
   std::string_view system = key.substr(at + 1);
   return !tenant.empty() && tenant.size() <= 241 && (IsLcAlpha(tenant[0]) || IsDigit(tenant[0])) &&
-         all_key_chars(tenant) && !system.empty() && system.size() <= 14 &&
-         IsLcAlpha(system[0]) && all_key_chars(system);
+         all_key_chars(tenant) && !system.empty() && system.size() <= 14 && IsLcAlpha(system[0]) &&
+         all_key_chars(system);
 }
 
 // value = 0*255(chr) nblk-chr; chr = %x20 / nblk-chr;
@@ -163,15 +166,10 @@ absl::StatusOr<TraceContext> ParseTraceparent(std::string_view s, std::string_vi
 
   TraceContext tc;
   uint8_t flags = 0;
-  if (auto st = ParseField(s, kTraceIdOffset, kTraceIdHexLen, "trace-id", tc.trace_id.data(), true);
-      !st.ok()) {
-    return st;
-  }
-  if (auto st = ParseField(s, kParentIdOffset, kParentIdHexLen, "parent-id",
-                           tc.parent_span_id.data(), true);
-      !st.ok()) {
-    return st;
-  }
+  RETURN_IF_ERROR(
+      ParseField(s, kTraceIdOffset, kTraceIdHexLen, "trace-id", tc.trace_id.data(), true));
+  RETURN_IF_ERROR(
+      ParseField(s, kParentIdOffset, kParentIdHexLen, "parent-id", tc.parent_span_id.data(), true));
   // The flags end at the end of the value or (future versions) at a '-'.
   {
     std::string_view rest = s.substr(kFlagsOffset);
@@ -185,8 +183,8 @@ absl::StatusOr<TraceContext> ParseTraceparent(std::string_view s, std::string_vi
   }
   if (s.size() > kV0Length) {
     if (version == 0) {
-      return Invalid(absl::StrCat("extra data after trace-flags (version 00 is exactly ",
-                                  kV0Length, " characters)"));
+      return Invalid(absl::StrCat("extra data after trace-flags (version 00 is exactly ", kV0Length,
+                                  " characters)"));
     }
     // ParseField/flags above guarantee s[55] == '-' here; §3.2.4 ignores
     // whatever follows in a future version.

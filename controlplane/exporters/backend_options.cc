@@ -3,13 +3,14 @@
 #include <algorithm>
 
 #include "absl/time/time.h"
-#include "otlp/endpoint.h"
+#include "common/status_macros.h"
 #include "controlplane/exporters/exporter_validation.h"
+#include "otlp/endpoint.h"
 
 namespace tracer::controlplane {
 
 absl::StatusOr<fanout::BackendOptions> ToBackendOptions(const v1::ExporterSpec& spec) {
-  if (absl::Status s = ValidateExporterSpec(spec); !s.ok()) return s;
+  RETURN_IF_ERROR(ValidateExporterSpec(spec));
   fanout::BackendOptions out;
   out.name = spec.name();
   otlp::ExporterConfig& config = out.exporter;

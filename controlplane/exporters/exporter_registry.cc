@@ -5,8 +5,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "storage/atomic_file.h"
+#include "common/status_macros.h"
 #include "controlplane/exporters/exporter_validation.h"
+#include "storage/atomic_file.h"
 
 namespace tracer::controlplane {
 namespace {
@@ -51,7 +52,7 @@ ExporterRegistry::ExporterRegistry(ExporterRegistryOptions options)
 absl::StatusOr<std::unique_ptr<ExporterRegistry>> ExporterRegistry::Open(
     ExporterRegistryOptions options) {
   std::unique_ptr<ExporterRegistry> registry(new ExporterRegistry(std::move(options)));
-  if (absl::Status s = registry->Load(); !s.ok()) return s;
+  RETURN_IF_ERROR(registry->Load());
   return registry;
 }
 
@@ -115,7 +116,7 @@ absl::Status ExporterRegistry::Persist(
 absl::StatusOr<v1::ExporterSpec> ExporterRegistry::Add(const v1::ExporterSpec& request,
                                                        bool replace, absl::string_view created_by) {
   v1::ExporterSpec spec = Settable(request);
-  if (absl::Status s = ValidateExporterSpec(spec); !s.ok()) return s;
+  RETURN_IF_ERROR(ValidateExporterSpec(spec));
   spec.set_source(std::string(kApiSource));
   spec.set_created_by(std::string(created_by.substr(0, kMaxCreatedByBytes)));
   spec.set_created_unix_nano(static_cast<uint64_t>(Now()));
@@ -141,7 +142,7 @@ absl::StatusOr<v1::ExporterSpec> ExporterRegistry::Add(const v1::ExporterSpec& r
   spec.set_version(version);
   auto next = exporters_;
   next[spec.name()] = spec;
-  if (absl::Status s = Persist(next, version); !s.ok()) return s;
+  RETURN_IF_ERROR(Persist(next, version));
   exporters_ = std::move(next);
   version_ = version;
   return RedactSecrets(std::move(spec));
@@ -150,7 +151,7 @@ absl::StatusOr<v1::ExporterSpec> ExporterRegistry::Add(const v1::ExporterSpec& r
 absl::StatusOr<v1::ExporterSpec> ExporterRegistry::AddStartup(const v1::ExporterSpec& request,
                                                               absl::string_view source) {
   v1::ExporterSpec spec = Settable(request);
-  if (absl::Status s = ValidateExporterSpec(spec); !s.ok()) return s;
+  RETURN_IF_ERROR(ValidateExporterSpec(spec));
   spec.set_source(std::string(source));
   spec.set_created_by(std::string(source));
   spec.set_created_unix_nano(static_cast<uint64_t>(Now()));
@@ -171,7 +172,7 @@ absl::StatusOr<v1::ExporterSpec> ExporterRegistry::AddStartup(const v1::Exporter
 }
 
 absl::StatusOr<v1::ExporterSpec> ExporterRegistry::Remove(absl::string_view name) {
-  if (absl::Status s = ValidateExporterName(name); !s.ok()) return s;
+  RETURN_IF_ERROR(ValidateExporterName(name));
   absl::MutexLock lock(&mu_);
   auto it = exporters_.find(name);
   if (it == exporters_.end()) return absl::NotFoundError(absl::StrCat("no exporter ", name));
@@ -184,7 +185,7 @@ absl::StatusOr<v1::ExporterSpec> ExporterRegistry::Remove(absl::string_view name
   auto next = exporters_;
   v1::ExporterSpec removed = std::move(next.find(name)->second);
   next.erase(std::string(name));
-  if (absl::Status s = Persist(next, version); !s.ok()) return s;
+  RETURN_IF_ERROR(Persist(next, version));
   exporters_ = std::move(next);
   version_ = version;
   removed.set_version(version);

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "otlp/endpoint.h"
 
 namespace tracer::controlplane {
@@ -63,7 +64,7 @@ absl::Status ValidateExporterName(absl::string_view name) {
 }
 
 absl::Status ValidateExporterSpec(const v1::ExporterSpec& spec) {
-  if (absl::Status s = ValidateExporterName(spec.name()); !s.ok()) return s;
+  RETURN_IF_ERROR(ValidateExporterName(spec.name()));
 
   const std::string& protocol = spec.protocol();
   if (!protocol.empty() && protocol != "grpc" && protocol != "http/protobuf" &&
@@ -125,32 +126,18 @@ absl::Status ValidateExporterSpec(const v1::ExporterSpec& spec) {
     return Invalid("compression",
                    absl::StrCat("\"", absl::CHexEscape(compression), "\": expected none or gzip"));
   }
-  if (absl::Status s = CheckUpTo("timeout_ms", spec.timeout_ms(), kMaxTimeoutMs); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CheckUpTo("max_batch_spans", spec.max_batch_spans(), kMaxBatchSpans);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CheckUpTo("max_batch_bytes", spec.max_batch_bytes(), kMaxBatchBytes);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CheckUpTo("breaker_failure_threshold", spec.breaker_failure_threshold(),
-                                 kMaxBreakerFailureThreshold);
-      !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(CheckUpTo("timeout_ms", spec.timeout_ms(), kMaxTimeoutMs));
+  RETURN_IF_ERROR(CheckUpTo("max_batch_spans", spec.max_batch_spans(), kMaxBatchSpans));
+  RETURN_IF_ERROR(CheckUpTo("max_batch_bytes", spec.max_batch_bytes(), kMaxBatchBytes));
+  RETURN_IF_ERROR(CheckUpTo("breaker_failure_threshold", spec.breaker_failure_threshold(),
+                            kMaxBreakerFailureThreshold));
   if (absl::Status s =
           CheckUpTo("breaker_open_for_ms", spec.breaker_open_for_ms(), kMaxBreakerOpenForMs);
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = CheckUpTo("retry_initial_interval_ms", spec.retry_initial_interval_ms(),
-                                 kMaxRetryIntervalMs);
-      !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(CheckUpTo("retry_initial_interval_ms", spec.retry_initial_interval_ms(),
+                            kMaxRetryIntervalMs));
   if (absl::Status s =
           CheckUpTo("retry_max_interval_ms", spec.retry_max_interval_ms(), kMaxRetryIntervalMs);
       !s.ok()) {
@@ -158,21 +145,18 @@ absl::Status ValidateExporterSpec(const v1::ExporterSpec& spec) {
   }
   if (spec.retry_initial_interval_ms() != 0 && spec.retry_max_interval_ms() != 0 &&
       spec.retry_max_interval_ms() < spec.retry_initial_interval_ms()) {
-    return Invalid("retry_max_interval_ms",
-                   absl::StrCat(spec.retry_max_interval_ms(), " is below retry_initial_interval_ms ",
-                                spec.retry_initial_interval_ms()));
+    return Invalid("retry_max_interval_ms", absl::StrCat(spec.retry_max_interval_ms(),
+                                                         " is below retry_initial_interval_ms ",
+                                                         spec.retry_initial_interval_ms()));
   }
 
   if (spec.client_key_file().empty() != spec.client_certificate_file().empty()) {
     return Invalid(spec.client_key_file().empty() ? "client_key_file" : "client_certificate_file",
                    "client_key_file and client_certificate_file go together");
   }
-  if (absl::Status s = CheckFile("certificate_file", spec.certificate_file()); !s.ok()) return s;
-  if (absl::Status s = CheckFile("client_key_file", spec.client_key_file()); !s.ok()) return s;
-  if (absl::Status s = CheckFile("client_certificate_file", spec.client_certificate_file());
-      !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(CheckFile("certificate_file", spec.certificate_file()));
+  RETURN_IF_ERROR(CheckFile("client_key_file", spec.client_key_file()));
+  RETURN_IF_ERROR(CheckFile("client_certificate_file", spec.client_certificate_file()));
   return absl::OkStatus();
 }
 

@@ -5,12 +5,12 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "glog/logging.h"
 
 namespace tracer::controlplane {
 
-absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Open(
-    ControlPlaneOptions options) {
+absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Open(ControlPlaneOptions options) {
   if (options.data_dir.empty()) {
     return absl::InvalidArgumentError("data_dir is required");
   }
@@ -25,11 +25,7 @@ absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Open(
   auto queue = storage::RocksDbWal::Open(options.queue);
   if (!queue.ok()) return queue.status();
   cp->queue_ = std::move(*queue);
-  if (absl::Status s = cp->queue_->RegisterConsumer(
-          kStoreConsumer, storage::StartPosition::kOldest);
-      !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(cp->queue_->RegisterConsumer(kStoreConsumer, storage::StartPosition::kOldest));
   options.store.path = options.data_dir + "/traces";
   auto store = TraceStore::Open(options.store);
   if (!store.ok()) return store.status();
@@ -48,42 +44,34 @@ absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Open(
   fanout_options.dead_letter_dir = options.data_dir + "/dead_letter";
   fanout_options.resource_attributes = options.resource_attributes;
   fanout_options.poll = options.export_poll;
-  cp->fanout_ = std::make_unique<fanout::FanOut>(cp->queue_.get(),
-                                                 std::move(fanout_options));
+  cp->fanout_ = std::make_unique<fanout::FanOut>(cp->queue_.get(), std::move(fanout_options));
   cp->export_drain_ = options.export_drain;
   cp->exporter_manager_ =
       std::make_unique<ExporterManager>(cp->exporters_.get(), cp->fanout_.get());
-  if (absl::Status s = cp->exporter_manager_->Start(options.startup_exporters);
-      !s.ok()) {
-    return s;
-  }
-  cp->consumer_ =
-      std::make_unique<StoreConsumer>(cp->queue_.get(), cp->store_.get());
+  RETURN_IF_ERROR(cp->exporter_manager_->Start(options.startup_exporters));
+  cp->consumer_ = std::make_unique<StoreConsumer>(cp->queue_.get(), cp->store_.get());
   StoreConsumer* consumer = cp->consumer_.get();
   fanout::FanOut* fanout = cp->fanout_.get();
-  auto ingest = UploadIngest::Open(cp->queue_.get(), cp->store_->HighWaterMarks(),
-                                   [consumer, fanout] {
-                                     consumer->Notify();
-                                     fanout->Notify();
-                                   });
+  auto ingest =
+      UploadIngest::Open(cp->queue_.get(), cp->store_->HighWaterMarks(), [consumer, fanout] {
+        consumer->Notify();
+        fanout->Notify();
+      });
   if (!ingest.ok()) return ingest.status();
   cp->ingest_ = std::move(*ingest);
-  cp->agent_service_ = std::make_unique<AgentServiceImpl>(
-      cp->sessions_.get(), &cp->agents_, cp->ingest_.get());
+  cp->agent_service_ =
+      std::make_unique<AgentServiceImpl>(cp->sessions_.get(), &cp->agents_, cp->ingest_.get());
   cp->control_service_ = std::make_unique<ControlServiceImpl>(
-      cp->sessions_.get(), &cp->agents_, cp->ingest_.get(), cp->queue_.get(),
-      cp->store_.get(),
-      ControlServiceImpl::Exporters{cp->exporters_.get(),
-                                    cp->exporter_manager_.get(),
+      cp->sessions_.get(), &cp->agents_, cp->ingest_.get(), cp->queue_.get(), cp->store_.get(),
+      ControlServiceImpl::Exporters{cp->exporters_.get(), cp->exporter_manager_.get(),
                                     cp->fanout_.get()});
   cp->consumer_->Start(absl::Milliseconds(200), options.retention_every);
   const absl::Duration every = options.expire_every;
   ControlPlane* raw = cp.get();
   cp->expire_thread_ = std::thread([raw, every] { raw->ExpireLoop(every); });
   LOG(INFO) << "control plane data in " << options.data_dir << ": policy version "
-            << cp->sessions_->version() << ", "
-            << cp->sessions_->List(false).size() << " active sessions, "
-            << cp->queue_->Stats().records << " queued records, "
+            << cp->sessions_->version() << ", " << cp->sessions_->List(false).size()
+            << " active sessions, " << cp->queue_->Stats().records << " queued records, "
             << cp->store_->Stats().spans << " stored spans, "
             << cp->exporters_->ListWithSecrets().size() << " exporters (version "
             << cp->exporters_->version() << ")";
@@ -134,9 +122,8 @@ void ControlPlane::Shutdown() {
                 << " records left queued for the next start";
     }
   }
-  LOG(INFO) << "control plane flushed: " << queue_->Stats().records
-            << " records queued (" << lag << " behind exporters), "
-            << store_->Stats().spans << " spans stored";
+  LOG(INFO) << "control plane flushed: " << queue_->Stats().records << " records queued (" << lag
+            << " behind exporters), " << store_->Stats().spans << " spans stored";
 }
 
 }  // namespace tracer::controlplane

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/status_macros.h"
 #include "controlplane/sessions/node_selector.h"
 #include "controlplane/sessions/session_validation.h"
 #include "storage/atomic_file.h"
@@ -37,20 +38,17 @@ uint64_t GetLe(const char* p, int bytes) {
 
 }  // namespace
 
-SessionRegistry::SessionRegistry(SessionRegistryOptions options)
-    : options_(std::move(options)) {}
+SessionRegistry::SessionRegistry(SessionRegistryOptions options) : options_(std::move(options)) {}
 
 absl::StatusOr<std::unique_ptr<SessionRegistry>> SessionRegistry::Open(
     SessionRegistryOptions options) {
-  std::unique_ptr<SessionRegistry> registry(
-      new SessionRegistry(std::move(options)));
-  if (absl::Status s = registry->Load(); !s.ok()) return s;
+  std::unique_ptr<SessionRegistry> registry(new SessionRegistry(std::move(options)));
+  RETURN_IF_ERROR(registry->Load());
   return registry;
 }
 
 int64_t SessionRegistry::Now() const {
-  return options_.now_unix_nanos ? options_.now_unix_nanos()
-                                 : absl::GetCurrentTimeNanos();
+  return options_.now_unix_nanos ? options_.now_unix_nanos() : absl::GetCurrentTimeNanos();
 }
 
 absl::Status SessionRegistry::Load() {
@@ -63,8 +61,7 @@ absl::Status SessionRegistry::Load() {
     return absl::DataLossError(
         absl::StrCat(options_.state_path, ": malformed session state: ", why));
   };
-  if (data.size() < kMagicBytes + 8 ||
-      data.compare(0, kMagicBytes, kMagic) != 0) {
+  if (data.size() < kMagicBytes + 8 || data.compare(0, kMagicBytes, kMagic) != 0) {
     return corrupt("bad header");
   }
   uint64_t version = GetLe(data.data() + kMagicBytes, 8);
@@ -102,8 +99,7 @@ absl::Status SessionRegistry::Persist(const std::vector<v1::Session>& sessions,
 }
 
 void SessionRegistry::PruneEnded(std::vector<v1::Session>* sessions) const {
-  size_t ended = static_cast<size_t>(
-      std::count_if(sessions->begin(), sessions->end(), Ended));
+  size_t ended = static_cast<size_t>(std::count_if(sessions->begin(), sessions->end(), Ended));
   for (auto it = sessions->begin();
        ended > options_.max_finished_sessions && it != sessions->end();) {
     if (Ended(*it)) {
@@ -124,17 +120,14 @@ absl::StatusOr<v1::Session> SessionRegistry::Start(const v1::Session& request,
   session.set_state(v1::Session::ACTIVE);
   session.set_created_unix_nano(static_cast<uint64_t>(Now()));
   session.set_stopped_unix_nano(0);
-  session.set_created_by(
-      std::string(created_by.substr(0, kMaxCreatedByBytes)));
+  session.set_created_by(std::string(created_by.substr(0, kMaxCreatedByBytes)));
 
   absl::MutexLock lock(&mu_);
-  size_t active = static_cast<size_t>(
-      std::count_if(sessions_.begin(), sessions_.end(),
-                    [](const v1::Session& s) { return !Ended(s); }));
+  size_t active = static_cast<size_t>(std::count_if(
+      sessions_.begin(), sessions_.end(), [](const v1::Session& s) { return !Ended(s); }));
   if (active >= options_.max_active_sessions) {
     return absl::ResourceExhaustedError(
-        absl::StrCat("at most ", options_.max_active_sessions,
-                     " active sessions; stop one first"));
+        absl::StrCat("at most ", options_.max_active_sessions, " active sessions; stop one first"));
   }
   const uint64_t version = version_ + 1;
   session.set_version(version);
@@ -168,7 +161,7 @@ absl::StatusOr<v1::Session> SessionRegistry::Stop(absl::string_view id) {
   session.set_version(version);
   v1::Session result = session;
   PruneEnded(&next);
-  if (absl::Status s = Persist(next, version); !s.ok()) return s;
+  RETURN_IF_ERROR(Persist(next, version));
   sessions_ = std::move(next);
   version_ = version;
   return result;
@@ -193,7 +186,7 @@ absl::StatusOr<int> SessionRegistry::ExpireDue() {
   }
   if (expired == 0) return 0;
   PruneEnded(&next);
-  if (absl::Status s = Persist(next, version); !s.ok()) return s;
+  RETURN_IF_ERROR(Persist(next, version));
   sessions_ = std::move(next);
   version_ = version;
   return expired;
@@ -233,12 +226,9 @@ v1::Policy SessionRegistry::PolicyFor(const v1::Hello& hello) const {
   return policy;
 }
 
-bool SessionRegistry::WaitForVersionAbove(uint64_t known,
-                                          absl::Duration timeout) const {
+bool SessionRegistry::WaitForVersionAbove(uint64_t known, absl::Duration timeout) const {
   absl::MutexLock lock(&mu_);
-  auto above = [this, known]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    return version_ > known;
-  };
+  auto above = [this, known]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return version_ > known; };
   return mu_.AwaitWithTimeout(absl::Condition(&above), timeout);
 }
 

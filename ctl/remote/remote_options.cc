@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "common/status_macros.h"
 #include "syscalls/syscall_classes.h"
 #include "tracer/v1/session_limits.h"
 
@@ -252,12 +253,12 @@ absl::Status ParseExpr(const std::string& arg, tracer::v1::Capture* cap) {
     std::string e(item);
     if (e.empty()) return Invalid(absl::StrCat("-e ", arg, ": empty element"));
     if (e[0] == '%') {
-      if (auto s = AddClass(e, "-e", cap); !s.ok()) return s;
+      RETURN_IF_ERROR(AddClass(e, "-e", cap));
       continue;
     }
     if (e[0] == '!' || e[0] == '?' || e[0] == '/') {
-      return Invalid(absl::StrCat("-e ", arg, ": '", e,
-                                  "': sessions take syscall names and %classes only"));
+      return Invalid(
+          absl::StrCat("-e ", arg, ": '", e, "': sessions take syscall names and %classes only"));
     }
     auto nrs = syscalls::ParseTraceExpression(e);
     if (!nrs.ok()) return Invalid(absl::StrCat("-e ", arg, ": ", nrs.status().message()));
@@ -290,8 +291,7 @@ absl::StatusOr<uint64_t> ParseUint(const std::string& flag, const char* arg, uin
 
 absl::StatusOr<absl::Duration> ParsePositiveDuration(const std::string& flag, const char* arg) {
   absl::Duration d;
-  if (!absl::ParseDuration(arg, &d) || d <= absl::ZeroDuration() ||
-      d > absl::Hours(24 * 366)) {
+  if (!absl::ParseDuration(arg, &d) || d <= absl::ZeroDuration() || d > absl::Hours(24 * 366)) {
     return Invalid(absl::StrCat(flag, " ", arg, ": expected a duration such as 90s, 10m, 2h"));
   }
   return d;
@@ -333,8 +333,8 @@ absl::StatusOr<uint32_t> Milliseconds(const std::string& flag, const char* arg,
 }
 
 // Handles one `exporters add` flag; false when `c` is not one.
-bool ExporterFlag(int c, const EnvLookup& env, tracer::v1::ExporterSpec* spec,
-                  bool* replace, absl::Status* status) {
+bool ExporterFlag(int c, const EnvLookup& env, tracer::v1::ExporterSpec* spec, bool* replace,
+                  absl::Status* status) {
   switch (c) {
     case kEndpoint:
       spec->set_endpoint(optarg);
@@ -346,8 +346,8 @@ bool ExporterFlag(int c, const EnvLookup& env, tracer::v1::ExporterSpec* spec,
       spec->set_protocol(optarg);
       if (spec->protocol() != "grpc" && spec->protocol() != "http/protobuf" &&
           spec->protocol() != "http/json") {
-        *status = Invalid(absl::StrCat("--protocol ", optarg,
-                                       ": expected grpc, http/protobuf or http/json"));
+        *status = Invalid(
+            absl::StrCat("--protocol ", optarg, ": expected grpc, http/protobuf or http/json"));
       }
       return true;
     case kHeader:
@@ -482,11 +482,12 @@ absl::StatusOr<SessionStartOptions> ParseSessionStart(const std::vector<std::str
     }
     switch (c) {
       case kNodes:
-        if (auto s = ParseNodes(optarg, session->mutable_nodes()); !s.ok()) return s;
+        RETURN_IF_ERROR(ParseNodes(optarg, session->mutable_nodes()));
         break;
       case kPid: {
         auto pid = ParseUint("--pid", optarg, v1::kMaxPid);
-        if (!pid.ok() || *pid == 0) return Invalid(absl::StrCat("--pid ", optarg, ": not a process id"));
+        if (!pid.ok() || *pid == 0)
+          return Invalid(absl::StrCat("--pid ", optarg, ": not a process id"));
         session->mutable_target()->set_pid(static_cast<uint32_t>(*pid));
         ++targets;
         break;
@@ -494,8 +495,9 @@ absl::StatusOr<SessionStartOptions> ParseSessionStart(const std::vector<std::str
       case kCgroup: {
         std::string p = optarg;
         if (p.empty() || p[0] != '/' || p.size() > kMaxCgroupPathBytes) {
-          return Invalid(absl::StrCat("--cgroup ", p,
-                                      ": expected an absolute cgroup v2 path (e.g. /system.slice/nginx.service)"));
+          return Invalid(absl::StrCat(
+              "--cgroup ", p,
+              ": expected an absolute cgroup v2 path (e.g. /system.slice/nginx.service)"));
         }
         session->mutable_target()->set_cgroup_path(p);
         ++targets;
@@ -504,8 +506,8 @@ absl::StatusOr<SessionStartOptions> ParseSessionStart(const std::vector<std::str
       case kComm: {
         std::string comm = optarg;
         if (comm.empty() || comm.size() > kMaxCommBytes || comm.find('/') != std::string::npos) {
-          return Invalid(absl::StrCat("--comm ", comm,
-                                      ": expected an executable name of 1..15 bytes (the kernel's comm)"));
+          return Invalid(absl::StrCat(
+              "--comm ", comm, ": expected an executable name of 1..15 bytes (the kernel's comm)"));
         }
         session->mutable_target()->set_comm(comm);
         ++targets;
@@ -516,10 +518,10 @@ absl::StatusOr<SessionStartOptions> ParseSessionStart(const std::vector<std::str
         ++targets;
         break;
       case kSyscallClass:
-        if (auto s = AddClass(optarg, "--syscall-class", cap); !s.ok()) return s;
+        RETURN_IF_ERROR(AddClass(optarg, "--syscall-class", cap));
         break;
       case 'e':
-        if (auto s = ParseExpr(optarg, cap); !s.ok()) return s;
+        RETURN_IF_ERROR(ParseExpr(optarg, cap));
         break;
       case kFilterDurationGt: {
         auto us = ParseUint("--filter-duration-gt", optarg, 3600ull * 1000 * 1000);
@@ -555,7 +557,8 @@ absl::StatusOr<SessionStartOptions> ParseSessionStart(const std::vector<std::str
       }
       case kMaxSpans: {
         auto n = ParseUint("--max-spans", optarg, v1::kMaxSessionSpans);
-        if (!n.ok() || *n == 0) return Invalid(absl::StrCat("--max-spans ", optarg, ": expected a positive number"));
+        if (!n.ok() || *n == 0)
+          return Invalid(absl::StrCat("--max-spans ", optarg, ": expected a positive number"));
         session->mutable_limits()->set_max_spans(*n);
         break;
       }
@@ -585,8 +588,8 @@ absl::StatusOr<SessionStartOptions> ParseSessionStart(const std::vector<std::str
     return Invalid("give only one target: --pid, --cgroup, --comm or --all-processes");
   }
   if (cap->syscall_classes_size() > static_cast<int>(kMaxSyscallClasses)) {
-    return Invalid(absl::StrCat("--syscall-class/-e %CLASS: at most ", kMaxSyscallClasses,
-                                " classes"));
+    return Invalid(
+        absl::StrCat("--syscall-class/-e %CLASS: at most ", kMaxSyscallClasses, " classes"));
   }
   if (cap->syscalls_size() > static_cast<int>(kMaxSyscallNames)) {
     return Invalid(absl::StrCat("-e trace=: at most ", kMaxSyscallNames, " syscall names"));
@@ -598,7 +601,7 @@ absl::StatusOr<SessionStartOptions> ParseSessionStart(const std::vector<std::str
   }
   session->mutable_sampling()->set_sampler(sampler);
   if (ratio_sampler) session->mutable_sampling()->set_ratio(ratio);
-  if (auto s = CheckConnection(opts.connection); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckConnection(opts.connection));
   return opts;
 }
 
@@ -610,8 +613,7 @@ absl::StatusOr<RemoteOptions> ParseRemote(const std::string& group,
   std::vector<std::string> rest = args;
   if (group == "status") {
     opts.command = "status";
-  } else if (group == "session" || group == "traces" || group == "agents" ||
-             group == "exporters") {
+  } else if (group == "session" || group == "traces" || group == "agents" || group == "exporters") {
     if (rest.empty() || rest[0].empty() || rest[0][0] == '-') {
       if (!rest.empty() && (rest[0] == "-h" || rest[0] == "--help")) {
         opts.help = true;
@@ -672,7 +674,8 @@ absl::StatusOr<RemoteOptions> ParseRemote(const std::string& group,
       case kLimit: {
         if (opts.command != "traces list") bad.push_back("--limit");
         auto n = ParseUint("--limit", optarg, 1000);
-        if (!n.ok() || *n == 0) return Invalid(absl::StrCat("--limit ", optarg, ": expected 1..1000"));
+        if (!n.ok() || *n == 0)
+          return Invalid(absl::StrCat("--limit ", optarg, ": expected 1..1000"));
         opts.limit = static_cast<uint32_t>(*n);
         break;
       }
@@ -725,7 +728,7 @@ absl::StatusOr<RemoteOptions> ParseRemote(const std::string& group,
   } else if (!positional.empty()) {
     return Invalid(absl::StrCat("unexpected argument '", positional[0], "'"));
   }
-  if (auto s = CheckConnection(opts.connection); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckConnection(opts.connection));
   return opts;
 }
 
