@@ -2,7 +2,7 @@
 //
 // One line per syscall in strace's notation (name(args) = result <seconds>),
 // indented under the process span it belongs to; forked processes nest under
-// their parent. HTTP spans (agent/http) get one line each under their
+// their parent. HTTP spans (agent/protocols/http1) get one line each under their
 // process, when the exchange ends:
 //   ⇄ HTTP server GET /index.html -> 200 (12.3 ms)
 //   ⇄ HTTP client GET http://127.0.0.1:8000/x -> 404 (1.2 ms)
@@ -34,7 +34,7 @@ class TreePrinter : public capture::EventSink {
   void OnProcess(const capture::ProcessEvent& event) override;
 
   // One line for an HTTP span (kind SERVER or CLIENT, semconv attributes as
-  // agent/http/http_span.h builds them) of process `tgid`: method, url.path
+  // agent/protocols/http1/span.h builds them) of process `tgid`: method, url.path
   // (server) or url.full (client), status code or why there is none
   // (tracer.http.anomaly), and the span's duration in ms.
   void OnHttpSpan(uint32_t tgid, const opentelemetry::proto::trace::v1::Span& span);

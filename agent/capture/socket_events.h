@@ -3,7 +3,7 @@
 // tracks the sockets of traced processes from connect/accept/accept4 to
 // close per (tgid, fd) and copies the first bytes of every chunk read or
 // written on them; agent/capture decodes its ring-buffer records into these
-// types; agent/http reassembles the two streams of each connection and
+// types; agent/protocols/http1 reassembles the two streams of each connection and
 // parses HTTP/1.x from them.
 #ifndef TRACER_AGENT_CAPTURE_SOCKET_EVENTS_H_
 #define TRACER_AGENT_CAPTURE_SOCKET_EVENTS_H_

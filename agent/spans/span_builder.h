@@ -182,7 +182,7 @@ class SpanBuilder : public capture::EventSink {
   void OnSyscall(const capture::SyscallEvent& event) override;
   void OnProcess(const capture::ProcessEvent& event) override;
 
-  // Adds a span built elsewhere (an HTTP span, agent/http) to process
+  // Adds a span built elsewhere (an HTTP span, agent/protocols/http1) to process
   // `tgid`'s ResourceSpans in the current batch, so it shares the process's
   // resource and batching; may hand a full batch to the sink. The span is
   // taken as is: its trace id, ids, parent, times (Unix ns) and flags are

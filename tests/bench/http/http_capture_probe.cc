@@ -3,7 +3,7 @@
 // CaptureOptions::sockets) to one running process (--pid) until SIGINT or
 // SIGTERM, and either only consumes the events (--parse=false: the kernel
 // programs plus ring-buffer decode) or also feeds them to the HTTP flow
-// tracker (agent/http/http_flow_tracker.h) and counts the SERVER spans it
+// tracker (agent/protocols/http1/http_flow_tracker.h) and counts the SERVER spans it
 // emits (--parse=true). Everything runs on one thread; nothing is encoded or
 // written. tracectl run --http adds span building, OTLP JSON encoding and
 // the write-ahead log on top of this.
@@ -29,7 +29,7 @@
 #include <gflags/gflags.h>
 
 #include "agent/capture/event_source.h"
-#include "agent/http/http_flow_tracker.h"
+#include "agent/protocols/http1/http_flow_tracker.h"
 
 DEFINE_int32(pid, 0, "process to trace (all its threads)");
 DEFINE_bool(parse, true, "feed socket events to the HTTP flow tracker");

@@ -1,7 +1,7 @@
 // One HTTP/1.x message as reconstructed from captured bytes (RFC 9112): what
 // the span builder needs, bounded in size. Bodies are counted, never kept.
-#ifndef TRACER_AGENT_HTTP_HTTP_MESSAGE_H_
-#define TRACER_AGENT_HTTP_HTTP_MESSAGE_H_
+#ifndef TRACER_AGENT_PROTOCOLS_HTTP1_TYPES_H_
+#define TRACER_AGENT_PROTOCOLS_HTTP1_TYPES_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -72,4 +72,4 @@ struct HttpMessage {
 
 }  // namespace tracer::http
 
-#endif  // TRACER_AGENT_HTTP_HTTP_MESSAGE_H_
+#endif  // TRACER_AGENT_PROTOCOLS_HTTP1_TYPES_H_

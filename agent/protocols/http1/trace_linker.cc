@@ -1,4 +1,4 @@
-#include "agent/http/trace_linker.h"
+#include "agent/protocols/http1/trace_linker.h"
 
 namespace tracer::http {
 namespace {

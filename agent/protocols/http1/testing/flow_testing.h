@@ -1,8 +1,8 @@
 // Test helpers for agent/http: a sink that keeps spans, attribute lookup,
 // and a scripted connection that turns byte strings into socket events the
 // way the kernel side reports them (first bytes copied, lengths counted).
-#ifndef TRACER_AGENT_HTTP_TESTING_FLOW_TESTING_H_
-#define TRACER_AGENT_HTTP_TESTING_FLOW_TESTING_H_
+#ifndef TRACER_AGENT_PROTOCOLS_HTTP1_TESTING_FLOW_TESTING_H_
+#define TRACER_AGENT_PROTOCOLS_HTTP1_TESTING_FLOW_TESTING_H_
 
 #include <cstdint>
 #include <limits>
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "agent/capture/socket_events.h"
-#include "agent/http/http_flow_tracker.h"
+#include "agent/protocols/http1/http_flow_tracker.h"
 #include "opentelemetry/proto/trace/v1/trace.pb.h"
 
 namespace tracer::http::testing {
@@ -81,4 +81,4 @@ class ScriptedConnection {
 
 }  // namespace tracer::http::testing
 
-#endif  // TRACER_AGENT_HTTP_TESTING_FLOW_TESTING_H_
+#endif  // TRACER_AGENT_PROTOCOLS_HTTP1_TESTING_FLOW_TESTING_H_

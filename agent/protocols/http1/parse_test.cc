@@ -1,4 +1,4 @@
-#include "agent/http/message_parser.h"
+#include "agent/protocols/http1/parse.h"
 
 #include <string>
 #include <vector>

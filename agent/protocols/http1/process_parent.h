@@ -2,12 +2,12 @@
 // SpanBuilder (agent/spans/span_builder.h): same trace id, parent = the
 // process span of the span's tgid. Spans of processes the builder does not
 // know (yet) start their own trace.
-#ifndef TRACER_AGENT_HTTP_PROCESS_PARENT_H_
-#define TRACER_AGENT_HTTP_PROCESS_PARENT_H_
+#ifndef TRACER_AGENT_PROTOCOLS_HTTP1_PROCESS_PARENT_H_
+#define TRACER_AGENT_PROTOCOLS_HTTP1_PROCESS_PARENT_H_
 
 #include <optional>
 
-#include "agent/http/trace_linker.h"
+#include "agent/protocols/http1/trace_linker.h"
 #include "agent/spans/span_builder.h"
 #include "agent/spans/trace_context.h"
 
@@ -23,4 +23,4 @@ ParentLookup ProcessSpanParent(const spans::SpanBuilder* builder,
 
 }  // namespace tracer::http
 
-#endif  // TRACER_AGENT_HTTP_PROCESS_PARENT_H_
+#endif  // TRACER_AGENT_PROTOCOLS_HTTP1_PROCESS_PARENT_H_

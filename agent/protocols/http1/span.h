@@ -2,8 +2,8 @@
 // whichever half was seen) following the stable HTTP semantic conventions
 // (semconv v1.23+, trace/http/http-spans.md): span name, kind, attributes
 // and status. Sensitive headers and query values are redacted here.
-#ifndef TRACER_AGENT_HTTP_HTTP_SPAN_H_
-#define TRACER_AGENT_HTTP_HTTP_SPAN_H_
+#ifndef TRACER_AGENT_PROTOCOLS_HTTP1_SPAN_H_
+#define TRACER_AGENT_PROTOCOLS_HTTP1_SPAN_H_
 
 #include <cstdint>
 #include <optional>
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "agent/capture/socket_events.h"
-#include "agent/http/http_message.h"
+#include "agent/protocols/http1/types.h"
 #include "common/clock.h"
 #include "agent/spans/trace_context.h"
 #include "opentelemetry/proto/trace/v1/trace.pb.h"
@@ -109,4 +109,4 @@ std::string RedactQuery(std::string_view query);
 
 }  // namespace tracer::http
 
-#endif  // TRACER_AGENT_HTTP_HTTP_SPAN_H_
+#endif  // TRACER_AGENT_PROTOCOLS_HTTP1_SPAN_H_

@@ -2,8 +2,8 @@
 // decide whether a tracked connection speaks HTTP at all (anything else is
 // ignored, never parsed) and to find where a message starts again after
 // bytes were lost (RFC 9112 §3 request-line, §4 status-line).
-#ifndef TRACER_AGENT_HTTP_PROTOCOL_DETECT_H_
-#define TRACER_AGENT_HTTP_PROTOCOL_DETECT_H_
+#ifndef TRACER_AGENT_PROTOCOLS_HTTP1_DETECT_H_
+#define TRACER_AGENT_PROTOCOLS_HTTP1_DETECT_H_
 
 #include <string_view>
 
@@ -36,4 +36,4 @@ bool IsSemconvKnownMethod(std::string_view method);
 
 }  // namespace tracer::http
 
-#endif  // TRACER_AGENT_HTTP_PROTOCOL_DETECT_H_
+#endif  // TRACER_AGENT_PROTOCOLS_HTTP1_DETECT_H_

@@ -13,8 +13,8 @@
 //    absorbs the first response after it, and further ones while they begin
 //    before the next captured request began (correct without pipelining;
 //    with pipelining after a gap, pairing is best effort).
-#ifndef TRACER_AGENT_HTTP_CONNECTION_H_
-#define TRACER_AGENT_HTTP_CONNECTION_H_
+#ifndef TRACER_AGENT_PROTOCOLS_HTTP1_STITCHER_H_
+#define TRACER_AGENT_PROTOCOLS_HTTP1_STITCHER_H_
 
 #include <cstdint>
 #include <deque>
@@ -25,10 +25,10 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "agent/capture/socket_events.h"
-#include "agent/http/flow_counters.h"
-#include "agent/http/http_message.h"
-#include "agent/http/http_span.h"
-#include "agent/http/message_parser.h"
+#include "agent/protocols/http1/flow_counters.h"
+#include "agent/protocols/http1/types.h"
+#include "agent/protocols/http1/span.h"
+#include "agent/protocols/http1/parse.h"
 
 namespace tracer::http {
 
@@ -178,4 +178,4 @@ class Connection {
 
 }  // namespace tracer::http
 
-#endif  // TRACER_AGENT_HTTP_CONNECTION_H_
+#endif  // TRACER_AGENT_PROTOCOLS_HTTP1_STITCHER_H_

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/http/http_flow_tracker.h"
-#include "agent/http/testing/flow_testing.h"
+#include "agent/protocols/http1/http_flow_tracker.h"
+#include "agent/protocols/http1/testing/flow_testing.h"
 #include "gtest/gtest.h"
 
 namespace tracer::http {
@@ -20,7 +20,7 @@ using opentelemetry::proto::trace::v1::Span;
 using testing::Attr;
 using testing::CollectingSink;
 
-constexpr char kDir[] = "agent/http/testdata/recorded/";
+constexpr char kDir[] = "agent/protocols/http1/testdata/recorded/";
 constexpr uint32_t kTgid = 4242;
 
 std::string Unhex(const std::string& hex) {

@@ -1,8 +1,8 @@
-#include "agent/http/http_flow_tracker.h"
+#include "agent/protocols/http1/http_flow_tracker.h"
 
 #include <string>
 
-#include "agent/http/testing/flow_testing.h"
+#include "agent/protocols/http1/testing/flow_testing.h"
 #include "agent/spans/trace_context.h"
 #include "gtest/gtest.h"
 

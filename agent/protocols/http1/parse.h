@@ -18,9 +18,9 @@
 //    reports OnMessagesLost().
 // After a gap of unknown contents or a parse error the parser
 // *resynchronises*: it ignores chunks until one begins with a request-line
-// start ("GET ") or status-line start ("HTTP/1.1"), see protocol_detect.h.
-#ifndef TRACER_AGENT_HTTP_MESSAGE_PARSER_H_
-#define TRACER_AGENT_HTTP_MESSAGE_PARSER_H_
+// start ("GET ") or status-line start ("HTTP/1.1"), see detect.h.
+#ifndef TRACER_AGENT_PROTOCOLS_HTTP1_PARSE_H_
+#define TRACER_AGENT_PROTOCOLS_HTTP1_PARSE_H_
 
 #include <http_parser.h>
 
@@ -29,7 +29,7 @@
 #include <string_view>
 
 #include "absl/container/flat_hash_set.h"
-#include "agent/http/http_message.h"
+#include "agent/protocols/http1/types.h"
 
 namespace tracer::http {
 
@@ -157,4 +157,4 @@ class MessageParser {
 
 }  // namespace tracer::http
 
-#endif  // TRACER_AGENT_HTTP_MESSAGE_PARSER_H_
+#endif  // TRACER_AGENT_PROTOCOLS_HTTP1_PARSE_H_

@@ -1,4 +1,4 @@
-#include "agent/http/process_parent.h"
+#include "agent/protocols/http1/process_parent.h"
 
 #include <string>
 

@@ -1,6 +1,6 @@
-#include "agent/http/http_span.h"
+#include "agent/protocols/http1/span.h"
 
-#include "agent/http/testing/flow_testing.h"
+#include "agent/protocols/http1/testing/flow_testing.h"
 #include "gtest/gtest.h"
 
 namespace tracer::http {

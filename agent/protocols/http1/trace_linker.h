@@ -8,8 +8,8 @@
 //  - otherwise the integrator's ParentLookup (e.g. the process span of the
 //    SpanBuilder) gives the parent, or, without one, the span is the root of
 //    a new trace.
-#ifndef TRACER_AGENT_HTTP_TRACE_LINKER_H_
-#define TRACER_AGENT_HTTP_TRACE_LINKER_H_
+#ifndef TRACER_AGENT_PROTOCOLS_HTTP1_TRACE_LINKER_H_
+#define TRACER_AGENT_PROTOCOLS_HTTP1_TRACE_LINKER_H_
 
 #include <cstdint>
 #include <functional>
@@ -18,7 +18,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
-#include "agent/http/http_span.h"
+#include "agent/protocols/http1/span.h"
 #include "agent/spans/trace_context.h"
 
 namespace tracer::http {
@@ -71,4 +71,4 @@ class TraceLinker {
 
 }  // namespace tracer::http
 
-#endif  // TRACER_AGENT_HTTP_TRACE_LINKER_H_
+#endif  // TRACER_AGENT_PROTOCOLS_HTTP1_TRACE_LINKER_H_

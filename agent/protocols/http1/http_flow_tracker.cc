@@ -1,4 +1,4 @@
-#include "agent/http/http_flow_tracker.h"
+#include "agent/protocols/http1/http_flow_tracker.h"
 
 #include <utility>
 

@@ -1,7 +1,7 @@
-#include "agent/http/process_parent.h"
+#include "agent/protocols/http1/process_parent.h"
 
-#include "agent/http/http_flow_tracker.h"
-#include "agent/http/testing/flow_testing.h"
+#include "agent/protocols/http1/http_flow_tracker.h"
+#include "agent/protocols/http1/testing/flow_testing.h"
 #include "gtest/gtest.h"
 
 namespace tracer::http {

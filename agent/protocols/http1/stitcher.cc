@@ -1,9 +1,9 @@
-#include "agent/http/connection.h"
+#include "agent/protocols/http1/stitcher.h"
 
 #include <algorithm>
 #include <utility>
 
-#include "agent/http/protocol_detect.h"
+#include "agent/protocols/http1/detect.h"
 
 namespace tracer::http {
 namespace {

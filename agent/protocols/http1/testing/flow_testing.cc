@@ -1,4 +1,4 @@
-#include "agent/http/testing/flow_testing.h"
+#include "agent/protocols/http1/testing/flow_testing.h"
 
 #include <algorithm>
 

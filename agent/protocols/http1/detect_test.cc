@@ -1,4 +1,4 @@
-#include "agent/http/protocol_detect.h"
+#include "agent/protocols/http1/detect.h"
 
 #include "gtest/gtest.h"
 

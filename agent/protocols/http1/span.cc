@@ -1,4 +1,4 @@
-#include "agent/http/http_span.h"
+#include "agent/protocols/http1/span.h"
 
 #include <algorithm>
 #include <array>
@@ -7,7 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "agent/http/protocol_detect.h"
+#include "agent/protocols/http1/detect.h"
 #include "agent/spans/attributes.h"
 
 namespace tracer::http {

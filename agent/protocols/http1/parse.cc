@@ -1,10 +1,10 @@
-#include "agent/http/message_parser.h"
+#include "agent/protocols/http1/parse.h"
 
 #include <algorithm>
 #include <climits>
 
 #include "absl/strings/ascii.h"
-#include "agent/http/protocol_detect.h"
+#include "agent/protocols/http1/detect.h"
 
 namespace tracer::http {
 namespace {

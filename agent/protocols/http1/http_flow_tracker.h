@@ -1,7 +1,7 @@
 // HttpFlowTracker: socket events of traced processes (agent/capture/
 // socket_events.h) -> one OpenTelemetry span per HTTP/1.x exchange.
 //
-// Pipeline per connection (see connection.h, message_parser.h):
+// Pipeline per connection (see stitcher.h, parse.h):
 //   SocketOpenEvent   -> role (accepted: SERVER spans, connected: CLIENT
 //                        spans) and addresses
 //   SocketDataEvent   -> protocol decided from the first bytes (non-HTTP
@@ -13,15 +13,15 @@
 //   SocketCloseEvent  -> messages in progress and pending requests end
 //   Tick(now)         -> requests without a response after the timeout end
 //                        with status ERROR "timeout"
-// Spans follow the stable HTTP semantic conventions (http_span.h) and the
+// Spans follow the stable HTTP semantic conventions (span.h) and the
 // trace-context rules of trace_linker.h, and go to an HttpSpanSink with the
 // tgid of the process they belong to.
 //
 // Connections seen first through data (their open event was lost or came
 // before tracing started) are tracked from there, their role taken from
 // which direction carries requests; their addresses are unknown.
-#ifndef TRACER_AGENT_HTTP_HTTP_FLOW_TRACKER_H_
-#define TRACER_AGENT_HTTP_HTTP_FLOW_TRACKER_H_
+#ifndef TRACER_AGENT_PROTOCOLS_HTTP1_HTTP_FLOW_TRACKER_H_
+#define TRACER_AGENT_PROTOCOLS_HTTP1_HTTP_FLOW_TRACKER_H_
 
 #include <cstdint>
 #include <memory>
@@ -32,11 +32,11 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "agent/capture/events.h"
-#include "agent/http/connection.h"
-#include "agent/http/flow_counters.h"
-#include "agent/http/http_span.h"
-#include "agent/http/message_parser.h"
-#include "agent/http/trace_linker.h"
+#include "agent/protocols/http1/stitcher.h"
+#include "agent/protocols/http1/flow_counters.h"
+#include "agent/protocols/http1/span.h"
+#include "agent/protocols/http1/parse.h"
+#include "agent/protocols/http1/trace_linker.h"
 #include "common/clock.h"
 #include "google/protobuf/arena.h"
 #include "opentelemetry/proto/trace/v1/trace.pb.h"
@@ -154,4 +154,4 @@ class HttpFlowTracker : public capture::EventSink, public ConnectionHost {
 
 }  // namespace tracer::http
 
-#endif  // TRACER_AGENT_HTTP_HTTP_FLOW_TRACKER_H_
+#endif  // TRACER_AGENT_PROTOCOLS_HTTP1_HTTP_FLOW_TRACKER_H_

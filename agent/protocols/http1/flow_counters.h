@@ -1,6 +1,6 @@
 // What the HTTP flow tracker saw, dropped or marked (never silently).
-#ifndef TRACER_AGENT_HTTP_FLOW_COUNTERS_H_
-#define TRACER_AGENT_HTTP_FLOW_COUNTERS_H_
+#ifndef TRACER_AGENT_PROTOCOLS_HTTP1_FLOW_COUNTERS_H_
+#define TRACER_AGENT_PROTOCOLS_HTTP1_FLOW_COUNTERS_H_
 
 #include <cstdint>
 
@@ -38,4 +38,4 @@ struct HttpFlowCounters {
 
 }  // namespace tracer::http
 
-#endif  // TRACER_AGENT_HTTP_FLOW_COUNTERS_H_
+#endif  // TRACER_AGENT_PROTOCOLS_HTTP1_FLOW_COUNTERS_H_

@@ -17,7 +17,7 @@
 #include <string>
 
 #include "agent/capture/socket_events.h"
-#include "agent/http/http_flow_tracker.h"
+#include "agent/protocols/http1/http_flow_tracker.h"
 
 namespace {
 
