@@ -10,9 +10,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "otlp/resource_env.h"
+#include "otlp/semconv.h"
 #include "syscalls/syscall_classes.h"
 #include "syscalls/syscall_table.h"
-#include "otlp/resource_env.h"
 
 namespace tracer::ctl {
 namespace {
@@ -59,9 +60,7 @@ const option kLongOptions[] = {
     {nullptr, 0, nullptr, 0},
 };
 
-absl::Status Invalid(absl::string_view msg) {
-  return absl::InvalidArgumentError(msg);
-}
+absl::Status Invalid(absl::string_view msg) { return absl::InvalidArgumentError(msg); }
 
 // strace accepts `-e trace=EXPR` and the bare `-e EXPR`.
 absl::StatusOr<std::vector<int>> ParseQualifier(const std::string& arg) {
@@ -119,12 +118,12 @@ absl::StatusOr<RunOptions> ParseRunOptions(const std::vector<std::string>& args,
   std::set<int> selected;
   bool any_selection = false;
   std::optional<bool> http;
-  optind = 0;   // full re-initialisation of getopt's state
-  opterr = 0;   // we report errors ourselves
+  optind = 0;  // full re-initialisation of getopt's state
+  opterr = 0;  // we report errors ourselves
   int c;
   // '+': stop at the first non-option, so `tracectl run ls -la` works like strace.
-  while ((c = getopt_long(static_cast<int>(argv.size() - 1), argv.data(), "+:fp:e:qh",
-                          kLongOptions, nullptr)) != -1) {
+  while ((c = getopt_long(static_cast<int>(argv.size() - 1), argv.data(), "+:fp:e:qh", kLongOptions,
+                          nullptr)) != -1) {
     switch (c) {
       case 'f':
         opts.follow_forks = true;
@@ -149,8 +148,9 @@ absl::StatusOr<RunOptions> ParseRunOptions(const std::vector<std::string>& args,
         if (!cls.empty() && cls[0] == '%') cls.erase(0, 1);
         auto nrs = syscalls::SyscallsInClass(cls);
         if (!nrs.ok()) {
-          return Invalid(absl::StrCat("--syscall-class ", optarg, ": ", nrs.status().message(),
-                                      " (known: file, network, process, memory, signal, ipc, desc)"));
+          return Invalid(
+              absl::StrCat("--syscall-class ", optarg, ": ", nrs.status().message(),
+                           " (known: file, network, process, memory, signal, ipc, desc)"));
         }
         selected.insert(nrs->begin(), nrs->end());
         any_selection = true;
@@ -211,8 +211,7 @@ absl::StatusOr<RunOptions> ParseRunOptions(const std::vector<std::string>& args,
         uint32_t n;
         if (!absl::SimpleAtoi(optarg, &n) || n > kMaxHttpCaptureBytes) {
           return Invalid(absl::StrCat("--http-capture-bytes ", optarg,
-                                      ": expected a number of bytes in 0..",
-                                      kMaxHttpCaptureBytes));
+                                      ": expected a number of bytes in 0..", kMaxHttpCaptureBytes));
         }
         opts.http_capture_bytes = n;
         break;
@@ -223,8 +222,8 @@ absl::StatusOr<RunOptions> ParseRunOptions(const std::vector<std::string>& args,
       case ':':
         return Invalid(absl::StrCat("option ", argv[optind - 1], " needs an argument"));
       default:
-        return Invalid(absl::StrCat("unknown option ", argv[optind - 1],
-                                    " (see tracectl run --help)"));
+        return Invalid(
+            absl::StrCat("unknown option ", argv[optind - 1], " (see tracectl run --help)"));
     }
   }
   for (int i = optind; i < static_cast<int>(argv.size()) - 1; ++i) {
@@ -256,7 +255,7 @@ absl::StatusOr<RunOptions> ParseRunOptions(const std::vector<std::string>& args,
     opts.warnings.push_back(std::string(resource.discarded.message()));
   }
   for (auto& [key, value] : resource.attributes) {
-    if (key == "service.name") {
+    if (key == otlp::semconv::kServiceName) {
       if (opts.service_name.empty()) opts.service_name = value;
     } else {
       opts.resource_attributes.emplace_back(std::move(key), std::move(value));

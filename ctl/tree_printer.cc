@@ -1,13 +1,14 @@
 #include "ctl/tree_printer.h"
 
+#include <sys/wait.h>
 #include <csignal>
 #include <cstring>
-#include <sys/wait.h>
 
 #include "absl/strings/str_cat.h"
 
 #include "absl/strings/str_format.h"
 #include "agent/strace/format.h"
+#include "otlp/semconv.h"
 #include "syscalls/syscall_table.h"
 
 namespace tracer::ctl {
@@ -32,17 +33,18 @@ std::string StringAttr(const Span& span, const std::string& key) {
 
 std::string HttpSpanLine(const Span& span) {
   const bool server = span.kind() == Span::SPAN_KIND_SERVER;
-  std::string method = StringAttr(span, "http.request.method");
-  if (method == "_OTHER") method = StringAttr(span, "http.request.method_original");
+  std::string method = StringAttr(span, otlp::semconv::kHttpRequestMethod);
+  if (method == "_OTHER") method = StringAttr(span, otlp::semconv::kHttpRequestMethodOriginal);
   if (method.empty()) method = "?";
-  std::string target = server ? StringAttr(span, "url.path") : StringAttr(span, "url.full");
+  std::string target = server ? StringAttr(span, otlp::semconv::kUrlPath)
+                              : StringAttr(span, otlp::semconv::kUrlFull);
   if (server) {
-    const std::string query = StringAttr(span, "url.query");
+    const std::string query = StringAttr(span, otlp::semconv::kUrlQuery);
     if (!query.empty()) target += "?" + query;
   }
   if (target.empty()) target = "(request not seen)";
   std::string outcome;
-  if (const AnyValue* code = Attr(span, "http.response.status_code"); code != nullptr) {
+  if (const AnyValue* code = Attr(span, otlp::semconv::kHttpResponseStatusCode); code != nullptr) {
     outcome = absl::StrCat(code->int_value());
   } else {
     outcome = "no response";

@@ -7,15 +7,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "otlp/json_string.h"
 #include "opentelemetry/proto/common/v1/common.pb.h"
+#include "otlp/json_string.h"
+#include "otlp/semconv.h"
 
 namespace tracer::otlp {
 namespace {
 
 constexpr char kResourceAttributesVar[] = "OTEL_RESOURCE_ATTRIBUTES";
 constexpr char kServiceNameVar[] = "OTEL_SERVICE_NAME";
-constexpr char kServiceNameKey[] = "service.name";
+constexpr const char* kServiceNameKey = semconv::kServiceName;
 
 absl::string_view TrimOws(absl::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -27,8 +28,20 @@ absl::string_view TrimOws(absl::string_view s) {
 bool IsTokenChar(char c) {
   if (absl::ascii_isalnum(static_cast<unsigned char>(c))) return true;
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
-    case '+': case '-': case '.': case '^': case '_': case '`': case '|':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
     case '~':
       return true;
     default:
@@ -50,8 +63,7 @@ int HexValue(char c) {
 }
 
 absl::Status MemberError(size_t index, absl::string_view member, absl::string_view why) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("member ", index, " \"", member, "\": ", why));
+  return absl::InvalidArgumentError(absl::StrCat("member ", index, " \"", member, "\": ", why));
 }
 
 }  // namespace
@@ -87,8 +99,7 @@ absl::StatusOr<ResourceAttributes> ParseResourceAttributes(std::string_view valu
         const int hi = complete ? HexValue(encoded[i + 1]) : -1;
         const int lo = complete ? HexValue(encoded[i + 2]) : -1;
         if (hi < 0 || lo < 0) {
-          return MemberError(index, member,
-                             "bad percent escape (expected '%' and two hex digits)");
+          return MemberError(index, member, "bad percent escape (expected '%' and two hex digits)");
         }
         decoded.push_back(static_cast<char>(hi * 16 + lo));
         i += 2;
@@ -99,10 +110,9 @@ absl::StatusOr<ResourceAttributes> ParseResourceAttributes(std::string_view valu
           return MemberError(index, member,
                              "';' metadata is not supported (percent-encode it as %3B)");
         }
-        return MemberError(
-            index, member,
-            absl::StrCat("character '", absl::CHexEscape(std::string(1, c)),
-                         "' must be percent-encoded (W3C Baggage value)"));
+        return MemberError(index, member,
+                           absl::StrCat("character '", absl::CHexEscape(std::string(1, c)),
+                                        "' must be percent-encoded (W3C Baggage value)"));
       }
       decoded.push_back(c);
     }
@@ -129,9 +139,8 @@ EnvResource ResourceAttributesFromEnv(
     if (parsed.ok()) {
       result.attributes = *std::move(parsed);
     } else {
-      result.discarded = absl::InvalidArgumentError(
-          absl::StrCat(kResourceAttributesVar, ": ", parsed.status().message(),
-                       "; the whole value is ignored"));
+      result.discarded = absl::InvalidArgumentError(absl::StrCat(
+          kResourceAttributesVar, ": ", parsed.status().message(), "; the whole value is ignored"));
     }
   }
   std::optional<std::string> service = env(kServiceNameVar);

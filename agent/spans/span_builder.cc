@@ -10,6 +10,7 @@
 #include "agent/spans/attributes.h"
 #include "agent/spans/proc_info.h"
 #include "agent/strace/format.h"
+#include "otlp/semconv.h"
 #include "syscalls/syscall_table.h"
 
 namespace tracer::spans {
@@ -207,7 +208,8 @@ void SpanBuilder::SpanAdded() {
 }
 
 void SpanBuilder::OnSyscall(const capture::SyscallEvent& e) {
-  Process& p = (last_ != nullptr && last_->tgid == e.tgid) ? *last_ : ProcessFor(e.tgid, e.start_ns);
+  Process& p =
+      (last_ != nullptr && last_->tgid == e.tgid) ? *last_ : ProcessFor(e.tgid, e.start_ns);
   last_ = &p;
 
   // A successful exec carries the new program's argv: the best command line.
@@ -230,12 +232,12 @@ void SpanBuilder::OnSyscall(const capture::SyscallEvent& e) {
 
   Attributes& attrs = *s.mutable_attributes();
   attrs.Reserve(6);
-  AddString(attrs, "syscall.name", name);
-  AddInt(attrs, "syscall.number", e.nr);
-  AddString(attrs, "syscall.args", strace::FormatArgs(e));
-  AddString(attrs, "syscall.result", strace::FormatResult(e));
-  AddDouble(attrs, "syscall.duration_us", static_cast<double>(e.duration_ns) / 1000.0);
-  AddInt(attrs, "thread.id", e.tid);
+  AddString(attrs, otlp::semconv::kSyscallName, name);
+  AddInt(attrs, otlp::semconv::kSyscallNumber, e.nr);
+  AddString(attrs, otlp::semconv::kSyscallArgs, strace::FormatArgs(e));
+  AddString(attrs, otlp::semconv::kSyscallResult, strace::FormatResult(e));
+  AddDouble(attrs, otlp::semconv::kSyscallDurationUs, static_cast<double>(e.duration_ns) / 1000.0);
+  AddInt(attrs, otlp::semconv::kThreadId, e.tid);
 
   if (!e.no_return && strace::IsError(e.ret)) {
     Status* st = s.mutable_status();
@@ -308,11 +310,11 @@ void SpanBuilder::EndProcessSpan(Process& p, uint64_t end_mono_ns, const int32_t
   s.set_start_time_unix_nano(options_.clock.ToUnixNs(p.start_mono_ns));
   s.set_end_time_unix_nano(options_.clock.ToUnixNs(std::max(end_mono_ns, p.start_mono_ns)));
   Attributes& attrs = *s.mutable_attributes();
-  AddInt(attrs, "process.pid", p.tgid);
+  AddInt(attrs, otlp::semconv::kProcessPid, p.tgid);
   if (wait_status != nullptr) {
     std::string signal_name;
     const int code = ExitCodeFromWaitStatus(*wait_status, &signal_name);
-    AddInt(attrs, "process.exit.code", code);
+    AddInt(attrs, otlp::semconv::kProcessExitCode, code);
     if (!signal_name.empty()) {
       s.mutable_status()->set_code(Status::STATUS_CODE_ERROR);
       s.mutable_status()->set_message(signal_name);
@@ -331,22 +333,22 @@ void SpanBuilder::FillResource(const Process& p, Resource& r) const {
   attrs.Reserve(12 + static_cast<int>(options_.resource_attributes.size()));
   // semconv service.name: unknown_service:<executable> when nobody named it.
   if (!options_.service_name.empty()) {
-    AddString(attrs, "service.name", options_.service_name);
+    AddString(attrs, otlp::semconv::kServiceName, options_.service_name);
   } else if (!p.exe_name.empty()) {
-    AddString(attrs, "service.name", p.exe_name);
+    AddString(attrs, otlp::semconv::kServiceName, p.exe_name);
   } else {
-    AddString(attrs, "service.name", "unknown_service");
+    AddString(attrs, otlp::semconv::kServiceName, "unknown_service");
   }
-  if (!options_.host_name.empty()) AddString(attrs, "host.name", options_.host_name);
-  AddString(attrs, "os.type", "linux");
-  AddInt(attrs, "process.pid", p.tgid);
-  if (p.parent_pid) AddInt(attrs, "process.parent_pid", *p.parent_pid);
-  if (!p.exe_path.empty()) AddString(attrs, "process.executable.path", p.exe_path);
-  if (!p.exe_name.empty()) AddString(attrs, "process.executable.name", p.exe_name);
-  if (!p.command_line.empty()) AddString(attrs, "process.command_line", p.command_line);
-  AddString(attrs, "telemetry.sdk.name", kSdkName);
-  AddString(attrs, "telemetry.sdk.language", kSdkLanguage);
-  AddString(attrs, "telemetry.sdk.version", kScopeVersion);
+  if (!options_.host_name.empty()) AddString(attrs, otlp::semconv::kHostName, options_.host_name);
+  AddString(attrs, otlp::semconv::kOsType, "linux");
+  AddInt(attrs, otlp::semconv::kProcessPid, p.tgid);
+  if (p.parent_pid) AddInt(attrs, otlp::semconv::kProcessParentPid, *p.parent_pid);
+  if (!p.exe_path.empty()) AddString(attrs, otlp::semconv::kProcessExecutablePath, p.exe_path);
+  if (!p.exe_name.empty()) AddString(attrs, otlp::semconv::kProcessExecutableName, p.exe_name);
+  if (!p.command_line.empty()) AddString(attrs, otlp::semconv::kProcessCommandLine, p.command_line);
+  AddString(attrs, otlp::semconv::kTelemetrySdkName, kSdkName);
+  AddString(attrs, otlp::semconv::kTelemetrySdkLanguage, kSdkLanguage);
+  AddString(attrs, otlp::semconv::kTelemetrySdkVersion, kScopeVersion);
   for (const auto& [key, value] : options_.resource_attributes) SetString(attrs, key, value);
 }
 

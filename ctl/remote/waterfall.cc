@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "otlp/semconv.h"
 
 namespace tracer::ctl::remote {
 namespace {
@@ -23,7 +24,7 @@ struct Node {
 
 std::string ServiceOf(const opentelemetry::proto::trace::v1::ResourceSpans& rs) {
   for (const auto& kv : rs.resource().attributes()) {
-    if (kv.key() == "service.name") return kv.value().string_value();
+    if (kv.key() == otlp::semconv::kServiceName) return kv.value().string_value();
   }
   return "";
 }
@@ -124,9 +125,9 @@ std::string RenderWaterfall(const tracer::v1::GetTraceResponse& trace, int bar_w
   }
   for (const std::string& d : durs) dur_w = std::max(dur_w, columns(d));
 
-  std::string out = absl::StrCat("trace ", absl::BytesToHexString(nodes[0].span->trace_id()), "  ",
-                                 nodes.size(), nodes.size() == 1 ? " span  " : " spans  ",
-                                 FormatDuration(total), "\n");
+  std::string out =
+      absl::StrCat("trace ", absl::BytesToHexString(nodes[0].span->trace_id()), "  ", nodes.size(),
+                   nodes.size() == 1 ? " span  " : " spans  ", FormatDuration(total), "\n");
   for (size_t k = 0; k < lines.size(); ++k) {
     const Span& s = *nodes[lines[k].node].span;
     uint64_t start = s.start_time_unix_nano() - t0;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "agent/protocols/http1/detect.h"
 #include "agent/spans/attributes.h"
+#include "otlp/semconv.h"
 
 namespace tracer::http {
 namespace {
@@ -185,12 +186,12 @@ void BuildHttpSpan(const ExchangeView& x, const SpanIds& ids, const HttpSpanOpti
   const bool known = !method.empty() && IsSemconvKnownMethod(method);
   span.set_name(known ? std::string(method) : "HTTP");
   if (known) {
-    AddString(attrs, "http.request.method", method);
+    AddString(attrs, otlp::semconv::kHttpRequestMethod, method);
   } else if (req != nullptr) {
-    AddString(attrs, "http.request.method", "_OTHER");
-    if (!method.empty()) AddString(attrs, "http.request.method_original", method);
+    AddString(attrs, otlp::semconv::kHttpRequestMethod, "_OTHER");
+    if (!method.empty()) AddString(attrs, otlp::semconv::kHttpRequestMethodOriginal, method);
   }
-  AddString(attrs, "url.scheme", "http");
+  AddString(attrs, otlp::semconv::kUrlScheme, "http");
 
   const std::string* host_header = req != nullptr ? req->Header("host") : nullptr;
   const capture::SocketAddress& server_sock = server ? x.local : x.remote;
@@ -216,10 +217,10 @@ void BuildHttpSpan(const ExchangeView& x, const SpanIds& ids, const HttpSpanOpti
       }
       const size_t frag = path.find('#');
       if (frag != std::string_view::npos) path = path.substr(0, frag);
-      AddString(attrs, "url.path", path);
-      if (!query.empty()) AddString(attrs, "url.query", RedactQuery(query));
+      AddString(attrs, otlp::semconv::kUrlPath, path);
+      if (!query.empty()) AddString(attrs, otlp::semconv::kUrlQuery, RedactQuery(query));
     } else if (absl::StartsWith(t, "http://") || absl::StartsWith(t, "https://")) {
-      AddString(attrs, "url.full", RedactUserInfo(RedactTarget(t)));
+      AddString(attrs, otlp::semconv::kUrlFull, RedactUserInfo(RedactTarget(t)));
     } else if (absl::StartsWith(t, "/")) {
       std::string authority = host_header != nullptr && !host_header->empty()
                                   ? *host_header
@@ -229,45 +230,46 @@ void BuildHttpSpan(const ExchangeView& x, const SpanIds& ids, const HttpSpanOpti
       if ((host_header == nullptr || host_header->empty()) && host.port && *host.port != 80) {
         absl::StrAppend(&authority, ":", *host.port);
       }
-      AddString(attrs, "url.full", absl::StrCat("http://", authority, RedactTarget(t)));
+      AddString(attrs, otlp::semconv::kUrlFull,
+                absl::StrCat("http://", authority, RedactTarget(t)));
     }
   }
-  if (!host.host.empty()) AddString(attrs, "server.address", host.host);
-  if (host.port) AddInt(attrs, "server.port", *host.port);
+  if (!host.host.empty()) AddString(attrs, otlp::semconv::kServerAddress, host.host);
+  if (host.port) AddInt(attrs, otlp::semconv::kServerPort, *host.port);
   if (x.remote.family != capture::SocketAddress::Family::kUnknown) {
     std::string peer = x.remote.AddressString();
     if (server) {
-      AddString(attrs, "client.address", peer);
-      AddInt(attrs, "client.port", x.remote.port);
+      AddString(attrs, otlp::semconv::kClientAddress, peer);
+      AddInt(attrs, otlp::semconv::kClientPort, x.remote.port);
     }
-    AddString(attrs, "network.peer.address", std::move(peer));
-    AddInt(attrs, "network.peer.port", x.remote.port);
+    AddString(attrs, otlp::semconv::kNetworkPeerAddress, std::move(peer));
+    AddInt(attrs, otlp::semconv::kNetworkPeerPort, x.remote.port);
   }
   if (req != nullptr && req->http_major > 0) {
-    AddString(attrs, "network.protocol.version", ProtocolVersion(*req));
+    AddString(attrs, otlp::semconv::kNetworkProtocolVersion, ProtocolVersion(*req));
   } else if (resp != nullptr && resp->http_major > 0) {
-    AddString(attrs, "network.protocol.version", ProtocolVersion(*resp));
+    AddString(attrs, otlp::semconv::kNetworkProtocolVersion, ProtocolVersion(*resp));
   }
   if (req != nullptr) {
     if (const std::string* ua = req->Header("user-agent")) {
-      AddString(attrs, "user_agent.original", *ua);
+      AddString(attrs, otlp::semconv::kUserAgentOriginal, *ua);
     }
   }
   const int code = resp != nullptr ? resp->status_code : 0;
-  if (code > 0) AddInt(attrs, "http.response.status_code", code);
+  if (code > 0) AddInt(attrs, otlp::semconv::kHttpResponseStatusCode, code);
   if (req != nullptr && x.request_end == MessageEnd::kComplete && req->body_size_known) {
-    AddInt(attrs, "http.request.body.size", static_cast<int64_t>(req->body_bytes));
+    AddInt(attrs, otlp::semconv::kHttpRequestBodySize, static_cast<int64_t>(req->body_bytes));
   }
   if (resp != nullptr && x.response_end == MessageEnd::kComplete && resp->body_size_known) {
-    AddInt(attrs, "http.response.body.size", static_cast<int64_t>(resp->body_bytes));
+    AddInt(attrs, otlp::semconv::kHttpResponseBodySize, static_cast<int64_t>(resp->body_bytes));
   }
   if (req != nullptr) {
-    AddHeaders(attrs, "http.request.header.", *req, options.request_headers,
+    AddHeaders(attrs, otlp::semconv::kHttpRequestHeaderPrefix, *req, options.request_headers,
                options.sensitive_headers);
-    AddInt(attrs, "thread.id", req->first_tid);
+    AddInt(attrs, otlp::semconv::kThreadId, req->first_tid);
   }
   if (resp != nullptr) {
-    AddHeaders(attrs, "http.response.header.", *resp, options.response_headers,
+    AddHeaders(attrs, otlp::semconv::kHttpResponseHeaderPrefix, *resp, options.response_headers,
                options.sensitive_headers);
   }
 
@@ -295,7 +297,7 @@ void BuildHttpSpan(const ExchangeView& x, const SpanIds& ids, const HttpSpanOpti
   }
   const bool code_error = code >= 500 || (!server && code >= 400);
   if (code_error && error_type.empty()) error_type = absl::StrCat(code);
-  if (!error_type.empty()) AddString(attrs, "error.type", error_type);
+  if (!error_type.empty()) AddString(attrs, otlp::semconv::kErrorType, error_type);
   if (x.anomaly != Anomaly::kNone) AddString(attrs, "tracer.http.anomaly", AnomalyName(x.anomaly));
   if (code_error || !status_message.empty()) {
     Status* st = span.mutable_status();
