@@ -5,13 +5,13 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "controlplane/fanout/backend_worker.h"
-#include "controlplane/fanout/transport.h"
 #include "glog/logging.h"
+#include "otlp/delivery/backend_worker.h"
+#include "otlp/delivery/transport.h"
 
 namespace tracer::fanout {
 
-class FanOut::Worker : public BackendWorker {
+class FanOut::Worker : public otlp::delivery::BackendWorker {
  public:
   using BackendWorker::BackendWorker;
 };
@@ -29,8 +29,8 @@ absl::Status ValidateName(std::string_view name) {
     return Invalid(name, "name: must be 1..64 bytes of [a-z0-9_.-]");
   }
   for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-                    c == '-';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
     if (!ok) return Invalid(name, "name: must be 1..64 bytes of [a-z0-9_.-]");
   }
   if (name == "." || name == "..") return Invalid(name, "name: \".\" and \"..\" are reserved");
@@ -81,10 +81,11 @@ absl::Status FanOut::AddBackend(BackendOptions options) {
   }
   if (absl::Status s = Validate(options, options_); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<otlp::SpanExporter>> exporter =
-      options_.exporter_factory ? options_.exporter_factory(options) : CreateTransport(options);
+      options_.exporter_factory ? options_.exporter_factory(options)
+                                : otlp::delivery::CreateTransport(options);
   if (!exporter.ok()) return exporter.status();
   if (*exporter == nullptr) return absl::InternalError("exporter factory returned null");
-  const std::string consumer = ConsumerName(options.name);
+  const std::string consumer = otlp::delivery::ConsumerName(options.name);
   if (absl::Status s = queue_->RegisterConsumer(consumer, storage::StartPosition::kOldest);
       !s.ok()) {
     return s;
@@ -179,7 +180,7 @@ std::vector<BackendStats> FanOut::Stats() const {
   }
   const storage::WalStats queue = queue_->Stats();
   for (BackendStats& b : out) {
-    const std::string consumer = ConsumerName(b.name);
+    const std::string consumer = otlp::delivery::ConsumerName(b.name);
     auto it = std::lower_bound(
         queue.consumers.begin(), queue.consumers.end(), consumer,
         [](const storage::ConsumerStats& c, const std::string& n) { return c.name < n; });

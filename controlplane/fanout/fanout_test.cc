@@ -8,14 +8,14 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "otlp/delivery/fake_backend_testing.h"
+#include "otlp/delivery/queue_record.h"
 #include "otlp/http_status.h"
 #include "otlp/otlp_json.h"
 #include "otlp/retry_policy.h"
 #include "otlp/test_requests.h"
-#include "controlplane/fanout/fake_backend_testing.h"
-#include "controlplane/ingest/queue_record.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "storage/rocksdb_wal.h"
 #include "storage/testing/temp_dir.h"
 
@@ -24,9 +24,10 @@ namespace {
 
 using otlp::ExportResult;
 using otlp::ExportTraceServiceRequest;
+namespace testing = otlp::delivery::testing;
 using testing::Attempt;
-using testing::FakeBackend;
 using ::testing::ElementsAre;
+using testing::FakeBackend;
 using ::testing::HasSubstr;
 
 constexpr int kSpansPerRecord = 5;
@@ -68,8 +69,8 @@ class FanOutTest : public ::testing::Test {
     FanOutOptions o;
     o.dead_letter_dir = dir_.path() + "/dead";
     o.poll = absl::Milliseconds(20);
-    o.exporter_factory = [this](const BackendOptions& b)
-        -> absl::StatusOr<std::unique_ptr<otlp::SpanExporter>> {
+    o.exporter_factory =
+        [this](const BackendOptions& b) -> absl::StatusOr<std::unique_ptr<otlp::SpanExporter>> {
       return Backend(b.name)->MakeExporter();
     };
     return o;
@@ -93,7 +94,7 @@ class FanOutTest : public ::testing::Test {
   std::set<std::string> AppendRecord(uint64_t seed) {
     ExportTraceServiceRequest req = otlp::testing::MakeSyscallRequest(kSpansPerRecord, seed);
     std::string payload =
-        controlplane::EncodeQueueRecord("agent-1", seed, req.SerializeAsString());
+        otlp::delivery::EncodeQueueRecord("agent-1", seed, req.SerializeAsString());
     auto seq = queue_->Append(payload, kSpansPerRecord);
     EXPECT_TRUE(seq.ok()) << seq.status();
     return testing::SpanIds(req);
@@ -189,8 +190,8 @@ TEST_F(FanOutTest, NonRetryableRefusalIsDeadLetteredAndDeliveryContinues) {
   Backend("b")->SetBehavior([&](const ExportTraceServiceRequest& req, const Attempt& a,
                                 absl::Notification*) -> absl::StatusOr<ExportResult> {
     if (a.span_ids == bad_ids) {
-      return otlp::WithHttpStatus(
-          absl::InvalidArgumentError("fake: HTTP 400: span name too long"), 400);
+      return otlp::WithHttpStatus(absl::InvalidArgumentError("fake: HTTP 400: span name too long"),
+                                  400);
     }
     return ExportResult{};
   });
@@ -316,8 +317,7 @@ TEST_F(FanOutTest, RestartResumesFromTheCursorResendingOnlyTheInFlightBatch) {
   }
   FanOutOptions options = Options();
   options.exporter_factory = [this](const BackendOptions&) {
-    return absl::StatusOr<std::unique_ptr<otlp::SpanExporter>>(
-        Backend("first")->MakeExporter());
+    return absl::StatusOr<std::unique_ptr<otlp::SpanExporter>>(Backend("first")->MakeExporter());
   };
   BackendOptions b = Fast("b");
   b.max_batch_spans = kSpansPerRecord;
@@ -337,8 +337,7 @@ TEST_F(FanOutTest, RestartResumesFromTheCursorResendingOnlyTheInFlightBatch) {
   queue_.reset();
   OpenQueue();
   options.exporter_factory = [this](const BackendOptions&) {
-    return absl::StatusOr<std::unique_ptr<otlp::SpanExporter>>(
-        Backend("second")->MakeExporter());
+    return absl::StatusOr<std::unique_ptr<otlp::SpanExporter>>(Backend("second")->MakeExporter());
   };
   FanOut fanout(queue_.get(), options);
   ASSERT_TRUE(fanout.AddBackend(b).ok());
@@ -394,8 +393,7 @@ TEST_F(FanOutTest, RemoveStaleCursorsDeletesOnlyUnconfiguredExporterCursors) {
 
 TEST_F(FanOutTest, ConfiguredResourceAttributesAreMergedAndRecordKeysWin) {
   FanOutOptions options = Options();
-  options.resource_attributes = {{"service.name", "from-env"},
-                                 {"deployment.environment", "prod"}};
+  options.resource_attributes = {{"service.name", "from-env"}, {"deployment.environment", "prod"}};
   AppendRecord(1);
   FanOut fanout(queue_.get(), options);
   ASSERT_TRUE(fanout.AddBackend(Fast("b")).ok());
@@ -450,8 +448,8 @@ TEST_F(FanOutTest, FailedDeadLetterWriteKeepsTheRecordsQueuedUntilItSucceeds) {
   std::set<std::string> want = AppendRecord(1);
   FanOut fanout(queue_.get(), options);
   ASSERT_TRUE(fanout.AddBackend(Fast("b")).ok());
-  ASSERT_TRUE(Eventually([&] { return absl::StrContains(StatsOf(fanout, "b").last_error,
-                                                        "dead letter"); }));
+  ASSERT_TRUE(Eventually(
+      [&] { return absl::StrContains(StatsOf(fanout, "b").last_error, "dead letter"); }));
   absl::SleepFor(absl::Milliseconds(100));
   BackendStats s = StatsOf(fanout, "b");
   EXPECT_EQ(s.queue_lag_records, 1u);
@@ -482,9 +480,8 @@ TEST_F(FanOutTest, ReplacingABackendKeepsItsCursorAndCounters) {
   std::set<std::string> second = AppendRecords(3, 2);
   fanout.Notify();
   ASSERT_TRUE(Backend("b")->WaitForSpans(first.size() + second.size(), absl::Seconds(2)));
-  ASSERT_TRUE(Eventually([&] {
-    return StatsOf(fanout, "b").spans_sent == first.size() + second.size();
-  }));
+  ASSERT_TRUE(
+      Eventually([&] { return StatsOf(fanout, "b").spans_sent == first.size() + second.size(); }));
   EXPECT_EQ(Backend("b")->accepted_span_count(), first.size() + second.size());  // no resend
 }
 

@@ -1,9 +1,9 @@
 #include "controlplane/ingest/store_consumer.h"
 
-#include "controlplane/ingest/queue_record.h"
 #include "controlplane/ingest/upload_ingest.h"
 #include "glog/logging.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "otlp/delivery/queue_record.h"
 
 namespace tracer::controlplane {
 
@@ -29,7 +29,8 @@ absl::StatusOr<uint64_t> StoreConsumer::DrainOnce() {
     if (!records.ok()) return records.status();
     if (records->empty()) return moved;
     for (const storage::WalRecord& record : *records) {
-      absl::StatusOr<QueueRecord> decoded = DecodeQueueRecord(record.payload);
+      absl::StatusOr<otlp::delivery::QueueRecord> decoded =
+          otlp::delivery::DecodeQueueRecord(record.payload);
       opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest batch;
       if (!decoded.ok() || !batch.ParseFromArray(
                                decoded->batch.data(),

@@ -4,9 +4,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "controlplane/ingest/queue_record.h"
 #include "glog/logging.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "otlp/delivery/queue_record.h"
 
 namespace tracer::controlplane {
 
@@ -27,7 +27,8 @@ absl::StatusOr<std::unique_ptr<UploadIngest>> UploadIngest::Open(
     if (!records.ok()) return records.status();
     if (records->empty()) break;
     for (const storage::WalRecord& record : *records) {
-      absl::StatusOr<QueueRecord> decoded = DecodeQueueRecord(record.payload);
+      absl::StatusOr<otlp::delivery::QueueRecord> decoded =
+          otlp::delivery::DecodeQueueRecord(record.payload);
       if (!decoded.ok()) {
         LOG(ERROR) << "queue record " << record.seq << ": " << decoded.status();
         continue;
@@ -67,9 +68,9 @@ absl::StatusOr<v1::UploadAck> UploadIngest::Ingest(
   if (request.agent_id().empty()) {
     return absl::InvalidArgumentError("upload.agent_id: is empty");
   }
-  if (request.agent_id().size() > kMaxAgentIdBytes) {
+  if (request.agent_id().size() > otlp::delivery::kMaxAgentIdBytes) {
     return absl::InvalidArgumentError(
-        absl::StrCat("upload.agent_id: longer than ", kMaxAgentIdBytes, " bytes"));
+        absl::StrCat("upload.agent_id: longer than ", otlp::delivery::kMaxAgentIdBytes, " bytes"));
   }
   if (request.seq() == 0) {
     return absl::InvalidArgumentError("upload.seq: must be > 0");
@@ -103,7 +104,7 @@ absl::StatusOr<v1::UploadAck> UploadIngest::Ingest(
       ack.set_duplicate(true);
     } else {
       absl::StatusOr<uint64_t> appended = queue_->Append(
-          EncodeQueueRecord(request.agent_id(), request.seq(), request.batch()),
+          otlp::delivery::EncodeQueueRecord(request.agent_id(), request.seq(), request.batch()),
           static_cast<uint32_t>(spans));
       if (!appended.ok()) return appended.status();
       (*agent)->last_seq = request.seq();

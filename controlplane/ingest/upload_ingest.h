@@ -5,7 +5,7 @@
 // into the control plane's queue).
 //
 // Exactly-once, across crashes: every queue record carries (agent_id, seq)
-// (queue_record.h), and the store consumer writes an agent's high-water mark
+// (otlp/delivery/queue_record.h), and the store consumer writes an agent's high-water mark
 // in the same synced RocksDB write as that record's spans before it acks the
 // record (trace_store.h). So at any instant each agent's last stored seq is
 // max(store high-water mark, seqs of records still in the queue); Open()

@@ -2,7 +2,6 @@
 
 #include <functional>
 
-#include "controlplane/ingest/queue_record.h"
 #include "controlplane/ingest/store_consumer.h"
 #include "controlplane/store/testing/test_spans.h"
 #include "controlplane/store/trace_store.h"
@@ -61,18 +60,6 @@ v1::UploadRequest Upload(const std::string& agent, uint64_t seq, int spans) {
   request.set_batch(batch.SerializeAsString());
   request.set_span_count(static_cast<uint32_t>(spans));
   return request;
-}
-
-TEST(QueueRecordTest, RoundTripsAndRejectsGarbage) {
-  std::string payload = EncodeQueueRecord("node-1", 0x0102030405060708, "batch");
-  auto record = DecodeQueueRecord(payload);
-  ASSERT_TRUE(record.ok());
-  EXPECT_EQ(record->agent_id, "node-1");
-  EXPECT_EQ(record->seq, 0x0102030405060708u);
-  EXPECT_EQ(record->batch, "batch");
-  EXPECT_EQ(DecodeQueueRecord("TQ1").status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(DecodeQueueRecord(payload.substr(0, 10)).status().code(),
-            absl::StatusCode::kDataLoss);
 }
 
 TEST(UploadIngestTest, RejectsInvalidUploadsAndStoresNothing) {

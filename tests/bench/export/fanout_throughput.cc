@@ -36,10 +36,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "otlp/config.h"
 #include "controlplane/fanout/fanout.h"
-#include "controlplane/ingest/queue_record.h"
 #include "gflags/gflags.h"
+#include "otlp/config.h"
+#include "otlp/delivery/queue_record.h"
 #include "storage/rocksdb_wal.h"
 #include "tests/bench/export/agent_like_spans.h"
 #include "tests/bench/export/process_usage.h"
@@ -99,16 +99,15 @@ int Main() {
   std::vector<std::string> batches;
   const uint64_t t0 = static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()));
   for (int i = 0; i < FLAGS_distinct; ++i) {
-    batches.push_back(
-        MakeAgentLikeRequest(per, 1 + i, t0 + static_cast<uint64_t>(i) * per * 1000)
-            .SerializeAsString());
+    batches.push_back(MakeAgentLikeRequest(per, 1 + i, t0 + static_cast<uint64_t>(i) * per * 1000)
+                          .SerializeAsString());
   }
   const int64_t records = (FLAGS_spans + per - 1) / per;
   const absl::Time fill_start = absl::Now();
   for (int64_t i = 0; i < records; ++i) {
     auto seq = (*queue)->Append(
-        controlplane::EncodeQueueRecord("bench-agent-1", static_cast<uint64_t>(i + 1),
-                                        batches[i % batches.size()]),
+        otlp::delivery::EncodeQueueRecord("bench-agent-1", static_cast<uint64_t>(i + 1),
+                                          batches[i % batches.size()]),
         static_cast<uint32_t>(per));
     if (!seq.ok()) Fail(absl::StrCat("append: ", seq.status().ToString()));
   }
@@ -135,8 +134,7 @@ int Main() {
     backend.exporter.endpoint = FLAGS_endpoint;
     backend.exporter.insecure = true;
     backend.exporter.timeout = absl::Seconds(60);
-    backend.exporter.compression =
-        FLAGS_gzip ? otlp::Compression::kGzip : otlp::Compression::kNone;
+    backend.exporter.compression = FLAGS_gzip ? otlp::Compression::kGzip : otlp::Compression::kNone;
     backend.max_batch_spans = static_cast<size_t>(FLAGS_max_batch_spans);
     if (absl::Status s = fan_out.AddBackend(backend); !s.ok()) Fail(s.ToString());
   }
@@ -170,11 +168,10 @@ int Main() {
       "\"cpu_s\":%.6f,\"user_s\":%.6f,\"sys_s\":%.6f,\"spans_per_s\":%.1f,"
       "\"spans_per_cpu_s\":%.1f,\"peak_rss_kb\":%ld,\"rss_before_kb\":%ld,\"fill_s\":%.3f}\n",
       FLAGS_protocol.c_str(), FLAGS_gzip ? "true" : "false", FLAGS_backends,
-      FLAGS_resource_attributes ? "true" : "false", per,
-      static_cast<long>(FLAGS_max_batch_spans), static_cast<long>(spans),
-      static_cast<long>(delivered), static_cast<unsigned long>(requests), wall, user + sys, user,
-      sys, delivered / wall, delivered / std::max(1e-9, user + sys), after.max_rss_kb,
-      rss_before, fill_s);
+      FLAGS_resource_attributes ? "true" : "false", per, static_cast<long>(FLAGS_max_batch_spans),
+      static_cast<long>(spans), static_cast<long>(delivered), static_cast<unsigned long>(requests),
+      wall, user + sys, user, sys, delivered / wall, delivered / std::max(1e-9, user + sys),
+      after.max_rss_kb, rss_before, fill_s);
   queue->reset();
   if (own_dir) {
     std::string rm = absl::StrCat("rm -rf '", dir, "'");

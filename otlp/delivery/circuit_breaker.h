@@ -3,13 +3,13 @@
 // then half-open, letting one probe through whose result closes or
 // re-opens it. The classic pattern (Nygard, "Release It!"), as the
 // Collector's and Envoy's outlier handling apply it to backends.
-#ifndef TRACER_CONTROLPLANE_FANOUT_CIRCUIT_BREAKER_H_
-#define TRACER_CONTROLPLANE_FANOUT_CIRCUIT_BREAKER_H_
+#ifndef TRACER_OTLP_DELIVERY_CIRCUIT_BREAKER_H_
+#define TRACER_OTLP_DELIVERY_CIRCUIT_BREAKER_H_
 
 #include "absl/time/time.h"
-#include "controlplane/fanout/fanout.h"
+#include "otlp/delivery/backend_options.h"
 
-namespace tracer::fanout {
+namespace tracer::otlp::delivery {
 
 // Not thread-safe: one per backend worker, which owns it. Times are passed
 // in so the state machine is testable without sleeping.
@@ -47,6 +47,6 @@ class CircuitBreaker {
   absl::Time open_until_ = absl::InfinitePast();
 };
 
-}  // namespace tracer::fanout
+}  // namespace tracer::otlp::delivery
 
-#endif  // TRACER_CONTROLPLANE_FANOUT_CIRCUIT_BREAKER_H_
+#endif  // TRACER_OTLP_DELIVERY_CIRCUIT_BREAKER_H_

@@ -1,4 +1,4 @@
-#include "controlplane/fanout/dead_letter.h"
+#include "otlp/delivery/dead_letter.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -14,7 +14,7 @@
 #include "otlp/json_string.h"
 #include "otlp/otlp_json.h"
 
-namespace tracer::fanout {
+namespace tracer::otlp::delivery {
 namespace {
 
 absl::Status ErrnoError(int err, absl::string_view what, const std::string& path) {
@@ -83,8 +83,8 @@ std::string DeadLetterErrorLine(const DeadLetterInfo& info) {
       "{\"time\":",
       JsonString(absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", info.time, absl::UTCTimeZone())),
       ",\"reason\":", JsonString(info.reason), ",\"message\":", JsonString(info.message),
-      ",\"spans\":", info.spans, ",\"first_seq\":", info.first_seq,
-      ",\"last_seq\":", info.last_seq, "}");
+      ",\"spans\":", info.spans, ",\"first_seq\":", info.first_seq, ",\"last_seq\":", info.last_seq,
+      "}");
 }
 
 DeadLetterFile::DeadLetterFile(std::string dir, std::string_view backend_name)
@@ -113,11 +113,10 @@ absl::Status DeadLetterFile::Write(const otlp::ExportTraceServiceRequest& reques
   if (absl::Status s = EnsureDir(); !s.ok()) return s;
   // The request line first: if the errors line then fails, the caller
   // retries both, and the request appears twice rather than not at all.
-  if (absl::Status s = AppendLineSynced(requests_path_, otlp::ToOtlpJson(request));
-      !s.ok()) {
+  if (absl::Status s = AppendLineSynced(requests_path_, otlp::ToOtlpJson(request)); !s.ok()) {
     return s;
   }
   return AppendLineSynced(errors_path_, DeadLetterErrorLine(info));
 }
 
-}  // namespace tracer::fanout
+}  // namespace tracer::otlp::delivery

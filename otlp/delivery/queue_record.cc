@@ -1,14 +1,13 @@
-#include "controlplane/ingest/queue_record.h"
+#include "otlp/delivery/queue_record.h"
 
 #include "absl/status/status.h"
 
-namespace tracer::controlplane {
+namespace tracer::otlp::delivery {
 namespace {
 constexpr char kMagic[4] = {'T', 'Q', '1', '\0'};
 }  // namespace
 
-std::string EncodeQueueRecord(absl::string_view agent_id, uint64_t seq,
-                              absl::string_view batch) {
+std::string EncodeQueueRecord(absl::string_view agent_id, uint64_t seq, absl::string_view batch) {
   std::string out(kMagic, sizeof(kMagic));
   out.push_back(static_cast<char>(agent_id.size()));
   out.append(agent_id.data(), agent_id.size());
@@ -36,4 +35,4 @@ absl::StatusOr<QueueRecord> DecodeQueueRecord(absl::string_view payload) {
   return record;
 }
 
-}  // namespace tracer::controlplane
+}  // namespace tracer::otlp::delivery

@@ -1,14 +1,14 @@
-#include "controlplane/fanout/dead_letter.h"
+#include "otlp/delivery/dead_letter.h"
 
 #include <fstream>
 
-#include "otlp/otlp_json.h"
-#include "otlp/test_requests.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "otlp/otlp_json.h"
+#include "otlp/test_requests.h"
 #include "storage/testing/temp_dir.h"
 
-namespace tracer::fanout {
+namespace tracer::otlp::delivery {
 namespace {
 
 using ::testing::HasSubstr;
@@ -25,8 +25,8 @@ TEST(DeadLetterTest, AppendsOneDecodableLinePerRequestAndOneErrorLine) {
   DeadLetterFile file(dir.path() + "/dl/sub", "tempo");
   auto rich = otlp::testing::MakeRichRequest();
   auto small = otlp::testing::MakeSyscallRequest(3, 9);
-  DeadLetterInfo info{absl::FromUnixSeconds(1700000000), "http_400",
-                      "bad \"span\"\n\xff", 5, 10, 12};
+  DeadLetterInfo info{
+      absl::FromUnixSeconds(1700000000), "http_400", "bad \"span\"\n\xff", 5, 10, 12};
   ASSERT_TRUE(file.Write(rich, info).ok());
   ASSERT_TRUE(file.Write(small, info).ok());
   EXPECT_EQ(file.requests_path(), dir.path() + "/dl/sub/tempo.jsonl");
@@ -66,4 +66,4 @@ TEST(DeadLetterTest, UncreatableDirectoryIsAnError) {
 }
 
 }  // namespace
-}  // namespace tracer::fanout
+}  // namespace tracer::otlp::delivery

@@ -1,8 +1,8 @@
-#include "controlplane/fanout/circuit_breaker.h"
+#include "otlp/delivery/circuit_breaker.h"
 
 #include <algorithm>
 
-namespace tracer::fanout {
+namespace tracer::otlp::delivery {
 
 std::string_view CircuitStateName(CircuitState state) {
   switch (state) {
@@ -43,4 +43,4 @@ bool CircuitBreaker::OnFailure(absl::Time now) {
   return false;
 }
 
-}  // namespace tracer::fanout
+}  // namespace tracer::otlp::delivery

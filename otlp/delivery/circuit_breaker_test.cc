@@ -1,8 +1,8 @@
-#include "controlplane/fanout/circuit_breaker.h"
+#include "otlp/delivery/circuit_breaker.h"
 
 #include "gtest/gtest.h"
 
-namespace tracer::fanout {
+namespace tracer::otlp::delivery {
 namespace {
 
 const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
@@ -48,4 +48,4 @@ TEST(CircuitBreakerTest, StateNames) {
 }
 
 }  // namespace
-}  // namespace tracer::fanout
+}  // namespace tracer::otlp::delivery

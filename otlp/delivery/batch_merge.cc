@@ -1,17 +1,17 @@
-#include "controlplane/fanout/batch_merge.h"
+#include "otlp/delivery/batch_merge.h"
 
 #include <algorithm>
 #include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "controlplane/ingest/queue_record.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "google/protobuf/wire_format_lite.h"
+#include "otlp/delivery/queue_record.h"
 
-namespace tracer::fanout {
+namespace tracer::otlp::delivery {
 namespace {
 
 using google::protobuf::UnknownField;
@@ -57,8 +57,8 @@ struct Appended {
 // into its Resource (field 1): only the Resource is parsed; it is written
 // first, as protobuf serializes it, followed by the other fields unparsed
 // and in their order. nullopt if the Resource does not parse.
-std::optional<std::string> WithResourceAttributes(
-    const std::string& resource_spans, const otlp::ResourceAttributes& attributes) {
+std::optional<std::string> WithResourceAttributes(const std::string& resource_spans,
+                                                  const otlp::ResourceAttributes& attributes) {
   UnknownFieldSet fields;
   if (!fields.ParseFromString(resource_spans)) return std::nullopt;
   std::string resource_bytes;  // repeated occurrences merge, as in a parse
@@ -94,9 +94,9 @@ std::optional<std::string> WithResourceAttributes(
 // when not empty), and counts their spans. Other top-level fields
 // are left out, as the parsed form keeps only resource_spans. nullopt (and
 // `out` unchanged) if `wire` is not well-formed down to the Span level.
-std::optional<Appended> AppendResourceSpansFields(
-    absl::string_view wire, const otlp::ResourceAttributes& attributes,
-    UnknownFieldSet* out) {
+std::optional<Appended> AppendResourceSpansFields(absl::string_view wire,
+                                                  const otlp::ResourceAttributes& attributes,
+                                                  UnknownFieldSet* out) {
   UnknownFieldSet fields;
   google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(wire.data()),
                                             static_cast<int>(wire.size()));
@@ -141,8 +141,8 @@ MergedBatch MergeRecords(const std::vector<storage::WalRecord>& records, size_t 
   uint64_t spans = 0;
   size_t bytes = 0;
   for (const storage::WalRecord& record : records) {
-    if (batch.records > 0 && (spans + record.span_count > max_spans ||
-                              bytes + record.payload.size() > max_bytes)) {
+    if (batch.records > 0 &&
+        (spans + record.span_count > max_spans || bytes + record.payload.size() > max_bytes)) {
       break;
     }
     spans += record.span_count;
@@ -151,8 +151,7 @@ MergedBatch MergeRecords(const std::vector<storage::WalRecord>& records, size_t 
     batch.last_seq = record.seq;
     ++batch.records;
 
-    absl::StatusOr<controlplane::QueueRecord> decoded =
-        controlplane::DecodeQueueRecord(record.payload);
+    absl::StatusOr<QueueRecord> decoded = DecodeQueueRecord(record.payload);
     if (!decoded.ok()) {
       batch.bad.push_back({record.seq, record.span_count, std::string(decoded.status().message())});
       continue;
@@ -160,7 +159,8 @@ MergedBatch MergeRecords(const std::vector<storage::WalRecord>& records, size_t 
     constexpr char kNotARequest[] = "batch is not a valid ExportTraceServiceRequest";
     if (wire) {
       const std::optional<Appended> appended = AppendResourceSpansFields(
-          decoded->batch, resource, batch.request.GetReflection()->MutableUnknownFields(&batch.request));
+          decoded->batch, resource,
+          batch.request.GetReflection()->MutableUnknownFields(&batch.request));
       if (!appended) {
         batch.bad.push_back({record.seq, record.span_count, kNotARequest});
         continue;
@@ -206,10 +206,10 @@ absl::Status ToParsedForm(MergedBatch* batch) {
   batch->request = std::move(parsed);
   batch->form = MergeForm::kParsed;
   if (unparsable > 0) {
-    return absl::DataLossError(absl::StrCat(unparsable,
-                                            " ResourceSpans of the merged batch do not parse"));
+    return absl::DataLossError(
+        absl::StrCat(unparsable, " ResourceSpans of the merged batch do not parse"));
   }
   return absl::OkStatus();
 }
 
-}  // namespace tracer::fanout
+}  // namespace tracer::otlp::delivery

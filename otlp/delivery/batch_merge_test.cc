@@ -1,18 +1,18 @@
-#include "controlplane/fanout/batch_merge.h"
+#include "otlp/delivery/batch_merge.h"
 
-#include "otlp/test_requests.h"
-#include "controlplane/ingest/queue_record.h"
 #include "gtest/gtest.h"
+#include "otlp/delivery/queue_record.h"
+#include "otlp/test_requests.h"
 
-namespace tracer::fanout {
+namespace tracer::otlp::delivery {
 namespace {
 
 storage::WalRecord Record(uint64_t seq, int spans) {
   storage::WalRecord r;
   r.seq = seq;
   r.span_count = static_cast<uint32_t>(spans);
-  r.payload = controlplane::EncodeQueueRecord(
-      "agent", seq, otlp::testing::MakeSyscallRequest(spans, seq).SerializeAsString());
+  r.payload = EncodeQueueRecord("agent", seq,
+                                otlp::testing::MakeSyscallRequest(spans, seq).SerializeAsString());
   return r;
 }
 
@@ -48,7 +48,7 @@ TEST(BatchMergeTest, UndecodableRecordsAreReportedAndSkipped) {
   garbage.span_count = 6;
   garbage.payload = "not a queue record";
   storage::WalRecord bad_batch = Record(3, 1);
-  bad_batch.payload = controlplane::EncodeQueueRecord("agent", 3, "\xff\xff\xff");
+  bad_batch.payload = EncodeQueueRecord("agent", 3, "\xff\xff\xff");
   MergedBatch b = MergeRecords({Record(1, 1), garbage, bad_batch, Record(4, 2)}, 100, 1 << 20, {});
   EXPECT_EQ(b.records, 4u);
   EXPECT_EQ(b.last_seq, 4u);
@@ -79,8 +79,7 @@ TEST(BatchMergeTest, WireFormSerializesLikeTheParsedForm) {
   // A top-level field the request does not define (99, varint 7): the
   // parsed form keeps only resource_spans, so must the wire form.
   extra_field.payload.append("\x98\x06\x07", 3);
-  std::vector<storage::WalRecord> records = {Record(1, 3), Record(2, 1), extra_field,
-                                             Record(4, 5)};
+  std::vector<storage::WalRecord> records = {Record(1, 3), Record(2, 1), extra_field, Record(4, 5)};
   MergedBatch parsed = MergeRecords(records, 9, 1 << 20, {}, MergeForm::kParsed);
   MergedBatch wire = MergeRecords(records, 9, 1 << 20, {}, MergeForm::kWire);
   EXPECT_EQ(parsed.form, MergeForm::kParsed);
@@ -110,12 +109,11 @@ TEST(BatchMergeTest, WireFormFindsTheSameBadRecords) {
   garbage.span_count = 6;
   garbage.payload = "not a queue record";
   storage::WalRecord bad_top = Record(3, 1);
-  bad_top.payload = controlplane::EncodeQueueRecord("agent", 3, "\xff\xff\xff");
+  bad_top.payload = EncodeQueueRecord("agent", 3, "\xff\xff\xff");
   // Well-formed at the top level (field 1, 3 bytes) but the ResourceSpans
   // inside is not: only a full parse notices.
   storage::WalRecord bad_nested = Record(4, 1);
-  bad_nested.payload =
-      controlplane::EncodeQueueRecord("agent", 4, std::string("\x0a\x03\xff\xff\xff", 5));
+  bad_nested.payload = EncodeQueueRecord("agent", 4, std::string("\x0a\x03\xff\xff\xff", 5));
   std::vector<storage::WalRecord> records = {Record(1, 1), garbage, bad_top, bad_nested,
                                              Record(5, 2)};
   MergedBatch parsed = MergeRecords(records, 100, 1 << 20, {}, MergeForm::kParsed);
@@ -141,7 +139,7 @@ TEST(BatchMergeTest, ToParsedFormLeavesOutResourceSpansThatDoNotParse) {
   const std::string scope = std::string("\x12\x03", 2) + span;
   const std::string rs = std::string("\x12\x05", 2) + scope;
   storage::WalRecord damaged = Record(2, 1);
-  damaged.payload = controlplane::EncodeQueueRecord("agent", 2, std::string("\x0a\x07", 2) + rs);
+  damaged.payload = EncodeQueueRecord("agent", 2, std::string("\x0a\x07", 2) + rs);
   MergedBatch b = MergeRecords({Record(1, 2), damaged}, 100, 1 << 20, {}, MergeForm::kWire);
   EXPECT_TRUE(b.bad.empty());
   EXPECT_EQ(b.spans, 3u);
@@ -154,8 +152,7 @@ TEST(BatchMergeTest, ToParsedFormLeavesOutResourceSpansThatDoNotParse) {
 }
 
 TEST(BatchMergeTest, WireFormMergesResourceAttributesLikeTheParsedForm) {
-  const otlp::ResourceAttributes attrs = {{"service.name", "x"},
-                                               {"k8s.cluster.name", "c1"}};
+  const otlp::ResourceAttributes attrs = {{"service.name", "x"}, {"k8s.cluster.name", "c1"}};
   std::vector<storage::WalRecord> records = {Record(1, 2), Record(2, 3)};
   MergedBatch parsed = MergeRecords(records, 100, 1 << 20, attrs, MergeForm::kParsed);
   MergedBatch wire = MergeRecords(records, 100, 1 << 20, attrs, MergeForm::kWire);
@@ -182,7 +179,7 @@ TEST(BatchMergeTest, WireFormAddsAResourceWhereThereWasNone) {
   storage::WalRecord r;
   r.seq = 1;
   r.span_count = 2;
-  r.payload = controlplane::EncodeQueueRecord("agent", 1, request.SerializeAsString());
+  r.payload = EncodeQueueRecord("agent", 1, request.SerializeAsString());
   const otlp::ResourceAttributes attrs = {{"k8s.cluster.name", "c1"}};
   MergedBatch parsed = MergeRecords({r}, 100, 1 << 20, attrs, MergeForm::kParsed);
   MergedBatch wire = MergeRecords({r}, 100, 1 << 20, attrs, MergeForm::kWire);
@@ -198,4 +195,4 @@ TEST(BatchMergeTest, ReadLimits) {
 }
 
 }  // namespace
-}  // namespace tracer::fanout
+}  // namespace tracer::otlp::delivery

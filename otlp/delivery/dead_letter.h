@@ -17,8 +17,8 @@
 // Write() returns, so the caller may ack the records afterwards. A failed
 // write is rolled back (the file is truncated to its previous length) so a
 // retry does not leave a torn line behind.
-#ifndef TRACER_CONTROLPLANE_FANOUT_DEAD_LETTER_H_
-#define TRACER_CONTROLPLANE_FANOUT_DEAD_LETTER_H_
+#ifndef TRACER_OTLP_DELIVERY_DEAD_LETTER_H_
+#define TRACER_OTLP_DELIVERY_DEAD_LETTER_H_
 
 #include <cstdint>
 #include <string>
@@ -28,7 +28,7 @@
 #include "absl/time/time.h"
 #include "otlp/exporter.h"
 
-namespace tracer::fanout {
+namespace tracer::otlp::delivery {
 
 // What Write records in the errors line besides the request.
 struct DeadLetterInfo {
@@ -50,8 +50,7 @@ class DeadLetterFile {
   // both synced. Errors: the file system's (INTERNAL / PERMISSION_DENIED /
   // RESOURCE_EXHAUSTED..., naming the path); nothing is then considered
   // written and the caller must not ack.
-  absl::Status Write(const otlp::ExportTraceServiceRequest& request,
-                     const DeadLetterInfo& info);
+  absl::Status Write(const otlp::ExportTraceServiceRequest& request, const DeadLetterInfo& info);
 
   // Appends only `info` to <name>.errors.jsonl, synced: for a queue record
   // that could not be decoded (so there is no request to keep). Errors as
@@ -72,6 +71,6 @@ class DeadLetterFile {
 // One errors line (without the newline) for `info`. Exposed for tests.
 std::string DeadLetterErrorLine(const DeadLetterInfo& info);
 
-}  // namespace tracer::fanout
+}  // namespace tracer::otlp::delivery
 
-#endif  // TRACER_CONTROLPLANE_FANOUT_DEAD_LETTER_H_
+#endif  // TRACER_OTLP_DELIVERY_DEAD_LETTER_H_

@@ -1,10 +1,10 @@
-#include "controlplane/fanout/failure_reason.h"
+#include "otlp/delivery/failure_reason.h"
 
+#include "gtest/gtest.h"
 #include "otlp/http_status.h"
 #include "otlp/retry_policy.h"
-#include "gtest/gtest.h"
 
-namespace tracer::fanout {
+namespace tracer::otlp::delivery {
 namespace {
 
 TEST(FailureReasonTest, GrpcCodesInSnakeCase) {
@@ -15,9 +15,9 @@ TEST(FailureReasonTest, GrpcCodesInSnakeCase) {
 }
 
 TEST(FailureReasonTest, HttpStatusWins) {
-  EXPECT_EQ(FailureReason(otlp::WithHttpStatus(
-                otlp::MarkRetryable(absl::UnavailableError("x")), 503)),
-            "http_503");
+  EXPECT_EQ(
+      FailureReason(otlp::WithHttpStatus(otlp::MarkRetryable(absl::UnavailableError("x")), 503)),
+      "http_503");
   // Messages are not parsed: without the payload, the status code names it.
   EXPECT_EQ(FailureReason(absl::UnauthenticatedError(
                 "otlp/http/json https://h/v1/traces: HTTP 401: no token")),
@@ -25,4 +25,4 @@ TEST(FailureReasonTest, HttpStatusWins) {
 }
 
 }  // namespace
-}  // namespace tracer::fanout
+}  // namespace tracer::otlp::delivery

@@ -1,10 +1,10 @@
-#include "controlplane/fanout/failure_reason.h"
+#include "otlp/delivery/failure_reason.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "otlp/http_status.h"
 
-namespace tracer::fanout {
+namespace tracer::otlp::delivery {
 
 std::string FailureReason(const absl::Status& status) {
   if (std::optional<int> http = otlp::HttpStatusOf(status)) {
@@ -14,4 +14,4 @@ std::string FailureReason(const absl::Status& status) {
   return absl::AsciiStrToLower(absl::StatusCodeToString(status.code()));
 }
 
-}  // namespace tracer::fanout
+}  // namespace tracer::otlp::delivery

@@ -1,8 +1,9 @@
-// A scripted in-memory OTLP backend for FanOut tests (testonly). Exporters
-// made by MakeExporter() forward to it; FanOutOptions::exporter_factory
-// hands them to FanOut.
-#ifndef TRACER_CONTROLPLANE_FANOUT_FAKE_BACKEND_TESTING_H_
-#define TRACER_CONTROLPLANE_FANOUT_FAKE_BACKEND_TESTING_H_
+// A scripted in-memory OTLP backend for delivery tests (testonly): the
+// backend worker's and the control plane's FanOut. Exporters made by
+// MakeExporter() forward to it (FanOutOptions::exporter_factory hands them
+// to FanOut; a BackendWorker takes one directly).
+#ifndef TRACER_OTLP_DELIVERY_FAKE_BACKEND_TESTING_H_
+#define TRACER_OTLP_DELIVERY_FAKE_BACKEND_TESTING_H_
 
 #include <functional>
 #include <memory>
@@ -16,12 +17,12 @@
 #include "absl/time/time.h"
 #include "otlp/exporter.h"
 
-namespace tracer::fanout::testing {
+namespace tracer::otlp::delivery::testing {
 
 // One Export() call as the fake saw it.
 struct Attempt {
   absl::Time time;
-  int number = 0;  // 1-based, over all exporters of this backend
+  int number = 0;                  // 1-based, over all exporters of this backend
   std::set<std::string> span_ids;  // hex
 };
 
@@ -53,8 +54,8 @@ class FakeBackend {
   bool WaitForAttempts(int n, absl::Duration timeout) const;
 
   // Called by the fake exporters.
-  absl::StatusOr<otlp::ExportResult> Handle(
-      const otlp::ExportTraceServiceRequest& request, absl::Notification* cancel);
+  absl::StatusOr<otlp::ExportResult> Handle(const otlp::ExportTraceServiceRequest& request,
+                                            absl::Notification* cancel);
 
  private:
   mutable absl::Mutex mu_;
@@ -68,6 +69,6 @@ class FakeBackend {
 // Hex span ids of every span in `request`.
 std::set<std::string> SpanIds(const otlp::ExportTraceServiceRequest& request);
 
-}  // namespace tracer::fanout::testing
+}  // namespace tracer::otlp::delivery::testing
 
-#endif  // TRACER_CONTROLPLANE_FANOUT_FAKE_BACKEND_TESTING_H_
+#endif  // TRACER_OTLP_DELIVERY_FAKE_BACKEND_TESTING_H_

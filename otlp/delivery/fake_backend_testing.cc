@@ -1,10 +1,10 @@
-#include "controlplane/fanout/fake_backend_testing.h"
+#include "otlp/delivery/fake_backend_testing.h"
 
 #include <mutex>
 
 #include "absl/strings/escaping.h"
 
-namespace tracer::fanout::testing {
+namespace tracer::otlp::delivery::testing {
 namespace {
 
 class FakeExporter : public otlp::SpanExporter {
@@ -108,4 +108,4 @@ bool FakeBackend::WaitForAttempts(int n, absl::Duration timeout) const {
   return mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
 }
 
-}  // namespace tracer::fanout::testing
+}  // namespace tracer::otlp::delivery::testing

@@ -1,4 +1,4 @@
-// Turns queue records (controlplane/ingest/queue_record.h) into one OTLP
+// Turns queue records (queue_record.h) into one OTLP
 // export request: the records' ExportTraceServiceRequests concatenated
 // (their resource_spans appended in seq order; equal resources are not
 // deduplicated, which OTLP allows), with configured resource attributes
@@ -13,8 +13,8 @@
 // unknown fields serializes (SerializeAsString, gRPC's protobuf codec) to
 // exactly those bytes. It saves parsing into heap objects and serializing
 // again on the way out.
-#ifndef TRACER_CONTROLPLANE_FANOUT_BATCH_MERGE_H_
-#define TRACER_CONTROLPLANE_FANOUT_BATCH_MERGE_H_
+#ifndef TRACER_OTLP_DELIVERY_BATCH_MERGE_H_
+#define TRACER_OTLP_DELIVERY_BATCH_MERGE_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -25,7 +25,7 @@
 #include "otlp/resource_env.h"
 #include "storage/wal.h"
 
-namespace tracer::fanout {
+namespace tracer::otlp::delivery {
 
 // A record that could not be decoded (bad queue header or batch that is not
 // an ExportTraceServiceRequest). It cannot be exported; the caller records
@@ -62,11 +62,11 @@ enum class MergeForm {
 struct MergedBatch {
   otlp::ExportTraceServiceRequest request;
   MergeForm form = MergeForm::kParsed;  // the form `request` is in
-  size_t resource_spans = 0;  // ResourceSpans in `request` (either form)
-  uint64_t first_seq = 0;  // of the records taken (0 when none)
-  uint64_t last_seq = 0;   // what to ack once the request is handled
-  size_t records = 0;      // records taken (including bad ones)
-  uint64_t spans = 0;      // spans in `request`
+  size_t resource_spans = 0;            // ResourceSpans in `request` (either form)
+  uint64_t first_seq = 0;               // of the records taken (0 when none)
+  uint64_t last_seq = 0;                // what to ack once the request is handled
+  size_t records = 0;                   // records taken (including bad ones)
+  uint64_t spans = 0;                   // spans in `request`
   std::vector<BadRecord> bad;
 };
 
@@ -92,6 +92,6 @@ MergedBatch MergeRecords(const std::vector<storage::WalRecord>& records, size_t 
 // were, with the batch still converted (the rest parsed).
 absl::Status ToParsedForm(MergedBatch* batch);
 
-}  // namespace tracer::fanout
+}  // namespace tracer::otlp::delivery
 
-#endif  // TRACER_CONTROLPLANE_FANOUT_BATCH_MERGE_H_
+#endif  // TRACER_OTLP_DELIVERY_BATCH_MERGE_H_

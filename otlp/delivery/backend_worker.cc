@@ -1,16 +1,16 @@
-#include "controlplane/fanout/backend_worker.h"
+#include "otlp/delivery/backend_worker.h"
 
 #include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+#include "otlp/delivery/failure_reason.h"
 #include "otlp/http_status.h"
 #include "otlp/otlp_grpc_exporter.h"
 #include "otlp/otlp_http_exporter.h"
-#include "controlplane/fanout/failure_reason.h"
-#include "glog/logging.h"
 
-namespace tracer::fanout {
+namespace tracer::otlp::delivery {
 
 std::string ConsumerName(std::string_view backend_name) {
   std::string name(kConsumerPrefix);
@@ -34,8 +34,7 @@ bool IsRetryable(const absl::Status& status) {
 // OTLP/HTTP protobuf transports, which serialize the request with protobuf
 // (unknown fields included); any other exporter (OTLP/JSON, an injected
 // one) reads the messages and gets them parsed.
-MergeForm MergeFormFor(const otlp::SpanExporter& exporter,
-                       const otlp::ExporterConfig& config) {
+MergeForm MergeFormFor(const otlp::SpanExporter& exporter, const otlp::ExporterConfig& config) {
   if (dynamic_cast<const otlp::OtlpGrpcExporter*>(&exporter) != nullptr) {
     return MergeForm::kWire;
   }
@@ -50,9 +49,8 @@ MergeForm MergeFormFor(const otlp::SpanExporter& exporter,
 
 BackendWorker::BackendWorker(storage::Wal* queue, BackendOptions options,
                              std::unique_ptr<otlp::SpanExporter> exporter,
-                             otlp::ResourceAttributes resource,
-                             std::string dead_letter_dir, absl::Duration poll,
-                             BackendStats counters)
+                             otlp::ResourceAttributes resource, std::string dead_letter_dir,
+                             absl::Duration poll, BackendStats counters)
     : queue_(queue),
       options_(std::move(options)),
       consumer_(ConsumerName(options_.name)),
@@ -170,8 +168,8 @@ void BackendWorker::ReadBatch() {
     WaitForWork(poll_);
     return;
   }
-  pending_ = MergeRecords(*records, options_.max_batch_spans, options_.max_batch_bytes,
-                          resource_, merge_form_);
+  pending_ = MergeRecords(*records, options_.max_batch_spans, options_.max_batch_bytes, resource_,
+                          merge_form_);
   failed_attempts_ = 0;
   bad_written_ = 0;
   refusal_.reset();
@@ -220,8 +218,8 @@ void BackendWorker::HandleSuccess(const otlp::ExportResult& result) {
               << " failed attempt(s)";
   }
   if (result.rejected_spans > 0) {
-    LOG(WARNING) << "backend " << options_.name << " rejected " << result.rejected_spans
-                 << " of " << pending_->spans << " spans: " << result.partial_success_message;
+    LOG(WARNING) << "backend " << options_.name << " rejected " << result.rejected_spans << " of "
+                 << pending_->spans << " spans: " << result.partial_success_message;
   }
   breaker_.OnSuccess();
   backoff_.emplace(options_.exporter.retry);
@@ -290,9 +288,9 @@ bool BackendWorker::WriteDeadLetters() {
   };
   while (bad_written_ < pending_->bad.size()) {
     const BadRecord& bad = pending_->bad[bad_written_];
-    DeadLetterInfo info{absl::Now(), "bad_record",
-                        absl::StrCat("queue record does not decode: ", bad.error),
-                        bad.span_count, bad.seq, bad.seq};
+    DeadLetterInfo info{
+        absl::Now(),    "bad_record", absl::StrCat("queue record does not decode: ", bad.error),
+        bad.span_count, bad.seq,      bad.seq};
     if (absl::Status s = dead_letter_.WriteErrorOnly(info); !s.ok()) {
       backoff_after(s);
       return false;
@@ -306,12 +304,8 @@ bool BackendWorker::WriteDeadLetters() {
     stats_.spans_failed += bad.span_count;
   }
   if (!refusal_) return true;
-  DeadLetterInfo info{absl::Now(),
-                      FailureReason(*refusal_),
-                      std::string(refusal_->message()),
-                      pending_->spans,
-                      pending_->first_seq,
-                      pending_->last_seq};
+  DeadLetterInfo info{absl::Now(),     FailureReason(*refusal_), std::string(refusal_->message()),
+                      pending_->spans, pending_->first_seq,      pending_->last_seq};
   // The dead-letter file is OTLP/JSON, written from the messages.
   if (absl::Status s = ToParsedForm(&*pending_); !s.ok()) {
     LOG(ERROR) << "backend " << options_.name << ": " << s;
@@ -331,8 +325,7 @@ bool BackendWorker::WriteDeadLetters() {
 void BackendWorker::AckPending() {
   if (absl::Status s = queue_->Ack(consumer_, pending_->last_seq); !s.ok()) {
     // The batch will be read and sent again: a duplicate, never a loss.
-    LOG(ERROR) << "backend " << options_.name << ": ack of seq " << pending_->last_seq
-               << ": " << s;
+    LOG(ERROR) << "backend " << options_.name << ": ack of seq " << pending_->last_seq << ": " << s;
     absl::MutexLock lock(&mu_);
     stats_.last_error = std::string(s.message());
   }
@@ -343,4 +336,4 @@ void BackendWorker::AckPending() {
   next_attempt_ = absl::InfinitePast();
 }
 
-}  // namespace tracer::fanout
+}  // namespace tracer::otlp::delivery

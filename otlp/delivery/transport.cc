@@ -1,4 +1,4 @@
-#include "controlplane/fanout/transport.h"
+#include "otlp/delivery/transport.h"
 
 #include <utility>
 
@@ -6,12 +6,12 @@
 #include "otlp/otlp_grpc_exporter.h"
 #include "otlp/otlp_http_exporter.h"
 
-namespace tracer::fanout {
+namespace tracer::otlp::delivery {
 namespace {
 
 template <typename T>
-absl::StatusOr<std::unique_ptr<otlp::SpanExporter>> Upcast(
-    absl::StatusOr<std::unique_ptr<T>> made, const std::string& name) {
+absl::StatusOr<std::unique_ptr<otlp::SpanExporter>> Upcast(absl::StatusOr<std::unique_ptr<T>> made,
+                                                           const std::string& name) {
   if (!made.ok()) {
     return absl::Status(made.status().code(),
                         absl::StrCat("backend ", name, ": ", made.status().message()));
@@ -21,8 +21,7 @@ absl::StatusOr<std::unique_ptr<otlp::SpanExporter>> Upcast(
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<otlp::SpanExporter>> CreateTransport(
-    const BackendOptions& options) {
+absl::StatusOr<std::unique_ptr<otlp::SpanExporter>> CreateTransport(const BackendOptions& options) {
   // Not config.h's CreateExporter: its RetryingExporter rebuilds the error
   // of a failed attempt and so drops the retryable mark the worker needs.
   if (options.exporter.protocol == otlp::Protocol::kGrpc) {
@@ -31,4 +30,4 @@ absl::StatusOr<std::unique_ptr<otlp::SpanExporter>> CreateTransport(
   return Upcast(otlp::OtlpHttpExporter::Create(options.exporter), options.name);
 }
 
-}  // namespace tracer::fanout
+}  // namespace tracer::otlp::delivery
