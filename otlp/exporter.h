@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
 namespace tracer::otlp {
@@ -40,6 +41,16 @@ struct ExportResult {
   int retries = 0;
 };
 
+// The form of a request an exporter takes (SpanExporter::request_form).
+enum class RequestForm {
+  // The messages: the exporter reads them (OTLP/JSON, files). Export().
+  kParsed,
+  // The protobuf wire form, sent as is (OTLP/gRPC, OTLP/HTTP protobuf):
+  // ExportSerialized() sends bytes without parsing them, and Export() only
+  // serializes the message it is given.
+  kWire,
+};
+
 // Exports ExportTraceServiceRequest messages to one destination.
 //
 // Thread-safety: implementations serialise concurrent Export() calls
@@ -56,6 +67,19 @@ class SpanExporter {
   // them (see retry_policy.h for which ones are marked retryable);
   // FAILED_PRECONDITION after Shutdown().
   virtual absl::StatusOr<ExportResult> Export(const ExportTraceServiceRequest& request) = 0;
+
+  // Which form this exporter takes a request in most cheaply. Callers that
+  // hold serialized requests (a write-ahead log) give a kWire exporter the
+  // bytes through ExportSerialized() and parse only for kParsed ones.
+  // Default: kParsed.
+  virtual RequestForm request_form() const { return RequestForm::kParsed; }
+
+  // Sends the serialized ExportTraceServiceRequest `serialized` (protobuf
+  // wire form; not retained after return). Same results and errors as
+  // Export(). kWire exporters send the bytes as they are; the default parses
+  // them and calls Export(), failing with INVALID_ARGUMENT (naming the
+  // destination) when they are not an ExportTraceServiceRequest.
+  virtual absl::StatusOr<ExportResult> ExportSerialized(absl::string_view serialized);
 
   // Flushes buffered data and releases the transport. Idempotent; Export()
   // fails afterwards. Returns the first error met while flushing/closing.

@@ -4,15 +4,18 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "otlp/endpoint.h"
-#include "otlp/retry_policy.h"
+#include "absl/synchronization/notification.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
+#include "otlp/endpoint.h"
+#include "otlp/retry_policy.h"
 
 namespace tracer::otlp {
 namespace {
 
 constexpr char kRetryInfoType[] = "type.googleapis.com/google.rpc.RetryInfo";
+constexpr char kExportMethod[] = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
 const google::protobuf::UnknownField* FindField(const google::protobuf::UnknownFieldSet& set,
                                                 int number,
@@ -138,11 +141,26 @@ absl::StatusOr<std::unique_ptr<OtlpGrpcExporter>> OtlpGrpcExporter::Create(
 
 OtlpGrpcExporter::OtlpGrpcExporter(const ExporterConfig& config,
                                    std::shared_ptr<grpc::Channel> channel)
-    : config_(config),
-      channel_(std::move(channel)),
-      stub_(::opentelemetry::proto::collector::trace::v1::TraceService::NewStub(channel_)) {}
+    : config_(config), channel_(std::move(channel)), stub_(std::make_unique<RawStub>(channel_)) {}
 
 absl::StatusOr<ExportResult> OtlpGrpcExporter::Export(const ExportTraceServiceRequest& request) {
+  grpc::ByteBuffer message;
+  bool own_buffer = false;
+  grpc::Status serialized = grpc::SerializationTraits<ExportTraceServiceRequest>::Serialize(
+      request, &message, &own_buffer);
+  if (!serialized.ok()) {
+    return absl::InternalError(
+        absl::StrCat(Describe(), ": serializing the request: ", serialized.error_message()));
+  }
+  return Call(message);
+}
+
+absl::StatusOr<ExportResult> OtlpGrpcExporter::ExportSerialized(absl::string_view serialized) {
+  grpc::Slice slice(serialized.data(), serialized.size());
+  return Call(grpc::ByteBuffer(&slice, 1));
+}
+
+absl::StatusOr<ExportResult> OtlpGrpcExporter::Call(const grpc::ByteBuffer& message) {
   absl::MutexLock serial(&export_mu_);
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + config_.timeout));
@@ -160,7 +178,14 @@ absl::StatusOr<ExportResult> OtlpGrpcExporter::Export(const ExportTraceServiceRe
     in_flight_ = &ctx;
   }
   ExportTraceServiceResponse response;
-  grpc::Status status = stub_->Export(&ctx, request, &response);
+  grpc::Status status;
+  absl::Notification done;
+  stub_->UnaryCall(&ctx, kExportMethod, grpc::StubOptions(), &message, &response,
+                   [&status, &done](grpc::Status s) {
+                     status = std::move(s);
+                     done.Notify();
+                   });
+  done.WaitForNotification();
   {
     absl::MutexLock lock(&mu_);
     in_flight_ = nullptr;

@@ -1,5 +1,6 @@
-// OTLP/gRPC span exporter: unary TraceService/Export calls through the
-// generated stub.
+// OTLP/gRPC span exporter: unary TraceService/Export calls, the request
+// sent as protobuf bytes (a serialized message, or bytes given as they are
+// through ExportSerialized).
 //
 // Follows the OTLP specification, protocol/otlp.md "OTLP/gRPC": one
 // ExportTraceServiceRequest per call, the response's partial_success counted,
@@ -13,15 +14,12 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "otlp/exporter.h"
 #include "otlp/exporter_config.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
-
-namespace grpc {
-class Channel;
-class ClientContext;
-}  // namespace grpc
 
 namespace tracer::otlp {
 
@@ -42,16 +40,25 @@ class OtlpGrpcExporter : public SpanExporter {
   static absl::StatusOr<std::unique_ptr<OtlpGrpcExporter>> Create(const ExporterConfig& config);
 
   absl::StatusOr<ExportResult> Export(const ExportTraceServiceRequest& request) override;
+  // kWire: the call carries the serialized request.
+  RequestForm request_form() const override { return RequestForm::kWire; }
+  // Sends `serialized` as the call's message without parsing it (one copy
+  // into gRPC's buffer).
+  absl::StatusOr<ExportResult> ExportSerialized(absl::string_view serialized) override;
   absl::Status Shutdown() override;
   void Cancel() override;
   std::string Describe() const override;
 
  private:
+  using RawStub = grpc::TemplatedGenericStub<grpc::ByteBuffer, ExportTraceServiceResponse>;
+
   OtlpGrpcExporter(const ExporterConfig& config, std::shared_ptr<grpc::Channel> channel);
+  // One TraceService/Export call with the serialized request `message`.
+  absl::StatusOr<ExportResult> Call(const grpc::ByteBuffer& message);
 
   const ExporterConfig config_;
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<::opentelemetry::proto::collector::trace::v1::TraceService::Stub> stub_;
+  std::unique_ptr<RawStub> stub_;
   absl::Mutex export_mu_;  // serialises Export()
   absl::Mutex mu_;
   grpc::ClientContext* in_flight_ ABSL_GUARDED_BY(mu_) = nullptr;

@@ -10,13 +10,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/unknown_field_set.h"
+#include "google/protobuf/util/json_util.h"
 #include "otlp/endpoint.h"
 #include "otlp/http_status.h"
 #include "otlp/otlp_json.h"
 #include "otlp/retry_policy.h"
-#include "google/protobuf/struct.pb.h"
-#include "google/protobuf/unknown_field_set.h"
-#include "google/protobuf/util/json_util.h"
 
 namespace tracer::otlp {
 namespace {
@@ -187,6 +187,21 @@ OtlpHttpExporter::~OtlpHttpExporter() {
 }
 
 absl::StatusOr<ExportResult> OtlpHttpExporter::Export(const ExportTraceServiceRequest& request) {
+  return Post(config_.protocol == Protocol::kHttpJson ? ToOtlpJson(request)
+                                                      : request.SerializeAsString());
+}
+
+RequestForm OtlpHttpExporter::request_form() const {
+  return config_.protocol == Protocol::kHttpProtobuf ? RequestForm::kWire : RequestForm::kParsed;
+}
+
+absl::StatusOr<ExportResult> OtlpHttpExporter::ExportSerialized(absl::string_view serialized) {
+  if (config_.protocol != Protocol::kHttpProtobuf)
+    return SpanExporter::ExportSerialized(serialized);
+  return Post(serialized);
+}
+
+absl::StatusOr<ExportResult> OtlpHttpExporter::Post(absl::string_view body) {
   absl::MutexLock lock(&mu_);
   if (shut_down_) {
     return absl::FailedPreconditionError(absl::StrCat(Describe(), ": exporter is shut down"));
@@ -194,11 +209,12 @@ absl::StatusOr<ExportResult> OtlpHttpExporter::Export(const ExportTraceServiceRe
   if (cancel_.load()) return absl::CancelledError(absl::StrCat(Describe(), ": cancelled"));
   const bool json = config_.protocol == Protocol::kHttpJson;
   const char* content_type = json ? "application/json" : "application/x-protobuf";
-  std::string body = json ? ToOtlpJson(request) : request.SerializeAsString();
+  std::string compressed;
   if (config_.compression == Compression::kGzip) {
-    auto gz = GzipCompress(body);
+    auto gz = GzipCompress(std::string_view(body.data(), body.size()));
     if (!gz.ok()) return gz.status();
-    body = *std::move(gz);
+    compressed = *std::move(gz);
+    body = compressed;
   }
 
   if (curl_ == nullptr) {
@@ -287,11 +303,11 @@ absl::StatusOr<ExportResult> OtlpHttpExporter::Export(const ExportTraceServiceRe
     return result;
   }
 
-  absl::Status error = WithHttpStatus(
-      absl::Status(CodeForHttpStatus(http_status),
-                   absl::StrCat(Describe(), ": HTTP ", http_status, ": ",
-                                HttpErrorMessage(t.content_type, t.body))),
-      static_cast<int>(http_status));
+  absl::Status error =
+      WithHttpStatus(absl::Status(CodeForHttpStatus(http_status),
+                                  absl::StrCat(Describe(), ": HTTP ", http_status, ": ",
+                                               HttpErrorMessage(t.content_type, t.body))),
+                     static_cast<int>(http_status));
   if (IsRetryableHttpStatus(static_cast<int>(http_status))) {
     return MarkRetryable(error, ParseRetryAfter(t.retry_after, absl::Now()));
   }

@@ -40,12 +40,21 @@ class OtlpHttpExporter : public SpanExporter {
   ~OtlpHttpExporter() override;
 
   absl::StatusOr<ExportResult> Export(const ExportTraceServiceRequest& request) override;
+  // kWire for http/protobuf (the body is the serialized request), kParsed
+  // for http/json.
+  RequestForm request_form() const override;
+  // http/protobuf: posts `serialized` as the body without parsing it;
+  // http/json: parses it (SpanExporter's default).
+  absl::StatusOr<ExportResult> ExportSerialized(absl::string_view serialized) override;
   absl::Status Shutdown() override;
   void Cancel() override;
   std::string Describe() const override;
 
  private:
   explicit OtlpHttpExporter(const ExporterConfig& config);
+  // Posts `body` (the request in config_.protocol's encoding, not yet
+  // compressed) and reads the answer.
+  absl::StatusOr<ExportResult> Post(absl::string_view body);
 
   const ExporterConfig config_;
   absl::Mutex mu_;

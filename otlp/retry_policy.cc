@@ -25,7 +25,6 @@ class RealClock : public RetryClock {
   }
 };
 
-
 }  // namespace
 
 bool IsRetryableGrpcCode(absl::StatusCode code, bool has_retry_info) {
@@ -106,6 +105,17 @@ RetryingExporter::RetryingExporter(std::unique_ptr<SpanExporter> inner, RetryPol
       uniform01_(uniform01 ? std::move(uniform01) : common::DefaultUniform01()) {}
 
 absl::StatusOr<ExportResult> RetryingExporter::Export(const ExportTraceServiceRequest& request) {
+  return Retry([&] { return inner_->Export(request); });
+}
+
+absl::StatusOr<ExportResult> RetryingExporter::ExportSerialized(absl::string_view serialized) {
+  return Retry([&] { return inner_->ExportSerialized(serialized); });
+}
+
+RequestForm RetryingExporter::request_form() const { return inner_->request_form(); }
+
+absl::StatusOr<ExportResult> RetryingExporter::Retry(
+    const std::function<absl::StatusOr<ExportResult>()>& attempt) {
   const absl::Time start = clock_->Now();
   common::Backoff backoff(policy_, uniform01_);
   int retries = 0;
@@ -118,14 +128,13 @@ absl::StatusOr<ExportResult> RetryingExporter::Export(const ExportTraceServiceRe
                            absl::FormatDuration(clock_->Now() - start), ": ", last.message()));
     // Keep what the transport attached (retryable mark, Retry-After, HTTP
     // status) so callers can still classify the failure.
-    last.ForEachPayload([&out](absl::string_view url, const absl::Cord& payload) {
-      out.SetPayload(url, payload);
-    });
+    last.ForEachPayload(
+        [&out](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
     out.SetPayload(kRetriesUrl, absl::Cord(absl::StrCat(retries)));
     return out;
   };
   while (true) {
-    absl::StatusOr<ExportResult> result = inner_->Export(request);
+    absl::StatusOr<ExportResult> result = attempt();
     if (result.ok()) {
       result->retries = retries;
       return result;

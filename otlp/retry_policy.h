@@ -95,11 +95,19 @@ class RetryingExporter : public SpanExporter {
                    RetryClock* clock = nullptr, std::function<double()> uniform01 = nullptr);
 
   absl::StatusOr<ExportResult> Export(const ExportTraceServiceRequest& request) override;
+  // The inner exporter's form; serialized requests are retried through its
+  // ExportSerialized() like Export()'s.
+  RequestForm request_form() const override;
+  absl::StatusOr<ExportResult> ExportSerialized(absl::string_view serialized) override;
   absl::Status Shutdown() override;
   void Cancel() override;
   std::string Describe() const override;
 
  private:
+  // Makes `attempt` until it succeeds, fails without the retryable mark or
+  // the budget runs out (the contract above).
+  absl::StatusOr<ExportResult> Retry(const std::function<absl::StatusOr<ExportResult>()>& attempt);
+
   std::unique_ptr<SpanExporter> inner_;
   RetryPolicy policy_;
   RetryClock* clock_;

@@ -7,8 +7,6 @@
 #include "glog/logging.h"
 #include "otlp/delivery/failure_reason.h"
 #include "otlp/http_status.h"
-#include "otlp/otlp_grpc_exporter.h"
-#include "otlp/otlp_http_exporter.h"
 
 namespace tracer::otlp::delivery {
 
@@ -30,19 +28,12 @@ bool IsRetryable(const absl::Status& status) {
   return otlp::IsRetryableGrpcCode(status.code(), /*has_retry_info=*/false);
 }
 
-// The unparsed form (batch_merge.h) only for our own OTLP/gRPC and
-// OTLP/HTTP protobuf transports, which serialize the request with protobuf
-// (unknown fields included); any other exporter (OTLP/JSON, an injected
-// one) reads the messages and gets them parsed.
-MergeForm MergeFormFor(const otlp::SpanExporter& exporter, const otlp::ExporterConfig& config) {
-  if (dynamic_cast<const otlp::OtlpGrpcExporter*>(&exporter) != nullptr) {
-    return MergeForm::kWire;
-  }
-  if (dynamic_cast<const otlp::OtlpHttpExporter*>(&exporter) != nullptr &&
-      config.protocol == otlp::Protocol::kHttpProtobuf) {
-    return MergeForm::kWire;
-  }
-  return MergeForm::kParsed;
+// The unparsed form (batch_merge.h) for exporters that take the wire form
+// (the OTLP/gRPC and OTLP/HTTP protobuf transports); any other exporter
+// (OTLP/JSON, an injected one) reads the messages and gets them parsed.
+MergeForm MergeFormFor(const otlp::SpanExporter& exporter) {
+  return exporter.request_form() == otlp::RequestForm::kWire ? MergeForm::kWire
+                                                             : MergeForm::kParsed;
 }
 
 }  // namespace
@@ -58,7 +49,7 @@ BackendWorker::BackendWorker(storage::Wal* queue, BackendOptions options,
       resource_(std::move(resource)),
       poll_(poll),
       endpoint_(exporter_->Describe()),
-      merge_form_(MergeFormFor(*exporter_, options_.exporter)),
+      merge_form_(MergeFormFor(*exporter_)),
       dead_letter_(std::move(dead_letter_dir), options_.name),
       breaker_(options_.breaker) {
   backoff_.emplace(options_.exporter.retry);
@@ -201,7 +192,10 @@ void BackendWorker::Step() {
     absl::MutexLock lock(&mu_);
     stats_.spans_retried += pending_->spans;
   }
-  absl::StatusOr<otlp::ExportResult> result = exporter_->Export(pending_->request);
+  absl::StatusOr<otlp::ExportResult> result =
+      pending_->form == MergeForm::kWire
+          ? exporter_->ExportSerialized(pending_->request.SerializeAsString())
+          : exporter_->Export(pending_->request);
   if (!result.ok() && stopping()) return;  // our own cancel, not the backend's failure
   if (result.ok()) {
     HandleSuccess(*result);

@@ -135,8 +135,8 @@ class BackendWorker {
   const otlp::ResourceAttributes resource_;
   const absl::Duration poll_;
   const std::string endpoint_;  // exporter_->Describe()
-  // kWire when the transport serializes requests with protobuf
-  // (batch_merge.h), else kParsed.
+  // kWire when the exporter takes the wire form (request_form()), which then
+  // gets each batch's bytes through ExportSerialized(); else kParsed.
   const MergeForm merge_form_;
   DeadLetterFile dead_letter_;
 

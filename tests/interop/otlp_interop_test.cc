@@ -132,6 +132,35 @@ TEST_F(OtlpInteropTest, HttpProtobufRoundTripWithGzip) {
   EXPECT_THAT(attempts[0], HasSubstr(R"("authorization":"Bearer abc")"));
 }
 
+// The protobuf transports take the wire form and send serialized requests
+// as they are; the JSON one takes messages and parses serialized requests
+// first. Either way the receiver decodes what was serialized.
+TEST_F(OtlpInteropTest, SerializedRequestsReachTheReceiverInEveryProtocol) {
+  const std::string serialized = Rich().SerializeAsString();
+  struct Case {
+    Protocol protocol;
+    otlp::RequestForm form;
+  };
+  for (const Case& c : {Case{Protocol::kGrpc, otlp::RequestForm::kWire},
+                        Case{Protocol::kHttpProtobuf, otlp::RequestForm::kWire},
+                        Case{Protocol::kHttpJson, otlp::RequestForm::kParsed}}) {
+    SCOPED_TRACE(std::string(otlp::ProtocolName(c.protocol)));
+    const bool grpc = c.protocol == Protocol::kGrpc;
+    auto r = StartReceiver({grpc ? "--grpc-port" : "--http-port", "0"});
+    ASSERT_NE(r, nullptr);
+    auto ex = otlp::CreateExporter(Config(c.protocol, grpc ? GrpcUrl(*r) : HttpUrl(*r)));
+    ASSERT_TRUE(ex.ok()) << ex.status();
+    EXPECT_EQ((*ex)->request_form(), c.form);
+    auto res = (*ex)->ExportSerialized(serialized);
+    ASSERT_TRUE(res.ok()) << res.status();
+    ExpectReceived(*r, {Rich()});
+    if (c.form == otlp::RequestForm::kParsed) {
+      EXPECT_EQ((*ex)->ExportSerialized("\xff\xff\xff").status().code(),
+                absl::StatusCode::kInvalidArgument);
+    }
+  }
+}
+
 TEST_F(OtlpInteropTest, HttpJsonRoundTrip) {
   auto r = StartReceiver({"--http-port", "0", "--reject-spans", "3"});
   ASSERT_NE(r, nullptr);
