@@ -4,14 +4,10 @@
 #ifndef TRACER_CTL_RUN_COMMAND_H_
 #define TRACER_CTL_RUN_COMMAND_H_
 
+#include "ctl/run/exit_codes.h"
 #include "ctl/run_options.h"
 
 namespace tracer::ctl {
-
-// Exit codes besides the traced command's own (see RunUsage()).
-inline constexpr int kExitUsage = 2;
-inline constexpr int kExitCannotTrace = 1;
-inline constexpr int kExitExportFailed = 69;  // sysexits.h EX_UNAVAILABLE
 
 // Runs the trace described by `options` and returns tracectl's exit code.
 // Diagnostics go to stderr.

@@ -5,9 +5,9 @@
 #include <cstring>
 #include <utility>
 
-#include "common/clock.h"
 #include "agent/capture/record_decoder.h"
 #include "agent/capture/socket_record_decoder.h"
+#include "common/clock.h"
 
 namespace tracer::pipeline {
 namespace {

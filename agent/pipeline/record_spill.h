@@ -12,8 +12,8 @@
 #ifndef TRACER_AGENT_PIPELINE_RECORD_SPILL_H_
 #define TRACER_AGENT_PIPELINE_RECORD_SPILL_H_
 
-#include <cstddef>
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -30,12 +30,12 @@
 namespace tracer::pipeline {
 
 struct RecordSpillCounters {
-  uint64_t records_in = 0;        // accepted from the ring buffer
-  uint64_t records_out = 0;       // decoded and delivered
-  uint64_t socket_records = 0;    // of records_out: socket-tracker records
-  uint64_t records_invalid = 0;   // failed to decode (counted, skipped)
-  uint64_t records_dropped = 0;   // refused: the memory bound was reached
-  uint64_t peak_bytes = 0;        // most bytes held at once
+  uint64_t records_in = 0;       // accepted from the ring buffer
+  uint64_t records_out = 0;      // decoded and delivered
+  uint64_t socket_records = 0;   // of records_out: socket-tracker records
+  uint64_t records_invalid = 0;  // failed to decode (counted, skipped)
+  uint64_t records_dropped = 0;  // refused: the memory bound was reached
+  uint64_t peak_bytes = 0;       // most bytes held at once
 };
 
 // Called on the worker thread with CLOCK_MONOTONIC now (ns), between

@@ -135,27 +135,26 @@ std::string SocketHeader(uint8_t type, size_t size, uint32_t tgid) {
 std::string SocketOpen(uint64_t conn, uint32_t tgid) {
   std::string r = SocketHeader(kSocketOpen, 80, tgid);
   Put<uint64_t>(r, 16, conn);
-  Put<uint64_t>(r, 24, 1000);        // ts_ns
-  Put<int32_t>(r, 32, 5);            // fd
-  Put<uint8_t>(r, 36, 2);            // role: server
-  Put<uint8_t>(r, 37, 2);            // family: AF_INET
-  Put<uint16_t>(r, 40, 8080);        // local port
-  Put<uint16_t>(r, 42, 40000);       // remote port
+  Put<uint64_t>(r, 24, 1000);   // ts_ns
+  Put<int32_t>(r, 32, 5);       // fd
+  Put<uint8_t>(r, 36, 2);       // role: server
+  Put<uint8_t>(r, 37, 2);       // family: AF_INET
+  Put<uint16_t>(r, 40, 8080);   // local port
+  Put<uint16_t>(r, 42, 40000);  // remote port
   const uint8_t lo[4] = {127, 0, 0, 1};
   std::memcpy(r.data() + 48, lo, 4);
   std::memcpy(r.data() + 64, lo, 4);
   return r;
 }
 
-std::string SocketData(uint64_t conn, uint32_t tgid, const std::string& payload,
-                       uint64_t length) {
+std::string SocketData(uint64_t conn, uint32_t tgid, const std::string& payload, uint64_t length) {
   std::string r = SocketHeader(kSocketData, 64 + payload.size(), tgid);
   Put<uint64_t>(r, 16, conn);
-  Put<uint64_t>(r, 24, 2000);        // start_ns
-  Put<uint64_t>(r, 32, 2100);        // end_ns
+  Put<uint64_t>(r, 24, 2000);  // start_ns
+  Put<uint64_t>(r, 32, 2100);  // end_ns
   Put<uint64_t>(r, 40, length);
-  Put<int32_t>(r, 48, 5);            // fd
-  Put<uint8_t>(r, 52, 2);            // direction: ingress
+  Put<int32_t>(r, 48, 5);                                       // fd
+  Put<uint8_t>(r, 52, 2);                                       // direction: ingress
   Put<uint32_t>(r, 56, static_cast<uint32_t>(payload.size()));  // captured
   std::memcpy(r.data() + 64, payload.data(), payload.size());
   return r;
@@ -164,9 +163,9 @@ std::string SocketData(uint64_t conn, uint32_t tgid, const std::string& payload,
 std::string SocketClose(uint64_t conn, uint32_t tgid) {
   std::string r = SocketHeader(kSocketClose, 40, tgid);
   Put<uint64_t>(r, 16, conn);
-  Put<uint64_t>(r, 24, 3000);        // ts_ns
-  Put<int32_t>(r, 32, 5);            // fd
-  Put<uint8_t>(r, 36, 1);            // reason: close(fd)
+  Put<uint64_t>(r, 24, 3000);  // ts_ns
+  Put<int32_t>(r, 32, 5);      // fd
+  Put<uint8_t>(r, 36, 1);      // reason: close(fd)
   return r;
 }
 
@@ -176,8 +175,8 @@ class Sequence : public capture::EventSink {
   void OnSyscall(const capture::SyscallEvent& e) override { log.push_back("syscall"); }
   void OnProcess(const capture::ProcessEvent&) override { log.push_back("process"); }
   void OnSocketOpen(const capture::SocketOpenEvent& e) override {
-    log.push_back(absl::StrCat("open ", e.conn.id, " ", e.local.AddressString(), ":",
-                               e.local.port, " server=", e.role == capture::SocketRole::kServer));
+    log.push_back(absl::StrCat("open ", e.conn.id, " ", e.local.AddressString(), ":", e.local.port,
+                               " server=", e.role == capture::SocketRole::kServer));
   }
   void OnSocketData(const capture::SocketDataEvent& e) override {
     log.push_back(absl::StrCat("data ", e.conn.id, " ", e.length, " '", std::string(e.data), "'"));

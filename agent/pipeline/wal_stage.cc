@@ -8,7 +8,9 @@
 namespace tracer::pipeline {
 
 WalStage::WalStage(storage::Wal* wal, spans::BatchSink* downstream, size_t max_pending_batches)
-    : wal_(wal), downstream_(downstream), max_pending_(max_pending_batches > 0 ? max_pending_batches : 1) {
+    : wal_(wal),
+      downstream_(downstream),
+      max_pending_(max_pending_batches > 0 ? max_pending_batches : 1) {
   writer_ = std::thread([this] { Run(); });
 }
 
@@ -66,10 +68,10 @@ absl::Status WalStage::Close() {
   if (writer_.joinable()) writer_.join();
   absl::MutexLock lock(&mu_);
   if (first_error_.ok()) return absl::OkStatus();
-  return absl::Status(first_error_.code(),
-                      absl::StrCat("write-ahead log: ", counters_.batches_failed, " batches (",
-                                   counters_.spans_failed, " spans) not stored: ",
-                                   first_error_.message()));
+  return absl::Status(
+      first_error_.code(),
+      absl::StrCat("write-ahead log: ", counters_.batches_failed, " batches (",
+                   counters_.spans_failed, " spans) not stored: ", first_error_.message()));
 }
 
 WalStageCounters WalStage::counters() const {

@@ -25,7 +25,7 @@ struct WalStageCounters {
   uint64_t spans_appended = 0;
   uint64_t batches_failed = 0;  // Append failed: counted, not forwarded
   uint64_t spans_failed = 0;
-  uint64_t last_seq = 0;        // sequence number of the newest appended batch
+  uint64_t last_seq = 0;  // sequence number of the newest appended batch
 };
 
 // A BatchSink that makes each batch durable, then forwards it.

@@ -33,6 +33,18 @@ std::optional<std::string> ReadFile(const std::string& path, size_t max_bytes) {
 
 }  // namespace
 
+std::optional<std::string> ReadProcFile(const std::string& proc_root, uint32_t pid,
+                                        const char* file, size_t max_bytes) {
+  return ReadFile(proc_root + "/" + std::to_string(pid) + "/" + file, max_bytes);
+}
+
+std::optional<std::string> ReadComm(uint32_t pid, const std::string& proc_root) {
+  auto comm = ReadProcFile(proc_root, pid, "comm", 64);
+  if (!comm) return std::nullopt;
+  while (!comm->empty() && (comm->back() == '\n' || comm->back() == '\0')) comm->pop_back();
+  return comm;
+}
+
 std::optional<std::string> ReadExePath(uint32_t pid) {
   char buf[PATH_MAX];
   ssize_t n = readlink(ProcPath(pid, "exe").c_str(), buf, sizeof buf);

@@ -4,12 +4,22 @@
 #ifndef TRACER_AGENT_SPANS_PROC_INFO_H_
 #define TRACER_AGENT_SPANS_PROC_INFO_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace tracer::spans {
+
+// The whole file /proc/<pid>/<file> under `proc_root` (where proc(5) is
+// mounted; tests may point elsewhere), at most `max_bytes` of it.
+std::optional<std::string> ReadProcFile(const std::string& proc_root, uint32_t pid,
+                                        const char* file, size_t max_bytes = 64 << 10);
+
+// /proc/<pid>/comm (the kernel's task name, at most 15 bytes) without its
+// trailing newline.
+std::optional<std::string> ReadComm(uint32_t pid, const std::string& proc_root = "/proc");
 
 // readlink(/proc/<pid>/exe): the absolute path of the process's executable.
 std::optional<std::string> ReadExePath(uint32_t pid);
