@@ -2,6 +2,7 @@
 
 #include "controlplane/ingest/upload_ingest.h"
 #include "glog/logging.h"
+#include "otlp/parse_counter.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "otlp/delivery/queue_record.h"
 
@@ -32,9 +33,8 @@ absl::StatusOr<uint64_t> StoreConsumer::DrainOnce() {
       absl::StatusOr<otlp::delivery::QueueRecord> decoded =
           otlp::delivery::DecodeQueueRecord(record.payload);
       opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest batch;
-      if (!decoded.ok() || !batch.ParseFromArray(
-                               decoded->batch.data(),
-                               static_cast<int>(decoded->batch.size()))) {
+      if (!decoded.ok() ||
+          !otlp::ParseExportRequest(decoded->batch, &batch, otlp::ParseSite::kStore)) {
         LOG(ERROR) << "queue record " << record.seq
                    << " does not decode; skipped";
         absl::MutexLock lock(&mu_);

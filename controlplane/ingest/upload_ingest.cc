@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
+#include "otlp/parse_counter.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "otlp/delivery/queue_record.h"
 
@@ -81,7 +82,7 @@ absl::StatusOr<v1::UploadAck> UploadIngest::Ingest(
                      " bytes, more than ", kMaxUploadBatchBytes));
   }
   opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest batch;
-  if (!batch.ParseFromString(request.batch())) {
+  if (!otlp::ParseExportRequest(request.batch(), &batch, otlp::ParseSite::kIngest)) {
     return absl::InvalidArgumentError(
         "upload.batch: not a serialized ExportTraceServiceRequest");
   }
@@ -108,6 +109,7 @@ absl::StatusOr<v1::UploadAck> UploadIngest::Ingest(
           static_cast<uint32_t>(spans));
       if (!appended.ok()) return appended.status();
       (*agent)->last_seq = request.seq();
+      otlp::CountBatchAccepted();
     }
   }
   {

@@ -110,6 +110,18 @@ TEST(StatusMetricsTest, QueueStoreAgents) {
   EXPECT_THAT(text, HasSubstr("tracer_controlplane_info{version=\"1.2.3\"} 1\n"));
 }
 
+TEST(StatusMetricsTest, OtlpParsesBySiteAndBatchesAccepted) {
+  v1::StatusResponse s = Status();
+  (*s.mutable_otlp_parses())["store"] = 0;
+  (*s.mutable_otlp_parses())["ingest"] = 7;
+  s.set_batches_accepted(7);
+  const std::string text = RenderStatusMetrics(s);
+  EXPECT_THAT(text, HasSubstr("# TYPE tracer_otlp_parses_total counter\n"
+                              "tracer_otlp_parses_total{site=\"ingest\"} 7\n"
+                              "tracer_otlp_parses_total{site=\"store\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("tracer_batches_accepted_total 7\n"));
+}
+
 TEST(StatusMetricsTest, EveryLineIsWellFormed) {
   // Names in the Prometheus charset; counters end in _total.
   const std::vector<MetricFamily> families = StatusMetricFamilies(Status());

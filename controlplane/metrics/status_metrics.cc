@@ -105,6 +105,20 @@ std::vector<MetricFamily> StatusMetricFamilies(const v1::StatusResponse& status)
   out.push_back(Scalar("tracer_queue_rejected_spans_total",
                        "Spans refused by the queue cap (block).", kCounter,
                        status.queue_rejected_spans()));
+  {
+    MetricFamily f = Family("tracer_otlp_parses_total",
+                            "OTLP span-data parses in the control plane, by site (ingest, "
+                            "store, export, query).",
+                            kCounter);
+    std::vector<std::pair<std::string, uint64_t>> sites(status.otlp_parses().begin(),
+                                                        status.otlp_parses().end());
+    std::sort(sites.begin(), sites.end());
+    for (const auto& [site, parses] : sites) f.samples.push_back({{{"site", site}}, parses});
+    out.push_back(std::move(f));
+  }
+  out.push_back(Scalar("tracer_batches_accepted_total",
+                       "Agent uploads queued by the control plane's ingest.", kCounter,
+                       status.batches_accepted()));
   out.push_back(Scalar("tracer_store_spans", "Spans in the embedded trace store.", kGauge,
                        status.spans_stored()));
   uint64_t connected = 0;

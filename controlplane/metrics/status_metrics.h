@@ -18,6 +18,8 @@
 //       current state of closed/open/half-open, 0 for the others
 //   tracer_queue_records, tracer_queue_bytes, tracer_queue_spans   gauges
 //   tracer_queue_dropped_spans_total, tracer_queue_rejected_spans_total  counters
+//   tracer_otlp_parses_total{site}                        counter (otlp/parse_counter.h)
+//   tracer_batches_accepted_total                         counter (uploads queued)
 //   tracer_store_spans                                    gauge
 //   tracer_agents_connected, tracer_agents_known          gauges
 //   tracer_agent_kernel_drops_total{agent}                counter (as reported)

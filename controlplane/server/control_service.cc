@@ -8,6 +8,7 @@
 #include "auth/authorize.h"
 #include "controlplane/exporters/exporter_validation.h"
 #include "controlplane/server/grpc_status.h"
+#include "otlp/parse_counter.h"
 #include "tracer/v1/session_limits.h"
 #include "version/semver.h"
 #include "glog/logging.h"
@@ -159,6 +160,12 @@ v1::StatusResponse ControlServiceImpl::BuildStatus() const {
   response->set_queue_dropped_spans(queue.dropped_oldest_spans);
   response->set_queue_rejected_spans(queue.rejected_spans);
   response->set_spans_stored(store_->Stats().spans);
+  const otlp::ParseCounts parses = otlp::GetParseCounts();
+  for (int site = 0; site < otlp::kParseSites; ++site) {
+    (*response->mutable_otlp_parses())[std::string(
+        otlp::ParseSiteName(static_cast<otlp::ParseSite>(site)))] = parses.parses[site];
+  }
+  response->set_batches_accepted(parses.batches_accepted);
   // The embedded store: its own queue cursor.
   v1::ExporterStatus* store = response->add_exporters();
   store->set_name(std::string(kEmbeddedStoreExporterName));

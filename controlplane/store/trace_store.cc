@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "glog/logging.h"
+#include "otlp/parse_counter.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice.h"
@@ -298,6 +299,7 @@ absl::StatusOr<std::vector<v1::TraceSummary>> TraceStore::ListTraces(
          count < kMaxSpansPerTrace;
          spans->Next()) {
       ResourceSpans rs;
+      otlp::CountParse(otlp::ParseSite::kQuery);
       if (!rs.ParseFromArray(spans->value().data(),
                              static_cast<int>(spans->value().size())) ||
           rs.scope_spans_size() != 1 || rs.scope_spans(0).spans_size() != 1) {
@@ -349,6 +351,7 @@ absl::StatusOr<std::vector<ResourceSpans>> TraceStore::GetTrace(
        it->Valid() && it->key().starts_with(prefix) && count < kMaxSpansPerTrace;
        it->Next()) {
     ResourceSpans rs;
+    otlp::CountParse(otlp::ParseSite::kQuery);
     if (!rs.ParseFromArray(it->value().data(),
                            static_cast<int>(it->value().size())) ||
         rs.scope_spans_size() != 1 || rs.scope_spans(0).spans_size() != 1) {
