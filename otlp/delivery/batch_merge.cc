@@ -10,6 +10,7 @@
 #include "google/protobuf/unknown_field_set.h"
 #include "google/protobuf/wire_format_lite.h"
 #include "otlp/delivery/queue_record.h"
+#include "otlp/parse_counter.h"
 
 namespace tracer::otlp::delivery {
 namespace {
@@ -172,7 +173,7 @@ MergedBatch MergeRecords(const std::vector<storage::WalRecord>& records, size_t 
     // Parsed on its own first: a failed parse must not leave half a record
     // merged into the request.
     otlp::ExportTraceServiceRequest one;
-    if (!one.ParseFromArray(decoded->batch.data(), static_cast<int>(decoded->batch.size()))) {
+    if (!ParseExportRequest(decoded->batch, &one, ParseSite::kExport)) {
       batch.bad.push_back({record.seq, record.span_count, kNotARequest});
       continue;
     }
@@ -198,6 +199,7 @@ absl::Status ToParsedForm(MergedBatch* batch) {
     const UnknownField& f = fields.field(i);
     if (f.number() != 1 || f.type() != UnknownField::TYPE_LENGTH_DELIMITED) continue;
     auto* rs = parsed.add_resource_spans();
+    CountParse(ParseSite::kExport);
     if (!rs->ParseFromString(f.length_delimited())) {
       parsed.mutable_resource_spans()->RemoveLast();
       ++unparsable;
