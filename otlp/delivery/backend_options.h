@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "absl/time/time.h"
+#include "otlp/delivery/payload_format.h"
 #include "otlp/exporter_config.h"
 
 namespace tracer::otlp::delivery {
@@ -39,6 +40,8 @@ struct BackendOptions {
   size_t max_batch_spans = 8192;
   size_t max_batch_bytes = size_t{4} << 20;
   CircuitBreakerOptions breaker;
+  // How the records of the log the worker reads hold their batch.
+  PayloadFormat payload_format = PayloadFormat::kQueueRecord;
 };
 
 // Counters since the worker (or whatever owns it and carries them over)

@@ -160,7 +160,7 @@ void BackendWorker::ReadBatch() {
     return;
   }
   pending_ = MergeRecords(*records, options_.max_batch_spans, options_.max_batch_bytes, resource_,
-                          merge_form_);
+                          merge_form_, options_.payload_format);
   failed_attempts_ = 0;
   bad_written_ = 0;
   refusal_.reset();

@@ -57,20 +57,26 @@ class BackendWorkerTest : public ::testing::Test {
     ASSERT_TRUE(queue_->RegisterConsumer(ConsumerName("b"), storage::StartPosition::kOldest).ok());
   }
 
-  // Queues three records of 4 spans; returns their batches, in order.
-  std::vector<std::string> AppendRecords() {
+  // Queues three records of 4 spans in `format`; returns their batches, in
+  // order.
+  std::vector<std::string> AppendRecords(PayloadFormat format = PayloadFormat::kQueueRecord) {
     std::vector<std::string> batches;
     for (uint64_t seed = 1; seed <= 3; ++seed) {
       batches.push_back(otlp::testing::MakeSyscallRequest(4, seed).SerializeAsString());
-      EXPECT_TRUE(queue_->Append(EncodeQueueRecord("agent", seed, batches.back()), 4).ok());
+      const std::string payload = format == PayloadFormat::kQueueRecord
+                                      ? EncodeQueueRecord("agent", seed, batches.back())
+                                      : batches.back();
+      EXPECT_TRUE(queue_->Append(payload, 4).ok());
     }
     return batches;
   }
 
   // Runs a worker with `exporter` until it has delivered everything queued.
-  void Deliver(std::unique_ptr<SpanExporter> exporter) {
+  void Deliver(std::unique_ptr<SpanExporter> exporter,
+               PayloadFormat format = PayloadFormat::kQueueRecord) {
     BackendOptions options;
     options.name = "b";
+    options.payload_format = format;
     BackendWorker worker(queue_.get(), options, std::move(exporter), {}, dir_.path() + "/dead",
                          absl::Milliseconds(20), BackendStats{});
     worker.Start();
@@ -95,6 +101,26 @@ TEST_F(BackendWorkerTest, WireFormExporterGetsTheRecordsBytes) {
   EXPECT_TRUE(calls.parsed.empty());
   ASSERT_EQ(calls.serialized.size(), 1u);
   EXPECT_EQ(calls.serialized[0], batches[0] + batches[1] + batches[2]);
+}
+
+// A node's log holds bare requests: the same worker delivers them, in both
+// forms.
+TEST_F(BackendWorkerTest, ReadsANodeLogsRequestRecords) {
+  const std::vector<std::string> batches = AppendRecords(PayloadFormat::kRequest);
+  Calls calls;
+  Deliver(std::make_unique<RecordingExporter>(RequestForm::kWire, &calls), PayloadFormat::kRequest);
+  {
+    absl::MutexLock lock(&calls.mu);
+    ASSERT_EQ(calls.serialized.size(), 1u);
+    EXPECT_EQ(calls.serialized[0], batches[0] + batches[1] + batches[2]);
+  }
+  AppendRecords(PayloadFormat::kRequest);
+  Calls parsed;
+  Deliver(std::make_unique<RecordingExporter>(RequestForm::kParsed, &parsed),
+          PayloadFormat::kRequest);
+  absl::MutexLock lock(&parsed.mu);
+  ASSERT_EQ(parsed.parsed.size(), 1u);
+  EXPECT_EQ(CountSpans(parsed.parsed[0]), 12);
 }
 
 TEST_F(BackendWorkerTest, ParsedFormExporterGetsMessages) {

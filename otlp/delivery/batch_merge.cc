@@ -9,7 +9,6 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "google/protobuf/wire_format_lite.h"
-#include "otlp/delivery/queue_record.h"
 #include "otlp/parse_counter.h"
 
 namespace tracer::otlp::delivery {
@@ -134,8 +133,8 @@ storage::ReadLimits BatchReadLimits(size_t max_spans, size_t max_bytes) {
 }
 
 MergedBatch MergeRecords(const std::vector<storage::WalRecord>& records, size_t max_spans,
-                         size_t max_bytes, const otlp::ResourceAttributes& resource,
-                         MergeForm form) {
+                         size_t max_bytes, const otlp::ResourceAttributes& resource, MergeForm form,
+                         PayloadFormat payload_format) {
   MergedBatch batch;
   batch.form = form;
   const bool wire = batch.form == MergeForm::kWire;
@@ -152,7 +151,7 @@ MergedBatch MergeRecords(const std::vector<storage::WalRecord>& records, size_t 
     batch.last_seq = record.seq;
     ++batch.records;
 
-    absl::StatusOr<QueueRecord> decoded = DecodeQueueRecord(record.payload);
+    absl::StatusOr<absl::string_view> decoded = BatchOfPayload(payload_format, record.payload);
     if (!decoded.ok()) {
       batch.bad.push_back({record.seq, record.span_count, std::string(decoded.status().message())});
       continue;
@@ -160,8 +159,7 @@ MergedBatch MergeRecords(const std::vector<storage::WalRecord>& records, size_t 
     constexpr char kNotARequest[] = "batch is not a valid ExportTraceServiceRequest";
     if (wire) {
       const std::optional<Appended> appended = AppendResourceSpansFields(
-          decoded->batch, resource,
-          batch.request.GetReflection()->MutableUnknownFields(&batch.request));
+          *decoded, resource, batch.request.GetReflection()->MutableUnknownFields(&batch.request));
       if (!appended) {
         batch.bad.push_back({record.seq, record.span_count, kNotARequest});
         continue;
@@ -173,7 +171,7 @@ MergedBatch MergeRecords(const std::vector<storage::WalRecord>& records, size_t 
     // Parsed on its own first: a failed parse must not leave half a record
     // merged into the request.
     otlp::ExportTraceServiceRequest one;
-    if (!ParseExportRequest(decoded->batch, &one, ParseSite::kExport)) {
+    if (!ParseExportRequest(*decoded, &one, ParseSite::kExport)) {
       batch.bad.push_back({record.seq, record.span_count, kNotARequest});
       continue;
     }

@@ -1,4 +1,5 @@
-// Turns queue records (queue_record.h) into one OTLP
+// Turns write-ahead log records (payload_format.h: the control plane's queue
+// records or a node log's requests) into one OTLP
 // export request: the records' ExportTraceServiceRequests concatenated
 // (their resource_spans appended in seq order; equal resources are not
 // deduplicated, which OTLP allows), with configured resource attributes
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "otlp/delivery/payload_format.h"
 #include "otlp/exporter.h"
 #include "otlp/resource_env.h"
 #include "storage/wal.h"
@@ -79,11 +81,13 @@ storage::ReadLimits BatchReadLimits(size_t max_spans, size_t max_bytes);
 // them) whose span counts sum to at most `max_spans` and whose payloads sum
 // to at most `max_bytes`; the first record is always taken whatever its
 // size. Attributes in `resource` are merged into every Resource. `form`
-// is the form wanted.
+// is the form wanted; `payload_format` says how the records hold their
+// batch (a record whose payload does not decode is a BadRecord).
 // Thread-safe (pure function).
 MergedBatch MergeRecords(const std::vector<storage::WalRecord>& records, size_t max_spans,
                          size_t max_bytes, const otlp::ResourceAttributes& resource,
-                         MergeForm form = MergeForm::kParsed);
+                         MergeForm form = MergeForm::kParsed,
+                         PayloadFormat payload_format = PayloadFormat::kQueueRecord);
 
 // Turns a kWire batch into kParsed (for consumers that read the messages,
 // such as the OTLP/JSON dead-letter file); a kParsed batch is left as is.
