@@ -1,6 +1,7 @@
 #include "otlp/batch_summary.h"
 
 #include "gtest/gtest.h"
+#include "otlp/semconv.h"
 
 namespace tracer::otlp {
 namespace {
@@ -16,7 +17,7 @@ opentelemetry::proto::trace::v1::Span* Add(ExportTraceServiceRequest* request,
   auto* rs = request->add_resource_spans();
   if (!service.empty()) {
     auto* attr = rs->mutable_resource()->add_attributes();
-    attr->set_key("service.name");
+    attr->set_key(semconv::kServiceName);
     attr->mutable_value()->set_string_value(service);
   }
   auto* s = rs->add_scope_spans()->add_spans();
@@ -72,9 +73,8 @@ TEST(BatchSummaryTest, InvalidIdsRepeatsAndSkippedSpans) {
   EXPECT_EQ(summary.spans(), 4u);
   EXPECT_EQ(summary.invalid_spans(), 1u);
   EXPECT_EQ(SpansIn(summary), 2u);
-  summary = SummarizeBatch(request, [](absl::string_view trace, absl::string_view) {
-    return trace == Id(16, 'C');
-  });
+  summary = SummarizeBatch(
+      request, [](absl::string_view trace, absl::string_view) { return trace == Id(16, 'C'); });
   ASSERT_EQ(summary.traces_size(), 1);  // C's part had nothing left
   EXPECT_EQ(summary.traces(0).trace_id(), Id(16, 'A'));
 }
@@ -83,7 +83,7 @@ TEST(BatchSummaryTest, ServiceNameIsCutAndCleaned) {
   opentelemetry::proto::resource::v1::Resource resource;
   EXPECT_EQ(ServiceNameOf(resource), kUnknownService);
   auto* attr = resource.add_attributes();
-  attr->set_key("service.name");
+  attr->set_key(semconv::kServiceName);
   attr->mutable_value()->set_string_value(std::string("a\0b", 3) + std::string(300, 'x'));
   const std::string name = ServiceNameOf(resource);
   EXPECT_EQ(name.size(), kMaxServiceNameBytes);

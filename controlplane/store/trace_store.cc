@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <system_error>
 #include <utility>
@@ -9,7 +10,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/status_macros.h"
 #include "glog/logging.h"
+#include "otlp/batch_summary.h"
 #include "otlp/parse_counter.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
@@ -22,13 +25,17 @@ namespace {
 using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
 using opentelemetry::proto::trace::v1::ResourceSpans;
 using opentelemetry::proto::trace::v1::Span;
-using opentelemetry::proto::trace::v1::Status;
 
-constexpr size_t kTraceIdBytes = 16;
-constexpr size_t kSpanIdBytes = 8;
-constexpr size_t kMaxServiceBytes = 256;
+constexpr size_t kTraceIdBytes = otlp::kTraceIdBytes;
+constexpr size_t kSpanIdBytes = otlp::kSpanIdBytes;
+constexpr size_t kBatchKeyBytes = 8;
+constexpr size_t kPartKeyBytes = kTraceIdBytes + kBatchKeyBytes;
 constexpr char kStatsKey[] = "stats";
 constexpr char kHwmPrefix[] = "hwm/";
+constexpr char kFormatKey[] = "format";
+constexpr char kFormat[] = "2";
+constexpr char kNextBatchKey[] = "next_batch";
+constexpr char kRefsPrefix[] = "refs/";
 // Bound on spans read for one trace (summary or GetTrace).
 constexpr size_t kMaxSpansPerTrace = 100000;
 
@@ -48,38 +55,38 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
 void PutBe64(std::string* out, uint64_t v) {
   for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>(v >> (8 * i)));
 }
-uint64_t GetBe64(absl::string_view s) {
+void PutBe32(std::string* out, uint32_t v) {
+  for (int i = 3; i >= 0; --i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+uint64_t GetBe(absl::string_view s, size_t bytes) {
   uint64_t v = 0;
-  for (size_t i = 0; i < 8 && i < s.size(); ++i) {
+  for (size_t i = 0; i < bytes && i < s.size(); ++i) {
     v = (v << 8) | static_cast<unsigned char>(s[i]);
   }
   return v;
 }
+uint64_t GetBe64(absl::string_view s) { return GetBe(s, 8); }
 
-std::string ServiceName(const ResourceSpans& rs) {
-  for (const auto& attr : rs.resource().attributes()) {
-    if (attr.key() == "service.name" && attr.value().has_string_value()) {
-      std::string name = attr.value().string_value().substr(0, kMaxServiceBytes);
-      std::replace(name.begin(), name.end(), '\0', '?');
-      return name;
-    }
-  }
-  return "unknown_service";
-}
-
-std::string TimeKey(uint64_t start, absl::string_view span_key) {
+std::string BatchKey(uint64_t batch) {
   std::string key;
-  PutBe64(&key, start);
-  key.append(span_key.data(), span_key.size());
+  PutBe64(&key, batch);
   return key;
 }
 
-std::string ServiceKey(absl::string_view service, uint64_t start,
-                       absl::string_view span_key) {
+std::string RefsKey(absl::string_view batch_key) { return absl::StrCat(kRefsPrefix, batch_key); }
+
+std::string TimeKey(uint64_t start, absl::string_view part_key) {
+  std::string key;
+  PutBe64(&key, start);
+  key.append(part_key.data(), part_key.size());
+  return key;
+}
+
+std::string ServiceKey(absl::string_view service, uint64_t start, absl::string_view part_key) {
   std::string key(service.data(), service.size());
   key.push_back('\0');
   PutBe64(&key, start);
-  key.append(span_key.data(), span_key.size());
+  key.append(part_key.data(), part_key.size());
   return key;
 }
 
@@ -90,18 +97,20 @@ std::string StatsValue(const TraceStoreStats& stats) {
   return v;
 }
 
+uint64_t SpansOf(const v1::TracePart& part) { return part.span_ids().size() / kSpanIdBytes; }
+
 }  // namespace
 
-TraceStore::TraceStore(TraceStoreOptions options,
-                       std::unique_ptr<rocksdb::DB> db,
+TraceStore::TraceStore(TraceStoreOptions options, std::unique_ptr<rocksdb::DB> db,
                        std::vector<rocksdb::ColumnFamilyHandle*> handles)
     : options_(std::move(options)),
       db_(std::move(db)),
       handles_(std::move(handles)),
-      spans_cf_(handles_[0]),
-      by_time_cf_(handles_[1]),
-      by_service_cf_(handles_[2]),
-      meta_cf_(handles_[3]) {}
+      batches_cf_(handles_[0]),
+      traces_cf_(handles_[1]),
+      by_time_cf_(handles_[2]),
+      by_service_cf_(handles_[3]),
+      meta_cf_(handles_[4]) {}
 
 TraceStore::~TraceStore() {
   for (rocksdb::ColumnFamilyHandle* h : handles_) {
@@ -110,16 +119,14 @@ TraceStore::~TraceStore() {
   db_->Close();
 }
 
-absl::StatusOr<std::unique_ptr<TraceStore>> TraceStore::Open(
-    TraceStoreOptions options) {
+absl::StatusOr<std::unique_ptr<TraceStore>> TraceStore::Open(TraceStoreOptions options) {
   if (options.path.empty()) {
     return absl::InvalidArgumentError("trace store path is empty");
   }
   std::error_code ec;
   std::filesystem::create_directories(options.path, ec);
   if (ec) {
-    return absl::InternalError(
-        absl::StrCat("cannot create ", options.path, ": ", ec.message()));
+    return absl::InternalError(absl::StrCat("cannot create ", options.path, ": ", ec.message()));
   }
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
@@ -127,26 +134,72 @@ absl::StatusOr<std::unique_ptr<TraceStore>> TraceStore::Open(
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {"traces", rocksdb::ColumnFamilyOptions()},
       {"by_time", rocksdb::ColumnFamilyOptions()},
       {"by_service", rocksdb::ColumnFamilyOptions()},
       {"meta", rocksdb::ColumnFamilyOptions()},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s =
-      rocksdb::DB::Open(db_options, options.path, cfs, &handles, &raw);
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, cfs, &handles, &raw);
   if (!s.ok()) return FromRocks(s, absl::StrCat("open ", options.path));
-  std::unique_ptr<TraceStore> store(new TraceStore(
-      std::move(options), std::unique_ptr<rocksdb::DB>(raw), std::move(handles)));
-  if (absl::Status load = store->Load(); !load.ok()) return load;
+  std::unique_ptr<TraceStore> store(
+      new TraceStore(std::move(options), std::unique_ptr<rocksdb::DB>(raw), std::move(handles)));
+  RETURN_IF_ERROR(store->CheckFormat());
+  RETURN_IF_ERROR(store->Load());
   return store;
 }
 
+absl::Status TraceStore::CheckFormat() {
+  std::string format;
+  rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), meta_cf_, kFormatKey, &format);
+  if (got.ok()) {
+    if (format == kFormat) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat("trace store ", options_.path, ": format \"",
+                                                      format,
+                                                      "\" is not supported (this version "
+                                                      "reads format ",
+                                                      kFormat, ")"));
+  }
+  if (!got.IsNotFound()) return FromRocks(got, "read store format");
+  // No format key: a new store, or one of the per-span format (spans under
+  // trace_id + span_id in "default"). Drop the old spans and indexes, keep
+  // the high-water marks.
+  bool old_format = false;
+  rocksdb::WriteBatch batch;
+  for (rocksdb::ColumnFamilyHandle* cf : {batches_cf_, by_time_cf_, by_service_cf_}) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf));
+    it->SeekToFirst();
+    if (it->Valid()) {
+      const std::string first = it->key().ToString();
+      it->SeekToLast();
+      const std::string last = it->key().ToString();
+      batch.DeleteRange(cf, first, last);
+      batch.Delete(cf, last);
+      old_format = true;
+    }
+    RETURN_IF_ERROR(FromRocks(it->status(), "read old store"));
+  }
+  if (old_format) {
+    std::string stats;
+    const rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), meta_cf_, kStatsKey, &stats);
+    LOG(WARNING) << "trace store " << options_.path << " is in the per-span format of earlier "
+                 << "versions; its " << (got.ok() ? GetBe64(stats) : 0)
+                 << " spans are dropped (the store is a cache of exported spans), the agents' "
+                    "high-water marks are kept";
+  }
+  batch.Delete(meta_cf_, kStatsKey);
+  batch.Put(meta_cf_, kFormatKey, kFormat);
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  return FromRocks(db_->Write(write_options, &batch), "write store format");
+}
+
 absl::Status TraceStore::Load() {
+  absl::MutexLock write_lock(&write_mu_);
   absl::MutexLock lock(&mu_);
   std::string value;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), meta_cf_, kStatsKey, &value);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kStatsKey, &value);
   if (s.ok()) {
     if (value.size() != 16) {
       return absl::DataLossError("trace store: malformed stats value");
@@ -156,10 +209,14 @@ absl::Status TraceStore::Load() {
   } else if (!s.IsNotFound()) {
     return FromRocks(s, "read stats");
   }
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
-  for (it->Seek(kHwmPrefix); it->Valid() && it->key().starts_with(kHwmPrefix);
-       it->Next()) {
+  s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kNextBatchKey, &value);
+  if (s.ok()) {
+    next_batch_ = GetBe64(value);
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s, "read next batch");
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
+  for (it->Seek(kHwmPrefix); it->Valid() && it->key().starts_with(kHwmPrefix); it->Next()) {
     std::string agent = it->key().ToString().substr(sizeof(kHwmPrefix) - 1);
     hwm_[agent] = GetBe64(absl::string_view(it->value().data(), it->value().size()));
   }
@@ -167,13 +224,46 @@ absl::Status TraceStore::Load() {
 }
 
 int64_t TraceStore::Now() const {
-  return options_.now_unix_nanos ? options_.now_unix_nanos()
-                                 : absl::GetCurrentTimeNanos();
+  return options_.now_unix_nanos ? options_.now_unix_nanos() : absl::GetCurrentTimeNanos();
 }
 
-absl::StatusOr<uint32_t> TraceStore::Write(
-    const ExportTraceServiceRequest& request, absl::string_view agent_id,
-    uint64_t seq) {
+absl::StatusOr<uint32_t> TraceStore::Write(const ExportTraceServiceRequest& request,
+                                           absl::string_view agent_id, uint64_t seq) {
+  return WriteImpl(request.SerializeAsString(), otlp::SummarizeBatch(request), &request, agent_id,
+                   seq);
+}
+
+absl::StatusOr<uint32_t> TraceStore::WriteSummarized(absl::string_view batch,
+                                                     const v1::BatchSummary& summary,
+                                                     absl::string_view agent_id, uint64_t seq) {
+  return WriteImpl(batch, summary, nullptr, agent_id, seq);
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, v1::TracePart>>> TraceStore::Parts(
+    absl::string_view trace_id) const {
+  std::vector<std::pair<std::string, v1::TracePart>> parts;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), traces_cf_));
+  const rocksdb::Slice prefix(trace_id.data(), trace_id.size());
+  size_t spans = 0;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix) && spans < kMaxSpansPerTrace;
+       it->Next()) {
+    v1::TracePart part;
+    if (it->key().size() != kPartKeyBytes ||
+        !part.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      LOG(ERROR) << "trace store: unreadable trace index entry skipped";
+      continue;
+    }
+    spans += SpansOf(part);
+    parts.emplace_back(it->key().ToString(), std::move(part));
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "read trace index"));
+  return parts;
+}
+
+absl::StatusOr<uint32_t> TraceStore::WriteImpl(absl::string_view batch,
+                                               const v1::BatchSummary& summary,
+                                               const ExportTraceServiceRequest* request,
+                                               absl::string_view agent_id, uint64_t seq) {
   absl::MutexLock write_lock(&write_mu_);
   TraceStoreStats stats;
   uint64_t old_hwm = 0;
@@ -183,64 +273,95 @@ absl::StatusOr<uint32_t> TraceStore::Write(
     auto it = hwm_.find(std::string(agent_id));
     if (it != hwm_.end()) old_hwm = it->second;
   }
-  rocksdb::WriteBatch batch;
-  std::set<std::string> in_batch;
-  uint32_t stored = 0;
-  uint64_t invalid = 0;
-  for (const ResourceSpans& rs : request.resource_spans()) {
-    const std::string service = ServiceName(rs);
-    for (const auto& scope_spans : rs.scope_spans()) {
-      for (const Span& span : scope_spans.spans()) {
-        if (span.trace_id().size() != kTraceIdBytes ||
-            span.span_id().size() != kSpanIdBytes) {
-          ++invalid;
-          continue;
-        }
-        std::string key = span.trace_id() + span.span_id();
-        if (!in_batch.insert(key).second) continue;
-        std::string existing;
-        rocksdb::Status got =
-            db_->Get(rocksdb::ReadOptions(), spans_cf_, key, &existing);
-        if (got.ok()) continue;  // stored before: idempotent
-        if (!got.IsNotFound()) return FromRocks(got, "read span");
-        ResourceSpans one;
-        *one.mutable_resource() = rs.resource();
-        one.set_schema_url(rs.schema_url());
-        auto* out_scope = one.add_scope_spans();
-        *out_scope->mutable_scope() = scope_spans.scope();
-        out_scope->set_schema_url(scope_spans.schema_url());
-        *out_scope->add_spans() = span;
-        std::string value = one.SerializeAsString();
-        const uint64_t start = span.start_time_unix_nano();
-        const std::string time_key = TimeKey(start, key);
-        const std::string service_key = ServiceKey(service, start, key);
-        batch.Put(spans_cf_, key, value);
-        batch.Put(by_time_cf_, time_key, "");
-        batch.Put(by_service_cf_, service_key, "");
-        stats.spans += 1;
-        stats.bytes += key.size() + value.size() + time_key.size() +
-                       service_key.size();
-        ++stored;
+  // Spans stored before, per trace of this batch: left out (idempotent).
+  std::map<std::string, std::set<std::string>> stored_before;
+  for (const v1::TracePart& part : summary.traces()) {
+    ASSIGN_OR_RETURN(auto parts, Parts(part.trace_id()));
+    if (parts.empty()) continue;
+    std::set<std::string> ids;
+    for (const auto& [key, old] : parts) {
+      for (size_t i = 0; i + kSpanIdBytes <= old.span_ids().size(); i += kSpanIdBytes) {
+        ids.insert(old.span_ids().substr(i, kSpanIdBytes));
+      }
+    }
+    for (size_t i = 0; i + kSpanIdBytes <= part.span_ids().size(); i += kSpanIdBytes) {
+      if (ids.count(part.span_ids().substr(i, kSpanIdBytes)) > 0) {
+        stored_before[part.trace_id()] = std::move(ids);
+        break;
       }
     }
   }
-  batch.Put(meta_cf_, kStatsKey, StatsValue(stats));
+  v1::BatchSummary fresh;
+  const v1::BatchSummary* parts = &summary;
+  if (!stored_before.empty()) {
+    // Some spans are stored already: summarize the rest from the batch.
+    ExportTraceServiceRequest parsed;
+    if (request == nullptr) {
+      if (!otlp::ParseExportRequest(batch, &parsed, otlp::ParseSite::kStore)) {
+        return absl::InvalidArgumentError("trace store: batch is not an ExportTraceServiceRequest");
+      }
+      request = &parsed;
+    }
+    fresh = otlp::SummarizeBatch(*request, [&](absl::string_view trace, absl::string_view span) {
+      auto it = stored_before.find(std::string(trace));
+      return it != stored_before.end() && it->second.count(std::string(span)) > 0;
+    });
+    parts = &fresh;
+  }
+
+  rocksdb::WriteBatch write;
+  uint32_t stored = 0;
+  if (parts->traces_size() > 0) {
+    const uint64_t batch_no = next_batch_;
+    const std::string batch_key = BatchKey(batch_no);
+    const std::string refs_key = RefsKey(batch_key);
+    std::string refs;
+    PutBe32(&refs, static_cast<uint32_t>(parts->traces_size()));
+    std::string next;
+    PutBe64(&next, batch_no + 1);
+    write.Put(batches_cf_, batch_key, rocksdb::Slice(batch.data(), batch.size()));
+    write.Put(meta_cf_, refs_key, refs);
+    write.Put(meta_cf_, kNextBatchKey, next);
+    // The batch record's bytes, shared equally by its parts (the first takes
+    // the remainder) so that deleting every part gives back exactly them.
+    const uint64_t shared = batch_key.size() + batch.size() + refs_key.size() + refs.size();
+    const uint64_t n = static_cast<uint64_t>(parts->traces_size());
+    for (int i = 0; i < parts->traces_size(); ++i) {
+      v1::TracePart part = parts->traces(i);
+      const std::string key = part.trace_id() + batch_key;
+      const std::string time_key = TimeKey(part.last_start_unix_nano(), key);
+      uint64_t bytes = key.size() + time_key.size() + shared / n + (i == 0 ? shared % n : 0);
+      for (const v1::TracePart::Service& service : part.services()) {
+        const std::string service_key =
+            ServiceKey(service.name(), service.last_start_unix_nano(), key);
+        bytes += service_key.size();
+        write.Put(by_service_cf_, service_key, "");
+      }
+      part.set_stored_bytes(0);  // fixed64: the value's size does not depend on it
+      bytes += part.ByteSizeLong();
+      part.set_stored_bytes(bytes);
+      write.Put(traces_cf_, key, part.SerializeAsString());
+      write.Put(by_time_cf_, time_key, "");
+      stats.spans += SpansOf(part);
+      stats.bytes += bytes;
+      stored += static_cast<uint32_t>(SpansOf(part));
+    }
+  }
+  write.Put(meta_cf_, kStatsKey, StatsValue(stats));
   const bool raise_hwm = !agent_id.empty() && seq > old_hwm;
   if (raise_hwm) {
     std::string v;
     PutBe64(&v, seq);
-    batch.Put(meta_cf_, absl::StrCat(kHwmPrefix, agent_id), v);
+    write.Put(meta_cf_, absl::StrCat(kHwmPrefix, agent_id), v);
   }
   rocksdb::WriteOptions write_options;
   write_options.sync = true;
-  if (absl::Status s = FromRocks(db_->Write(write_options, &batch), "write spans");
-      !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(FromRocks(db_->Write(write_options, &write), "write spans"));
+  if (parts->traces_size() > 0) ++next_batch_;
   absl::MutexLock lock(&mu_);
   stats_.spans = stats.spans;
   stats_.bytes = stats.bytes;
-  stats_.invalid_spans += invalid;
+  stats_.invalid_spans += summary.invalid_spans();
   if (raise_hwm) hwm_[std::string(agent_id)] = seq;
   return stored;
 }
@@ -250,8 +371,9 @@ std::map<std::string, uint64_t> TraceStore::HighWaterMarks() const {
   return hwm_;
 }
 
-absl::StatusOr<std::vector<v1::TraceSummary>> TraceStore::ListTraces(
-    uint64_t since_unix_nano, absl::string_view service, uint32_t limit) const {
+absl::StatusOr<std::vector<v1::TraceSummary>> TraceStore::ListTraces(uint64_t since_unix_nano,
+                                                                     absl::string_view service,
+                                                                     uint32_t limit) const {
   if (limit == 0 || limit > 1000) {
     return absl::InvalidArgumentError("limit: must be in 1..1000");
   }
@@ -266,7 +388,7 @@ absl::StatusOr<std::vector<v1::TraceSummary>> TraceStore::ListTraces(
     it->SeekToLast();
   } else {
     it.reset(db_->NewIterator(read_options, by_service_cf_));
-    prefix = std::string(service.substr(0, kMaxServiceBytes));
+    prefix = std::string(service.substr(0, otlp::kMaxServiceNameBytes));
     prefix.push_back('\0');
     std::string upper = prefix;
     upper.back() = '\x01';
@@ -278,150 +400,176 @@ absl::StatusOr<std::vector<v1::TraceSummary>> TraceStore::ListTraces(
       if (!absl::StartsWith(key, prefix)) break;
       key.remove_prefix(prefix.size());
     }
-    if (key.size() != 8 + kTraceIdBytes + kSpanIdBytes) continue;
+    if (key.size() != 8 + kPartKeyBytes) continue;
     if (GetBe64(key) < since_unix_nano) break;
     std::string trace_id(key.substr(8, kTraceIdBytes));
     if (seen.insert(trace_id).second) trace_ids.push_back(trace_id);
   }
-  if (absl::Status s = FromRocks(it->status(), "list traces"); !s.ok()) return s;
+  RETURN_IF_ERROR(FromRocks(it->status(), "list traces"));
 
   std::vector<v1::TraceSummary> out;
   for (const std::string& trace_id : trace_ids) {
+    ASSIGN_OR_RETURN(auto parts, Parts(trace_id));
     v1::TraceSummary summary;
     summary.set_trace_id(trace_id);
-    std::unique_ptr<rocksdb::Iterator> spans(
-        db_->NewIterator(read_options, spans_cf_));
     bool have_root = false;
     uint64_t root_start = UINT64_MAX;
-    uint32_t count = 0;
-    for (spans->Seek(trace_id);
-         spans->Valid() && spans->key().starts_with(trace_id) &&
-         count < kMaxSpansPerTrace;
-         spans->Next()) {
-      ResourceSpans rs;
-      otlp::CountParse(otlp::ParseSite::kQuery);
-      if (!rs.ParseFromArray(spans->value().data(),
-                             static_cast<int>(spans->value().size())) ||
-          rs.scope_spans_size() != 1 || rs.scope_spans(0).spans_size() != 1) {
-        continue;
+    uint64_t count = 0;
+    for (const auto& [key, part] : parts) {
+      if (SpansOf(part) == 0) continue;
+      count += SpansOf(part);
+      summary.set_error_count(summary.error_count() + part.error_count());
+      if (summary.start_unix_nano() == 0 || part.start_unix_nano() < summary.start_unix_nano()) {
+        summary.set_start_unix_nano(part.start_unix_nano());
       }
-      const Span& span = rs.scope_spans(0).spans(0);
-      ++count;
-      if (span.status().code() == Status::STATUS_CODE_ERROR) {
-        summary.set_error_count(summary.error_count() + 1);
-      }
-      if (summary.start_unix_nano() == 0 ||
-          span.start_time_unix_nano() < summary.start_unix_nano()) {
-        summary.set_start_unix_nano(span.start_time_unix_nano());
-      }
-      summary.set_end_unix_nano(
-          std::max<uint64_t>(summary.end_unix_nano(), span.end_time_unix_nano()));
-      const bool is_root = span.parent_span_id().empty();
+      summary.set_end_unix_nano(std::max<uint64_t>(summary.end_unix_nano(), part.end_unix_nano()));
+      const bool is_root = part.root_is_parentless();
       if ((is_root && !have_root) ||
-          (is_root == have_root && span.start_time_unix_nano() < root_start)) {
+          (is_root == have_root && part.root_start_unix_nano() < root_start)) {
         have_root = is_root;
-        root_start = span.start_time_unix_nano();
-        summary.set_root_name(span.name());
-        summary.set_root_service(ServiceName(rs));
+        root_start = part.root_start_unix_nano();
+        summary.set_root_name(part.root_name());
+        summary.set_root_service(part.root_service());
       }
     }
-    if (absl::Status s = FromRocks(spans->status(), "read trace"); !s.ok()) {
-      return s;
-    }
-    summary.set_span_count(count);
+    summary.set_span_count(static_cast<uint32_t>(count));
     if (count > 0) out.push_back(std::move(summary));
   }
   return out;
 }
 
-absl::StatusOr<std::vector<ResourceSpans>> TraceStore::GetTrace(
-    absl::string_view trace_id) const {
+absl::StatusOr<std::vector<ResourceSpans>> TraceStore::GetTrace(absl::string_view trace_id) const {
   if (trace_id.size() != kTraceIdBytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("trace_id: must be 16 bytes, got ", trace_id.size()));
   }
-  std::vector<ResourceSpans> out;
-  // Groups spans sharing the serialized resource + scope.
-  std::map<std::string, size_t> group_index;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), spans_cf_));
-  const rocksdb::Slice prefix(trace_id.data(), trace_id.size());
-  size_t count = 0;
-  for (it->Seek(prefix);
-       it->Valid() && it->key().starts_with(prefix) && count < kMaxSpansPerTrace;
-       it->Next()) {
-    ResourceSpans rs;
-    otlp::CountParse(otlp::ParseSite::kQuery);
-    if (!rs.ParseFromArray(it->value().data(),
-                           static_cast<int>(it->value().size())) ||
-        rs.scope_spans_size() != 1 || rs.scope_spans(0).spans_size() != 1) {
-      LOG(ERROR) << "trace store: unreadable span value skipped";
+  ASSIGN_OR_RETURN(auto parts, Parts(trace_id));
+  // The trace's spans, from the batches its parts name: each part's own
+  // span ids only (a span stored in an earlier batch is not taken twice).
+  struct Found {
+    std::string span_id;
+    const ResourceSpans* rs;
+    const opentelemetry::proto::trace::v1::ScopeSpans* ss;
+    const Span* span;
+  };
+  std::vector<std::unique_ptr<ExportTraceServiceRequest>> batches;
+  std::vector<Found> found;
+  std::set<std::string> taken;
+  for (const auto& [key, part] : parts) {
+    std::set<std::string> wanted;
+    for (size_t i = 0; i + kSpanIdBytes <= part.span_ids().size(); i += kSpanIdBytes) {
+      wanted.insert(part.span_ids().substr(i, kSpanIdBytes));
+    }
+    std::string bytes;
+    rocksdb::Status got =
+        db_->Get(rocksdb::ReadOptions(), batches_cf_,
+                 rocksdb::Slice(key.data() + kTraceIdBytes, kBatchKeyBytes), &bytes);
+    if (got.IsNotFound()) {
+      LOG(ERROR) << "trace store: a trace index entry names a missing batch; skipped";
       continue;
     }
-    ++count;
-    std::string group = rs.resource().SerializeAsString() + '\0' +
-                        rs.scope_spans(0).scope().SerializeAsString();
-    auto [pos, inserted] = group_index.emplace(group, out.size());
-    if (inserted) {
-      out.push_back(std::move(rs));
-    } else {
-      *out[pos->second].mutable_scope_spans(0)->add_spans() =
-          rs.scope_spans(0).spans(0);
+    RETURN_IF_ERROR(FromRocks(got, "read batch"));
+    auto batch = std::make_unique<ExportTraceServiceRequest>();
+    if (!otlp::ParseExportRequest(bytes, batch.get(), otlp::ParseSite::kQuery)) {
+      LOG(ERROR) << "trace store: unreadable batch skipped";
+      continue;
     }
+    for (const ResourceSpans& rs : batch->resource_spans()) {
+      for (const auto& ss : rs.scope_spans()) {
+        for (const Span& span : ss.spans()) {
+          if (span.trace_id() != trace_id || wanted.count(span.span_id()) == 0 ||
+              !taken.insert(span.span_id()).second) {
+            continue;
+          }
+          found.push_back({span.span_id(), &rs, &ss, &span});
+        }
+      }
+    }
+    batches.push_back(std::move(batch));
   }
-  if (absl::Status s = FromRocks(it->status(), "read trace"); !s.ok()) return s;
+  std::sort(found.begin(), found.end(),
+            [](const Found& a, const Found& b) { return a.span_id < b.span_id; });
+  // Grouped by resource and scope, groups in the order of their first span.
+  std::vector<ResourceSpans> out;
+  std::map<std::string, size_t> group_index;
+  for (const Found& f : found) {
+    std::string group =
+        f.rs->resource().SerializeAsString() + '\0' + f.ss->scope().SerializeAsString();
+    auto [pos, inserted] = group_index.emplace(std::move(group), out.size());
+    if (inserted) {
+      ResourceSpans& rs = out.emplace_back();
+      *rs.mutable_resource() = f.rs->resource();
+      rs.set_schema_url(f.rs->schema_url());
+      auto* scope = rs.add_scope_spans();
+      *scope->mutable_scope() = f.ss->scope();
+      scope->set_schema_url(f.ss->schema_url());
+    }
+    *out[pos->second].mutable_scope_spans(0)->add_spans() = *f.span;
+  }
   if (out.empty()) return absl::NotFoundError("no spans stored for this trace");
   return out;
 }
 
-absl::Status TraceStore::DeleteOldest(const std::string& time_key) {
-  const std::string span_key = time_key.substr(8);
-  const uint64_t start = GetBe64(time_key);
+absl::StatusOr<uint64_t> TraceStore::DeleteOldest(const std::string& time_key) {
+  const std::string part_key = time_key.substr(8);
   rocksdb::WriteBatch batch;
+  batch.Delete(by_time_cf_, time_key);
   std::string value;
-  rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), spans_cf_, span_key, &value);
-  if (!got.ok() && !got.IsNotFound()) return FromRocks(got, "read span");
+  rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), traces_cf_, part_key, &value);
+  if (!got.ok() && !got.IsNotFound()) return FromRocks(got, "read trace index");
+  v1::TracePart part;
+  const bool found = got.ok() && part.ParseFromString(value);
   TraceStoreStats stats;
   {
     absl::MutexLock lock(&mu_);
     stats = stats_;
   }
-  batch.Delete(by_time_cf_, time_key);
-  uint64_t freed = time_key.size();
-  if (got.ok()) {
-    ResourceSpans rs;
-    rs.ParseFromString(value);
-    const std::string service_key = ServiceKey(ServiceName(rs), start, span_key);
-    batch.Delete(by_service_cf_, service_key);
-    batch.Delete(spans_cf_, span_key);
-    freed += span_key.size() + value.size() + service_key.size();
-    stats.spans -= std::min<uint64_t>(stats.spans, 1);
+  if (found) {
+    batch.Delete(traces_cf_, part_key);
+    for (const v1::TracePart::Service& service : part.services()) {
+      batch.Delete(by_service_cf_,
+                   ServiceKey(service.name(), service.last_start_unix_nano(), part_key));
+    }
+    const std::string batch_key = part_key.substr(kTraceIdBytes);
+    const std::string refs_key = RefsKey(batch_key);
+    std::string refs;
+    got = db_->Get(rocksdb::ReadOptions(), meta_cf_, refs_key, &refs);
+    if (!got.ok() && !got.IsNotFound()) return FromRocks(got, "read batch references");
+    const uint64_t left = got.ok() ? GetBe(refs, 4) : 0;
+    if (left <= 1) {
+      batch.Delete(batches_cf_, batch_key);
+      batch.Delete(meta_cf_, refs_key);
+    } else {
+      std::string v;
+      PutBe32(&v, static_cast<uint32_t>(left - 1));
+      batch.Put(meta_cf_, refs_key, v);
+    }
+    stats.spans -= std::min<uint64_t>(stats.spans, SpansOf(part));
+    stats.bytes -= std::min<uint64_t>(stats.bytes, part.stored_bytes());
+  } else if (got.ok()) {
+    batch.Delete(traces_cf_, part_key);
+    LOG(ERROR) << "trace store: unreadable trace index entry deleted";
   }
-  stats.bytes -= std::min(stats.bytes, freed);
   batch.Put(meta_cf_, kStatsKey, StatsValue(stats));
-  if (absl::Status s = FromRocks(db_->Write(rocksdb::WriteOptions(), &batch),
-                                 "delete span");
-      !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "delete spans"));
   absl::MutexLock lock(&mu_);
   stats_.spans = stats.spans;
   stats_.bytes = stats.bytes;
-  if (got.ok()) ++stats_.retained_out;
-  return absl::OkStatus();
+  const uint64_t spans = found ? SpansOf(part) : 0;
+  stats_.retained_out += spans;
+  return spans;
 }
 
 absl::StatusOr<uint64_t> TraceStore::ApplyRetention() {
   absl::MutexLock write_lock(&write_mu_);
   const int64_t now = Now();
-  const uint64_t cutoff =
-      options_.max_age == absl::ZeroDuration()
-          ? 0
-          : static_cast<uint64_t>(std::max<int64_t>(
-                0, now - absl::ToInt64Nanoseconds(options_.max_age)));
+  const uint64_t cutoff = options_.max_age == absl::ZeroDuration()
+                              ? 0
+                              : static_cast<uint64_t>(std::max<int64_t>(
+                                    0, now - absl::ToInt64Nanoseconds(options_.max_age)));
   uint64_t deleted = 0;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), by_time_cf_));
+  bool any = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), by_time_cf_));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string key = it->key().ToString();
     bool too_big;
@@ -430,11 +578,12 @@ absl::StatusOr<uint64_t> TraceStore::ApplyRetention() {
       too_big = options_.max_bytes != 0 && stats_.bytes > options_.max_bytes;
     }
     if (GetBe64(key) >= cutoff && !too_big) break;
-    if (absl::Status s = DeleteOldest(key); !s.ok()) return s;
-    ++deleted;
+    ASSIGN_OR_RETURN(uint64_t spans, DeleteOldest(key));
+    deleted += spans;
+    any = true;
   }
-  if (absl::Status s = FromRocks(it->status(), "retention"); !s.ok()) return s;
-  if (deleted > 0) {
+  RETURN_IF_ERROR(FromRocks(it->status(), "retention"));
+  if (any) {
     rocksdb::FlushOptions flush;
     db_->Flush(flush, handles_);
   }

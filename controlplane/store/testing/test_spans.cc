@@ -1,5 +1,7 @@
 #include "controlplane/store/testing/test_spans.h"
 
+#include "otlp/semconv.h"
+
 namespace tracer::controlplane::testing {
 namespace {
 std::string Be64(uint64_t n) {
@@ -12,14 +14,12 @@ std::string Be64(uint64_t n) {
 std::string TraceId(uint64_t n) { return std::string(8, '\x7a') + Be64(n); }
 std::string SpanId(uint64_t n) { return Be64(n); }
 
-void AddSpan(opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest*
-                 request,
-             const std::string& service, uint64_t trace, uint64_t span,
-             uint64_t parent, uint64_t start_ns, const std::string& name,
-             bool error) {
+void AddSpan(opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* request,
+             const std::string& service, uint64_t trace, uint64_t span, uint64_t parent,
+             uint64_t start_ns, const std::string& name, bool error) {
   auto* rs = request->add_resource_spans();
   auto* attr = rs->mutable_resource()->add_attributes();
-  attr->set_key("service.name");
+  attr->set_key(otlp::semconv::kServiceName);
   attr->mutable_value()->set_string_value(service);
   auto* s = rs->add_scope_spans()->add_spans();
   s->set_trace_id(TraceId(trace));
@@ -29,8 +29,7 @@ void AddSpan(opentelemetry::proto::collector::trace::v1::ExportTraceServiceReque
   s->set_start_time_unix_nano(start_ns);
   s->set_end_time_unix_nano(start_ns + 1000);
   if (error) {
-    s->mutable_status()->set_code(
-        opentelemetry::proto::trace::v1::Status::STATUS_CODE_ERROR);
+    s->mutable_status()->set_code(opentelemetry::proto::trace::v1::Status::STATUS_CODE_ERROR);
   }
 }
 
