@@ -20,7 +20,6 @@
 #include "agent/daemon/control_client.h"
 #include "agent/daemon/node_identity.h"
 #include "agent/daemon/session_manager.h"
-#include "agent/pipeline/wal_stage.h"
 #include "agent/upload/uploader.h"
 #include "auth/tls.h"
 #include "gflags/gflags.h"
@@ -109,8 +108,8 @@ int main(int argc, char** argv) {
     creds = absl::InvalidArgumentError(
         "--tls_dir is required (or --insecure for a loopback control plane)");
   } else {
-    creds = auth::ChannelCredentialsFromFiles(auth::TlsFilesInDir(
-        FLAGS_tls_dir, FLAGS_tls_name.empty() ? *node_id : FLAGS_tls_name));
+    creds = auth::ChannelCredentialsFromFiles(
+        auth::TlsFilesInDir(FLAGS_tls_dir, FLAGS_tls_name.empty() ? *node_id : FLAGS_tls_name));
   }
   if (!creds.ok()) {
     std::fprintf(stderr, "trace-agent: %s\n", std::string(creds.status().message()).c_str());
@@ -141,12 +140,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "trace-agent: %s\n", std::string(uploader.status().message()).c_str());
     return 1;
   }
-  pipeline::WalStage wal_stage(wal->get(), uploader->get());
 
   std::atomic<daemon::ControlClient*> client_ptr{nullptr};
   daemon::SessionManagerOptions so;
   so.open_source = [](const capture::CaptureOptions& o) { return capture::OpenBpfEventSource(o); };
-  so.sink = &wal_stage;
+  // Every sampled batch is made durable in the WAL before the uploader
+  // sees it (the node pipeline's WAL stage).
+  so.wal = wal->get();
+  so.sink = uploader->get();
   so.host_name = HostName();
   so.on_status_change = [&client_ptr](const tracer::v1::PolicyStatus& st) {
     if (auto* c = client_ptr.load()) c->ReportStatus(st);
@@ -169,7 +170,7 @@ int main(int argc, char** argv) {
     absl::Time last = absl::Now();
   };
   auto rate = std::make_shared<Rate>();
-  co.counters = [&sessions, &wal_stage, up = uploader->get(), w = wal->get(), rate] {
+  co.counters = [&sessions, up = uploader->get(), w = wal->get(), rate] {
     tracer::v1::AgentCounters c;
     daemon::SessionManagerCounters s = sessions.Counters();
     upload::UploaderCounters u = up->Counters();
@@ -182,7 +183,7 @@ int main(int argc, char** argv) {
     c.set_spans_filtered_out(s.spans_filtered_out);
     c.set_wal_records(ws.records);
     c.set_wal_bytes(ws.stored_bytes);
-    c.set_wal_dropped_spans(ws.dropped_oldest_spans + wal_stage.counters().spans_failed);
+    c.set_wal_dropped_spans(ws.dropped_oldest_spans + s.wal_spans_failed);
     c.set_upload_lag_records(u.lag_records);
     c.set_spans_uploaded(u.spans_uploaded);
     absl::MutexLock l(&rate->mu);
@@ -232,10 +233,9 @@ int main(int argc, char** argv) {
 
   LOG(INFO) << "trace-agent: shutting down";
   if (health) health->GetHealthCheckService()->SetServingStatus(false);
-  sessions.Shutdown();  // ends open spans, hands them to the WAL stage
+  sessions.Shutdown();  // ends open spans; every batch is in the WAL when it returns
   client_ptr.store(nullptr);
   client.Stop();
-  if (absl::Status st = wal_stage.Close(); !st.ok()) LOG(ERROR) << "WAL: " << st;
   absl::Status up = (*uploader)->WaitForUpload(
       absl::Now() + absl::Milliseconds(FLAGS_shutdown_upload_deadline_ms));
   if (!up.ok()) LOG(WARNING) << "upload: " << up << "; they stay in the WAL for the next run";

@@ -26,7 +26,7 @@
 //    attribute tracer.session.id = the session id; the head-sampling
 //    decision is made per trace id (sampler.h); spans of unsampled traces
 //    are counted (spans_sampled_out) and not passed on. Sampled batches go
-//    to the sink (pipeline::WalStage, then the uploader).
+//    through the node pipeline's WAL stage to the sink (the uploader).
 //  - HTTP (capture.http): the capture also tracks the targets' TCP sockets
 //    (CaptureOptions::sockets); each trace of such a session feeds its
 //    processes' socket events to an http::HttpFlowTracker whose SERVER and
@@ -40,10 +40,27 @@
 //    and duration_seconds (from created_unix_nano, or from when this agent
 //    applied it) end the session's capture here.
 //
+// Pipeline: one pipeline::NodePipeline (node_pipeline.h) for the manager's
+// life: each capture opened is attached to it, so the capture thread only
+// copies ring-buffer records (RecordSpill) and the pipeline's worker thread
+// decodes them and feeds the SpanRouter (span_router.h: routing to
+// sessions, span building, HTTP, sampling), whose batches pass the WAL
+// stage (SessionManagerOptions::wal) on their way to the sink. A capture
+// is drained through the pipeline before it is closed.
+//
+// Files: session_policy.h (a session, validated), kernel_targets.h (the
+// capture the sessions need, kernel-side targets), proc_scan.h (the /proc
+// scan), span_router.h (routing), http_linger.h (a trace, the HTTP linger),
+// session_manager.cc (the policy hand-over, capture life cycle, limits,
+// counters).
+//
 // Threading: Apply() and Counters() from any thread; RunOnce() and
-// Shutdown() from one capture thread, which is also where the EventSource
-// and every SpanBuilder live. Apply() hands the policy to that thread and
-// waits until it was applied.
+// Shutdown() from one capture thread, which owns the EventSource (it polls
+// it; target calls it makes from the router, AddTarget and TakeAdmission,
+// are BPF map updates, safe beside the poll). The sessions and the router
+// are shared by the capture thread and the pipeline's worker under one
+// mutex. Apply() hands the policy to the capture thread and waits until it
+// was applied.
 #ifndef TRACER_AGENT_DAEMON_SESSION_MANAGER_H_
 #define TRACER_AGENT_DAEMON_SESSION_MANAGER_H_
 
@@ -62,20 +79,30 @@
 #include "absl/time/time.h"
 #include "agent/capture/event_source.h"
 #include "agent/daemon/control_client.h"
+#include "agent/daemon/http_linger.h"
+#include "agent/daemon/kernel_targets.h"
+#include "agent/daemon/session_policy.h"
+#include "agent/daemon/span_router.h"
+#include "agent/pipeline/node_pipeline.h"
 #include "agent/spans/span_builder.h"
+#include "storage/wal.h"
 #include "tracer/v1/agent.pb.h"
 
 namespace tracer::daemon {
 
-using EventSourceFactory =
-    std::function<absl::StatusOr<std::unique_ptr<capture::EventSource>>(
-        const capture::CaptureOptions&)>;
+using EventSourceFactory = std::function<absl::StatusOr<std::unique_ptr<capture::EventSource>>(
+    const capture::CaptureOptions&)>;
 
 struct SessionManagerOptions {
   // Opens the kernel capture (capture::OpenBpfEventSource in the daemon).
   EventSourceFactory open_source;
-  // Receives sampled span batches (thread-safe sink, e.g. WalStage). Not
-  // owned; must outlive the manager.
+  // When set, every sampled batch is appended to this write-ahead log
+  // (pipeline::WalStage, synced) before it reaches `sink`. Not owned; must
+  // outlive the manager.
+  storage::Wal* wal = nullptr;
+  // Receives sampled span batches (thread-safe sink, e.g. the uploader);
+  // from the WAL stage's writer thread with a `wal`, else from the thread
+  // building spans. Not owned; must outlive the manager.
   spans::BatchSink* sink = nullptr;
   std::string host_name;
   size_t max_batch_spans = 512;
@@ -95,22 +122,21 @@ struct SessionManagerOptions {
 
 // Totals since construction (all sessions).
 struct SessionManagerCounters {
-  uint64_t spans_captured = 0;     // spans built (sampled or not)
-  uint64_t spans_sampled_out = 0;  // built, not passed on (sampler)
-  uint64_t spans_filtered_out = 0; // syscalls outside a session's set/threshold
-  uint64_t kernel_drops = 0;       // ring-buffer drops, over every capture opened
+  uint64_t spans_captured = 0;      // spans built (sampled or not)
+  uint64_t spans_sampled_out = 0;   // built, not passed on (sampler)
+  uint64_t spans_filtered_out = 0;  // syscalls outside a session's set/threshold
+  uint64_t kernel_drops = 0;        // ring-buffer drops, over every capture opened,
+                                    // plus records lost at the pipeline's spill bound
   uint64_t captures_opened = 0;
   uint64_t active_sessions = 0;
   uint64_t traced_processes = 0;
   uint64_t http_spans = 0;         // HTTP spans built (included in spans_captured
                                    // once batched, unless dropped as unsampled)
   uint64_t http_spans_marked = 0;  // of http_spans: with tracer.http.anomaly
+  uint64_t wal_spans_failed = 0;   // spans whose WAL append failed (not forwarded)
 };
 
-// How long socket events of an exited process are still accepted (ns).
-inline constexpr uint64_t kHttpLingerNs = 2'000'000'000;
-
-class SessionManager : public PolicyHandler, private capture::EventSink {
+class SessionManager : public PolicyHandler {
  public:
   explicit SessionManager(SessionManagerOptions options);
   ~SessionManager() override;
@@ -129,7 +155,9 @@ class SessionManager : public PolicyHandler, private capture::EventSink {
   void RunOnce(int poll_timeout_ms);
 
   // Capture thread: ends every session (open spans ended, flushed to the
-  // sink) and closes the capture. Further Apply() calls fail their sessions.
+  // sink), closes the capture and the pipeline (every batch appended to
+  // the WAL and forwarded; a WAL error is logged and counted in
+  // wal_spans_failed). Further Apply() calls fail their sessions.
   void Shutdown();
 
   SessionManagerCounters Counters() const;
@@ -139,51 +167,29 @@ class SessionManager : public PolicyHandler, private capture::EventSink {
   tracer::v1::PolicyStatus StatusSnapshot() const;
 
  private:
-  struct Session;
-  struct Trace;
-  class SamplingSink;
-  class TraceHttpSink;
+  class LockedEvents;
 
-  void ApplyNow(const tracer::v1::Policy& policy, tracer::v1::PolicyStatus* status);
-  void EndSession(Session& s, const std::string& why);
-  void RemoveTraces(Session* only);  // nullptr: every trace
+  void ApplyNow(const tracer::v1::Policy& policy, tracer::v1::PolicyStatus* status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_mu_);
+  void EndSession(Session& s, const std::string& why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_mu_);
   // Re-opens the capture if the union of the active sessions' capture sets
   // changed, or a kernel-side target (comm, cgroup, all) is no longer wanted
-  // (or closes it when none is active). Re-attaches pid targets and installs
-  // the kernel-side targets.
-  absl::Status SyncCapture();
-  // Installs the comm / cgroup / all targets of the applied sessions that
-  // the current capture lacks; a session whose target cannot be installed
-  // is marked not applied with the reason.
-  void InstallKernelTargets();
+  // (or closes it when none is active); an old capture is drained through
+  // the pipeline first (state_mu_ is released meanwhile, so its events reach
+  // the sessions). Re-attaches pid targets and installs the kernel-side
+  // targets.
+  absl::Status SyncCapture() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_mu_);
+  // Closes the current capture, if any, after draining it.
+  void CloseCapture() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_mu_);
   // One /proc scan for processes already running that match a comm, cgroup
   // or all target.
-  void Rescan();
-  // AddTarget(pid) in the kernel, then Route().
-  void Attach(Session& s, uint32_t pid);
-  // Starts a trace of `s` rooted at `pid` (already traced by the kernel).
-  void Route(Session& s, uint32_t pid);
-  // For an event of a process the kernel traces but no trace holds: asks the
-  // source why it was admitted and routes it to the matching session.
-  // Returns whether `tgid` is routed now.
-  bool AdoptKernelMatch(uint32_t tgid);
-  tracer::v1::PolicyStatus CurrentStatus() const;
+  void Rescan() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_mu_);
+  tracer::v1::PolicyStatus CurrentStatus() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_mu_);
   // Capture thread: applies the policy Apply() queued, if any, and answers it.
   void ApplyPending();
-  void CheckLimits();
-  void PublishCounters();
-
-  void OnSyscall(const capture::SyscallEvent& e) override;
-  void OnProcess(const capture::ProcessEvent& e) override;
-  void OnSocketOpen(const capture::SocketOpenEvent& e) override;
-  void OnSocketData(const capture::SocketDataEvent& e) override;
-  void OnSocketClose(const capture::SocketCloseEvent& e) override;
-  // The HTTP tracker for socket events of `tgid` (routed, or exited within
-  // kHttpLingerNs), or nullptr.
-  capture::EventSink* HttpTrackerFor(uint32_t tgid);
-  // Ends the HTTP exchanges of traces whose last process exited more than
-  // kHttpLingerNs ago, and drives every tracker's timeouts.
-  void TickHttp(uint64_t now_ns);
+  // Ends sessions past a limit (max_spans, duration_seconds).
+  void CheckLimits() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_mu_);
+  void PublishCounters() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_mu_);
 
   const SessionManagerOptions options_;
   const uint32_t self_pid_;
@@ -191,23 +197,24 @@ class SessionManager : public PolicyHandler, private capture::EventSink {
   // Capture-thread state.
   std::unique_ptr<capture::EventSource> source_;
   std::optional<capture::CaptureOptions> source_options_;
-  std::map<std::string, std::unique_ptr<Session>> sessions_;  // by id
-  std::map<uint32_t, std::shared_ptr<Trace>> routes_;          // tgid -> trace
-  // Exited processes of HTTP traces: tgid -> (trace, CLOCK_MONOTONIC ns
-  // until which its late socket events are still taken).
-  std::map<uint32_t, std::pair<std::shared_ptr<Trace>, uint64_t>> http_lingering_;
+  KernelTargets kernel_targets_;
   uint64_t policy_version_ = 0;
   absl::Time last_flush_ = absl::InfinitePast();
-  // Kernel-side targets installed in source_.
-  std::set<std::string> kernel_comms_;
-  std::map<std::string, uint64_t> kernel_cgroups_;  // cgroup path -> id
-  bool kernel_all_ = false;
-  // Traced by the kernel, matching no session (e.g. a pid of a stopped
-  // session); forgotten at its exit or when the capture is re-opened.
-  std::set<uint32_t> unrouted_;
   uint64_t drops_closed_sources_ = 0;
+  uint64_t captures_opened_ = 0;
   bool shut_down_ = false;
-  SessionManagerCounters local_;
+
+  // Before the router, whose traces hand their batches to it; detached by
+  // the destructor before the router goes.
+  pipeline::NodePipeline pipeline_;
+
+  // Shared by the capture thread and the pipeline's worker: the sessions
+  // and the router (its traces and span builders).
+  mutable absl::Mutex state_mu_;
+  SessionMap sessions_ ABSL_GUARDED_BY(state_mu_);
+  SpanRouter router_ ABSL_GUARDED_BY(state_mu_);
+  // The router as the pipeline's event sink, each event under state_mu_.
+  std::unique_ptr<LockedEvents> events_;
 
   // Hand-over between Apply() and the capture thread.
   mutable absl::Mutex mu_;
