@@ -45,6 +45,13 @@ class SessionManager::LockedEvents : public capture::EventSink {
 
 namespace {
 
+// Events the kernel lost in a capture: ring buffers full (syscalls, sockets).
+uint64_t KernelDrops(const capture::CaptureCounters& cc) {
+  uint64_t n = cc.sockets.ringbuf_drops;
+  for (uint64_t d : cc.ringbuf_drops_per_cpu) n += d;
+  return n;
+}
+
 uint32_t SelfPid(uint32_t configured) {
   return configured != 0 ? configured : static_cast<uint32_t>(getpid());
 }
@@ -107,9 +114,7 @@ void SessionManager::CloseCapture() {
   state_mu_.Unlock();
   (void)pipeline_.Detach();
   state_mu_.Lock();
-  const capture::CaptureCounters cc = source_->Counters();
-  for (uint64_t d : cc.ringbuf_drops_per_cpu) drops_closed_sources_ += d;
-  drops_closed_sources_ += cc.sockets.ringbuf_drops;
+  drops_closed_sources_ += KernelDrops(source_->Counters());
   router_.RemoveTraces(nullptr);
   router_.SetSource(nullptr);
   source_.reset();
@@ -315,11 +320,7 @@ void SessionManager::PublishCounters() {
   c.http_spans_marked = r.http_spans_marked;
   c.captures_opened = captures_opened_;
   c.kernel_drops = drops_closed_sources_ + p.records_dropped;
-  if (source_) {
-    const capture::CaptureCounters cc = source_->Counters();
-    for (uint64_t d : cc.ringbuf_drops_per_cpu) c.kernel_drops += d;
-    c.kernel_drops += cc.sockets.ringbuf_drops;
-  }
+  if (source_) c.kernel_drops += KernelDrops(source_->Counters());
   c.wal_spans_failed = p.wal.spans_failed;
   for (const auto& [id, s] : sessions_) c.active_sessions += s->active();
   absl::MutexLock l(&mu_);

@@ -6,6 +6,18 @@
 #include "common/clock.h"
 
 namespace tracer::pipeline {
+namespace {
+
+void AddSpill(const RecordSpillCounters& s, NodePipelineCounters* c) {
+  c->records_in += s.records_in;
+  c->events += s.records_out;
+  c->socket_events += s.socket_records;
+  c->records_invalid += s.records_invalid;
+  c->records_dropped += s.records_dropped;
+  c->spill_peak_bytes = std::max(c->spill_peak_bytes, s.peak_bytes);
+}
+
+}  // namespace
 
 NodePipeline::NodePipeline(NodePipelineOptions options) : options_(std::move(options)) {
   if (options_.wal != nullptr) {
@@ -90,12 +102,7 @@ void NodePipeline::StopSpill() {
   spill_->Close();  // delivers everything taken, joins the worker
   const RecordSpillCounters c = spill_->counters();
   absl::MutexLock l(&mu_);
-  done_.records_in += c.records_in;
-  done_.events += c.records_out;
-  done_.socket_events += c.socket_records;
-  done_.records_invalid += c.records_invalid;
-  done_.records_dropped += c.records_dropped;
-  done_.spill_peak_bytes = std::max(done_.spill_peak_bytes, c.peak_bytes);
+  AddSpill(c, &done_);
   live_spill_ = nullptr;
   spill_.reset();
 }
@@ -111,15 +118,7 @@ absl::Status NodePipeline::Close() {
 NodePipelineCounters NodePipeline::counters() const {
   absl::MutexLock l(&mu_);
   NodePipelineCounters c = done_;
-  if (live_spill_ != nullptr) {
-    const RecordSpillCounters s = live_spill_->counters();
-    c.records_in += s.records_in;
-    c.events += s.records_out;
-    c.socket_events += s.socket_records;
-    c.records_invalid += s.records_invalid;
-    c.records_dropped += s.records_dropped;
-    c.spill_peak_bytes = std::max(c.spill_peak_bytes, s.peak_bytes);
-  }
+  if (live_spill_ != nullptr) AddSpill(live_spill_->counters(), &c);
   if (wal_stage_) c.wal = wal_stage_->counters();
   return c;
 }

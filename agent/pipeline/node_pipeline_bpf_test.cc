@@ -117,6 +117,20 @@ class Child {
   bool reaped_ = false;
 };
 
+// Traces a Child through `node` into `trace` until it exited, drains,
+// finishes the trace and closes the pipeline.
+void TraceChild(capture::EventSource& source, NodePipeline& node, TraceBuilder& trace) {
+  Child child;
+  ASSERT_TRUE(source.AddTarget(child.pid()).ok());
+  trace.span_builder().AddRootProcess(child.pid(), common::MonotonicNowNs());
+  node.Attach(&source, &trace);
+  child.Release();
+  ASSERT_TRUE(node.RunUntil([&](int) { return child.Exited(); }).ok());
+  ASSERT_TRUE(node.Detach().ok());
+  trace.Finish(common::MonotonicNowNs());
+  ASSERT_TRUE(node.Close().ok());
+}
+
 class NodePipelineBpfTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -149,16 +163,8 @@ TEST_F(NodePipelineBpfTest, ChildSyscallsBecomeSpansInTheSinkAndTheWalWithNothin
   to.spans.read_proc = true;
   to.spans.max_batch_spans = 8;  // several batches
   TraceBuilder trace(to, node.batch_sink());
-
-  Child child;
-  ASSERT_TRUE((*source)->AddTarget(child.pid()).ok());
-  trace.span_builder().AddRootProcess(child.pid(), common::MonotonicNowNs());
-  node.Attach(source->get(), &trace);
-  child.Release();
-  ASSERT_TRUE(node.RunUntil([&](int) { return child.Exited(); }).ok());
-  ASSERT_TRUE(node.Detach().ok());
-  trace.Finish(common::MonotonicNowNs());
-  ASSERT_TRUE(node.Close().ok());
+  TraceChild(**source, node, trace);
+  if (HasFatalFailure()) return;
 
   // Every missing file was one failed openat span, under the child's
   // process span, which carries its exit code.
@@ -216,15 +222,8 @@ TEST_F(NodePipelineBpfTest, WithoutAWalBatchesGoStraightToTheSink) {
   NodePipeline node(no);
   EXPECT_EQ(node.batch_sink(), &sink);
   TraceBuilder trace(TraceBuilderOptions{}, node.batch_sink());
-  Child child;
-  ASSERT_TRUE((*source)->AddTarget(child.pid()).ok());
-  trace.span_builder().AddRootProcess(child.pid(), common::MonotonicNowNs());
-  node.Attach(source->get(), &trace);
-  child.Release();
-  ASSERT_TRUE(node.RunUntil([&](int) { return child.Exited(); }).ok());
-  ASSERT_TRUE(node.Detach().ok());
-  trace.Finish(common::MonotonicNowNs());
-  ASSERT_TRUE(node.Close().ok());
+  TraceChild(**source, node, trace);
+  if (HasFatalFailure()) return;
   int opens = 0;
   for (const Span& s : sink.spans()) {
     opens += s.name() == "openat" && absl::StrContains(Attr(s, "syscall.args"), "/nonexistent/");
