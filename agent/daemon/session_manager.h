@@ -24,9 +24,10 @@
 //  - Spans: every attached root process (and, with follow_forks, its
 //    descendants) is one trace built by a spans::SpanBuilder with resource
 //    attribute tracer.session.id = the session id; the head-sampling
-//    decision is made per trace id (sampler.h); spans of unsampled traces
-//    are counted (spans_sampled_out) and not passed on. Sampled batches go
-//    through the node pipeline's WAL stage to the sink (the uploader).
+//    decision is made per trace id (agent/pipeline/sampler.h); spans of
+//    unsampled traces are counted (spans_sampled_out) and not passed on.
+//    Sampled batches go through the node pipeline's WAL stage to the sink
+//    (the uploader).
 //  - HTTP (capture.http): the capture also tracks the targets' TCP sockets
 //    (CaptureOptions::sockets); each trace of such a session feeds its
 //    processes' socket events to an http::HttpFlowTracker whose SERVER and

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "agent/daemon/sampler.h"
 #include "agent/daemon/session_limits.h"
+#include "agent/pipeline/sampler.h"
 #include "common/clock.h"
 #include "glog/logging.h"
 
@@ -39,7 +39,7 @@ void SpanRouter::Route(Session& s, uint32_t pid) {
   o.spans.read_proc = options_.read_proc;
   o.http = s.spec.capture().http();
   o.sampler = [&s](const spans::TraceId& id) {
-    return ShouldSample(s.spec.sampling(), id, std::nullopt);
+    return pipeline::ShouldSample(s.spec.sampling(), id, std::nullopt);
   };
   o.on_batch = [this, &s](const spans::SpanBatch& batch, bool passed_on) {
     s.spans_captured += batch.span_count;

@@ -13,8 +13,8 @@
 //    are taken;
 //  - socket events go to the trace's HTTP stitcher, also for kHttpLingerNs
 //    after the process exited (http_linger.h).
-// Each trace's batches pass the session's head sampler (sampler.h) on the
-// way to `batches`.
+// Each trace's batches pass the session's head sampler
+// (agent/pipeline/sampler.h) on the way to `batches`.
 //
 // Thread-safety: none; the session manager serializes every call (the
 // events arrive on the node pipeline's worker thread, everything else on

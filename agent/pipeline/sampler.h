@@ -7,15 +7,15 @@
 // of the trace id, read big-endian and shifted right by one (63 bits), are
 // compared with ratio * 2^63; the trace is sampled when they are below it.
 // A ratio <= 0 samples nothing, >= 1 everything.
-#ifndef TRACER_AGENT_DAEMON_SAMPLER_H_
-#define TRACER_AGENT_DAEMON_SAMPLER_H_
+#ifndef TRACER_AGENT_PIPELINE_SAMPLER_H_
+#define TRACER_AGENT_PIPELINE_SAMPLER_H_
 
 #include <optional>
 
 #include "agent/spans/trace_context.h"
 #include "tracer/v1/session.pb.h"
 
-namespace tracer::daemon {
+namespace tracer::pipeline {
 
 // Whether a trace with `trace_id` is recorded and exported under `sampling`.
 // `parent_sampled` is the sampled flag of the trace's remote parent
@@ -28,6 +28,6 @@ bool ShouldSample(const tracer::v1::Sampling& sampling, const spans::TraceId& tr
 // TraceIdRatioBased alone: see the file comment.
 bool TraceIdRatioSample(double ratio, const spans::TraceId& trace_id);
 
-}  // namespace tracer::daemon
+}  // namespace tracer::pipeline
 
-#endif  // TRACER_AGENT_DAEMON_SAMPLER_H_
+#endif  // TRACER_AGENT_PIPELINE_SAMPLER_H_

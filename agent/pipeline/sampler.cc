@@ -1,8 +1,8 @@
-#include "agent/daemon/sampler.h"
+#include "agent/pipeline/sampler.h"
 
 #include <cstdint>
 
-namespace tracer::daemon {
+namespace tracer::pipeline {
 
 bool TraceIdRatioSample(double ratio, const spans::TraceId& trace_id) {
   if (!(ratio > 0.0)) return false;  // also NaN
@@ -36,4 +36,4 @@ bool ShouldSample(const tracer::v1::Sampling& sampling, const spans::TraceId& tr
   }
 }
 
-}  // namespace tracer::daemon
+}  // namespace tracer::pipeline

@@ -1,11 +1,11 @@
-#include "agent/daemon/sampler.h"
+#include "agent/pipeline/sampler.h"
 
 #include <cmath>
 #include <random>
 
 #include "gtest/gtest.h"
 
-namespace tracer::daemon {
+namespace tracer::pipeline {
 namespace {
 
 using tracer::v1::Sampling;
@@ -85,4 +85,4 @@ TEST(SamplerTest, ParentBasedHonoursParentFlag) {
 }
 
 }  // namespace
-}  // namespace tracer::daemon
+}  // namespace tracer::pipeline
