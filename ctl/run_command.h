@@ -1,6 +1,8 @@
 // `tracectl run`: trace one command (or an attached process) end to end with
-// no daemons: BPF capture → span builder → terminal tree / stats table /
-// OTLP JSON file / OTLP export.
+// no daemons, over the node pipeline (agent/pipeline/node_pipeline.h): BPF
+// capture → spill → terminal tree / stats table / the run's trace → WAL
+// (when spans leave the node) → OTLP JSON file / OTLP export. The steps are
+// in ctl/run/ (plan, export, sinks, target, summary).
 #ifndef TRACER_CTL_RUN_COMMAND_H_
 #define TRACER_CTL_RUN_COMMAND_H_
 
