@@ -2,9 +2,10 @@
 
 #include "controlplane/ingest/upload_ingest.h"
 #include "glog/logging.h"
-#include "otlp/parse_counter.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "otlp/delivery/queue_record.h"
+#include "otlp/parse_counter.h"
+#include "tracer/v1/batch_summary.pb.h"
 
 namespace tracer::controlplane {
 
@@ -32,17 +33,28 @@ absl::StatusOr<uint64_t> StoreConsumer::DrainOnce() {
     for (const storage::WalRecord& record : *records) {
       absl::StatusOr<otlp::delivery::QueueRecord> decoded =
           otlp::delivery::DecodeQueueRecord(record.payload);
-      opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest batch;
-      if (!decoded.ok() ||
-          !otlp::ParseExportRequest(decoded->batch, &batch, otlp::ParseSite::kStore)) {
-        LOG(ERROR) << "queue record " << record.seq
-                   << " does not decode; skipped";
+      absl::StatusOr<uint32_t> stored = absl::DataLossError("does not decode");
+      v1::BatchSummary summary;
+      if (!decoded.ok()) {
+        stored = decoded.status();
+      } else if (decoded->has_summary &&
+                 summary.ParseFromArray(decoded->summary.data(),
+                                        static_cast<int>(decoded->summary.size()))) {
+        // The summary ingest made when it parsed the batch: no parse here.
+        stored = store_->WriteSummarized(decoded->batch, summary, decoded->agent_id, decoded->seq);
+        if (!stored.ok()) return stored.status();
+      } else {
+        // A record of an earlier version (or with a damaged summary).
+        opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest batch;
+        if (otlp::ParseExportRequest(decoded->batch, &batch, otlp::ParseSite::kStore)) {
+          stored = store_->Write(batch, decoded->agent_id, decoded->seq);
+          if (!stored.ok()) return stored.status();
+        }
+      }
+      if (!stored.ok()) {
+        LOG(ERROR) << "queue record " << record.seq << " does not decode; skipped";
         absl::MutexLock lock(&mu_);
         ++bad_records_;
-      } else {
-        absl::StatusOr<uint32_t> stored =
-            store_->Write(batch, decoded->agent_id, decoded->seq);
-        if (!stored.ok()) return stored.status();
       }
       if (absl::Status s = queue_->Ack(kStoreConsumer, record.seq); !s.ok()) {
         return s;
@@ -82,17 +94,14 @@ void StoreConsumer::Run(absl::Duration poll, absl::Duration retention_every) {
   while (true) {
     {
       absl::MutexLock lock(&mu_);
-      auto woken = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-        return notified_ || stop_;
-      };
+      auto woken = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return notified_ || stop_; };
       mu_.AwaitWithTimeout(absl::Condition(&woken), poll);
       if (stop_) return;
       notified_ = false;
     }
     absl::StatusOr<uint64_t> moved = DrainOnce();
     if (!moved.ok()) {
-      LOG(ERROR) << "trace store consumer: " << moved.status()
-                 << "; retrying";
+      LOG(ERROR) << "trace store consumer: " << moved.status() << "; retrying";
     }
     if (absl::Now() >= next_retention) {
       next_retention = absl::Now() + retention_every;

@@ -5,9 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
-#include "otlp/parse_counter.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "otlp/batch_summary.h"
 #include "otlp/delivery/queue_record.h"
+#include "otlp/parse_counter.h"
 
 namespace tracer::controlplane {
 
@@ -17,8 +18,7 @@ UploadIngest::UploadIngest(storage::Wal* queue, std::function<void()> on_appende
 absl::StatusOr<std::unique_ptr<UploadIngest>> UploadIngest::Open(
     storage::Wal* queue, const std::map<std::string, uint64_t>& store_marks,
     std::function<void()> on_appended) {
-  std::unique_ptr<UploadIngest> ingest(
-      new UploadIngest(queue, std::move(on_appended)));
+  std::unique_ptr<UploadIngest> ingest(new UploadIngest(queue, std::move(on_appended)));
   std::map<std::string, uint64_t> marks = store_marks;
   storage::ReadLimits limits;
   limits.max_records = 256;
@@ -51,21 +51,17 @@ absl::StatusOr<std::unique_ptr<UploadIngest>> UploadIngest::Open(
   return ingest;
 }
 
-absl::StatusOr<UploadIngest::Agent*> UploadIngest::AgentFor(
-    const std::string& agent_id) {
+absl::StatusOr<UploadIngest::Agent*> UploadIngest::AgentFor(const std::string& agent_id) {
   absl::MutexLock lock(&mu_);
   auto it = agents_.find(agent_id);
   if (it != agents_.end()) return it->second.get();
   if (agents_.size() >= kMaxTrackedAgents) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("more than ", kMaxTrackedAgents, " agents"));
+    return absl::ResourceExhaustedError(absl::StrCat("more than ", kMaxTrackedAgents, " agents"));
   }
-  return agents_.emplace(agent_id, std::make_unique<Agent>())
-      .first->second.get();
+  return agents_.emplace(agent_id, std::make_unique<Agent>()).first->second.get();
 }
 
-absl::StatusOr<v1::UploadAck> UploadIngest::Ingest(
-    const v1::UploadRequest& request) {
+absl::StatusOr<v1::UploadAck> UploadIngest::Ingest(const v1::UploadRequest& request) {
   if (request.agent_id().empty()) {
     return absl::InvalidArgumentError("upload.agent_id: is empty");
   }
@@ -77,23 +73,20 @@ absl::StatusOr<v1::UploadAck> UploadIngest::Ingest(
     return absl::InvalidArgumentError("upload.seq: must be > 0");
   }
   if (request.batch().size() > kMaxUploadBatchBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("upload.batch: ", request.batch().size(),
-                     " bytes, more than ", kMaxUploadBatchBytes));
+    return absl::InvalidArgumentError(absl::StrCat("upload.batch: ", request.batch().size(),
+                                                   " bytes, more than ", kMaxUploadBatchBytes));
   }
   opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest batch;
   if (!otlp::ParseExportRequest(request.batch(), &batch, otlp::ParseSite::kIngest)) {
-    return absl::InvalidArgumentError(
-        "upload.batch: not a serialized ExportTraceServiceRequest");
+    return absl::InvalidArgumentError("upload.batch: not a serialized ExportTraceServiceRequest");
   }
-  uint64_t spans = 0;
-  for (const auto& rs : batch.resource_spans()) {
-    for (const auto& ss : rs.scope_spans()) spans += ss.spans_size();
-  }
+  // The batch's one parse in the control plane: the summary travels with it
+  // in the queue record, so the store indexes it without parsing it again.
+  const v1::BatchSummary summary = otlp::SummarizeBatch(batch);
+  const uint64_t spans = summary.spans();
   if (spans != request.span_count()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("upload.span_count: ", request.span_count(),
-                     " but the batch holds ", spans, " spans"));
+    return absl::InvalidArgumentError(absl::StrCat("upload.span_count: ", request.span_count(),
+                                                   " but the batch holds ", spans, " spans"));
   }
   absl::StatusOr<Agent*> agent = AgentFor(request.agent_id());
   if (!agent.ok()) return agent.status();
@@ -105,7 +98,8 @@ absl::StatusOr<v1::UploadAck> UploadIngest::Ingest(
       ack.set_duplicate(true);
     } else {
       absl::StatusOr<uint64_t> appended = queue_->Append(
-          otlp::delivery::EncodeQueueRecord(request.agent_id(), request.seq(), request.batch()),
+          otlp::delivery::EncodeQueueRecord(request.agent_id(), request.seq(),
+                                            summary.SerializeAsString(), request.batch()),
           static_cast<uint32_t>(spans));
       if (!appended.ok()) return appended.status();
       (*agent)->last_seq = request.seq();

@@ -8,10 +8,10 @@
 #include "auth/authorize.h"
 #include "controlplane/exporters/exporter_validation.h"
 #include "controlplane/server/grpc_status.h"
+#include "glog/logging.h"
 #include "otlp/parse_counter.h"
 #include "tracer/v1/session_limits.h"
 #include "version/semver.h"
-#include "glog/logging.h"
 
 namespace tracer::controlplane {
 namespace {
@@ -25,18 +25,15 @@ grpc::Status Invalid(absl::string_view message) {
 grpc::Status CheckSessionId(const std::string& id) {
   if (id.empty()) return Invalid("session_id: is empty");
   if (id.size() > v1::kMaxSessionIdBytes) {
-    return Invalid(absl::StrCat("session_id: longer than ", v1::kMaxSessionIdBytes,
-                                " bytes"));
+    return Invalid(absl::StrCat("session_id: longer than ", v1::kMaxSessionIdBytes, " bytes"));
   }
   return grpc::Status::OK;
 }
 
 }  // namespace
 
-ControlServiceImpl::ControlServiceImpl(SessionRegistry* sessions,
-                                       AgentRegistry* agents,
-                                       UploadIngest* ingest,
-                                       storage::Wal* queue, TraceStore* store,
+ControlServiceImpl::ControlServiceImpl(SessionRegistry* sessions, AgentRegistry* agents,
+                                       UploadIngest* ingest, storage::Wal* queue, TraceStore* store,
                                        Exporters exporters)
     : sessions_(sessions),
       agents_(agents),
@@ -53,35 +50,29 @@ std::vector<v1::AgentInfo> ControlServiceImpl::Agents() const {
   return agents;
 }
 
-grpc::Status ControlServiceImpl::StartSession(
-    grpc::ServerContext* context, const v1::StartSessionRequest* request,
-    v1::Session* response) {
-  if (grpc::Status s =
-          auth::Authorize(*context, auth::Role::kOperator, "StartSession");
-      !s.ok()) {
+grpc::Status ControlServiceImpl::StartSession(grpc::ServerContext* context,
+                                              const v1::StartSessionRequest* request,
+                                              v1::Session* response) {
+  if (grpc::Status s = auth::Authorize(*context, auth::Role::kOperator, "StartSession"); !s.ok()) {
     return s;
   }
   absl::StatusOr<auth::PeerIdentity> peer = auth::PeerIdentityOf(*context);
   const std::string created_by = peer.ok() ? peer->subject : "";
-  absl::StatusOr<v1::Session> session =
-      sessions_->Start(request->session(), created_by);
+  absl::StatusOr<v1::Session> session = sessions_->Start(request->session(), created_by);
   if (!session.ok()) {
-    LOG(WARNING) << "StartSession by " << created_by
-                 << " refused: " << session.status();
+    LOG(WARNING) << "StartSession by " << created_by << " refused: " << session.status();
     return ToGrpcStatus(session.status());
   }
-  LOG(INFO) << "session " << session->id() << " started by " << created_by
-            << " (policy version " << session->version() << ")";
+  LOG(INFO) << "session " << session->id() << " started by " << created_by << " (policy version "
+            << session->version() << ")";
   *response = *std::move(session);
   return grpc::Status::OK;
 }
 
-grpc::Status ControlServiceImpl::StopSession(
-    grpc::ServerContext* context, const v1::StopSessionRequest* request,
-    v1::Session* response) {
-  if (grpc::Status s =
-          auth::Authorize(*context, auth::Role::kOperator, "StopSession");
-      !s.ok()) {
+grpc::Status ControlServiceImpl::StopSession(grpc::ServerContext* context,
+                                             const v1::StopSessionRequest* request,
+                                             v1::Session* response) {
+  if (grpc::Status s = auth::Authorize(*context, auth::Role::kOperator, "StopSession"); !s.ok()) {
     return s;
   }
   if (grpc::Status s = CheckSessionId(request->session_id()); !s.ok()) return s;
@@ -92,12 +83,10 @@ grpc::Status ControlServiceImpl::StopSession(
   return grpc::Status::OK;
 }
 
-grpc::Status ControlServiceImpl::ListSessions(
-    grpc::ServerContext* context, const v1::ListSessionsRequest* request,
-    v1::ListSessionsResponse* response) {
-  if (grpc::Status s =
-          auth::Authorize(*context, auth::Role::kViewer, "ListSessions");
-      !s.ok()) {
+grpc::Status ControlServiceImpl::ListSessions(grpc::ServerContext* context,
+                                              const v1::ListSessionsRequest* request,
+                                              v1::ListSessionsResponse* response) {
+  if (grpc::Status s = auth::Authorize(*context, auth::Role::kViewer, "ListSessions"); !s.ok()) {
     return s;
   }
   for (v1::Session& session : sessions_->List(request->include_stopped())) {
@@ -106,12 +95,10 @@ grpc::Status ControlServiceImpl::ListSessions(
   return grpc::Status::OK;
 }
 
-grpc::Status ControlServiceImpl::GetSession(
-    grpc::ServerContext* context, const v1::GetSessionRequest* request,
-    v1::SessionDetail* response) {
-  if (grpc::Status s =
-          auth::Authorize(*context, auth::Role::kViewer, "GetSession");
-      !s.ok()) {
+grpc::Status ControlServiceImpl::GetSession(grpc::ServerContext* context,
+                                            const v1::GetSessionRequest* request,
+                                            v1::SessionDetail* response) {
+  if (grpc::Status s = auth::Authorize(*context, auth::Role::kViewer, "GetSession"); !s.ok()) {
     return s;
   }
   if (grpc::Status s = CheckSessionId(request->session_id()); !s.ok()) return s;
@@ -124,12 +111,10 @@ grpc::Status ControlServiceImpl::GetSession(
   return grpc::Status::OK;
 }
 
-grpc::Status ControlServiceImpl::ListAgents(
-    grpc::ServerContext* context, const v1::ListAgentsRequest*,
-    v1::ListAgentsResponse* response) {
-  if (grpc::Status s =
-          auth::Authorize(*context, auth::Role::kViewer, "ListAgents");
-      !s.ok()) {
+grpc::Status ControlServiceImpl::ListAgents(grpc::ServerContext* context,
+                                            const v1::ListAgentsRequest*,
+                                            v1::ListAgentsResponse* response) {
+  if (grpc::Status s = auth::Authorize(*context, auth::Role::kViewer, "ListAgents"); !s.ok()) {
     return s;
   }
   for (v1::AgentInfo& info : Agents()) *response->add_agents() = std::move(info);
@@ -139,9 +124,7 @@ grpc::Status ControlServiceImpl::ListAgents(
 grpc::Status ControlServiceImpl::GetStatus(grpc::ServerContext* context,
                                            const v1::GetStatusRequest*,
                                            v1::StatusResponse* response) {
-  if (grpc::Status s =
-          auth::Authorize(*context, auth::Role::kViewer, "GetStatus");
-      !s.ok()) {
+  if (grpc::Status s = auth::Authorize(*context, auth::Role::kViewer, "GetStatus"); !s.ok()) {
     return s;
   }
   *response = BuildStatus();
@@ -219,9 +202,7 @@ v1::StatusResponse ControlServiceImpl::BuildStatus() const {
 grpc::Status ControlServiceImpl::AddExporter(grpc::ServerContext* context,
                                              const v1::AddExporterRequest* request,
                                              v1::ExporterSpec* response) {
-  if (grpc::Status s =
-          auth::Authorize(*context, auth::Role::kAdmin, "AddExporter");
-      !s.ok()) {
+  if (grpc::Status s = auth::Authorize(*context, auth::Role::kAdmin, "AddExporter"); !s.ok()) {
     return s;
   }
   if (exporters_.manager == nullptr) {
@@ -229,49 +210,43 @@ grpc::Status ControlServiceImpl::AddExporter(grpc::ServerContext* context,
   }
   absl::StatusOr<auth::PeerIdentity> peer = auth::PeerIdentityOf(*context);
   const std::string created_by = peer.ok() ? peer->subject : "";
-  absl::StatusOr<v1::ExporterSpec> spec = exporters_.manager->Add(
-      request->exporter(), request->replace(), created_by);
+  absl::StatusOr<v1::ExporterSpec> spec =
+      exporters_.manager->Add(request->exporter(), request->replace(), created_by);
   if (!spec.ok()) {
     // The status never carries header values (exporter_validation.h).
-    LOG(WARNING) << "AddExporter " << request->exporter().name() << " by "
-                 << created_by << " refused: " << spec.status();
+    LOG(WARNING) << "AddExporter " << request->exporter().name() << " by " << created_by
+                 << " refused: " << spec.status();
     return ToGrpcStatus(spec.status());
   }
   LOG(INFO) << "exporter " << spec->name() << " " << spec->endpoint()
-            << (request->replace() ? " added or replaced" : " added") << " by "
-            << created_by << " (exporters version " << spec->version() << ")";
+            << (request->replace() ? " added or replaced" : " added") << " by " << created_by
+            << " (exporters version " << spec->version() << ")";
   *response = *std::move(spec);
   return grpc::Status::OK;
 }
 
-grpc::Status ControlServiceImpl::RemoveExporter(
-    grpc::ServerContext* context, const v1::RemoveExporterRequest* request,
-    v1::ExporterSpec* response) {
-  if (grpc::Status s =
-          auth::Authorize(*context, auth::Role::kAdmin, "RemoveExporter");
-      !s.ok()) {
+grpc::Status ControlServiceImpl::RemoveExporter(grpc::ServerContext* context,
+                                                const v1::RemoveExporterRequest* request,
+                                                v1::ExporterSpec* response) {
+  if (grpc::Status s = auth::Authorize(*context, auth::Role::kAdmin, "RemoveExporter"); !s.ok()) {
     return s;
   }
   if (exporters_.manager == nullptr) {
     return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "exporters are not enabled");
   }
-  absl::StatusOr<v1::ExporterSpec> spec =
-      exporters_.manager->Remove(request->name());
+  absl::StatusOr<v1::ExporterSpec> spec = exporters_.manager->Remove(request->name());
   if (!spec.ok()) return ToGrpcStatus(spec.status());
   absl::StatusOr<auth::PeerIdentity> peer = auth::PeerIdentityOf(*context);
-  LOG(INFO) << "exporter " << spec->name() << " removed by "
-            << (peer.ok() ? peer->subject : "") << " (exporters version "
-            << spec->version() << ")";
+  LOG(INFO) << "exporter " << spec->name() << " removed by " << (peer.ok() ? peer->subject : "")
+            << " (exporters version " << spec->version() << ")";
   *response = *std::move(spec);
   return grpc::Status::OK;
 }
 
-grpc::Status ControlServiceImpl::ListExporters(
-    grpc::ServerContext* context, const v1::ListExportersRequest*,
-    v1::ListExportersResponse* response) {
-  if (grpc::Status s =
-          auth::Authorize(*context, auth::Role::kViewer, "ListExporters");
-      !s.ok()) {
+grpc::Status ControlServiceImpl::ListExporters(grpc::ServerContext* context,
+                                               const v1::ListExportersRequest*,
+                                               v1::ListExportersResponse* response) {
+  if (grpc::Status s = auth::Authorize(*context, auth::Role::kViewer, "ListExporters"); !s.ok()) {
     return s;
   }
   if (exporters_.registry == nullptr) return grpc::Status::OK;
@@ -282,22 +257,19 @@ grpc::Status ControlServiceImpl::ListExporters(
   return grpc::Status::OK;
 }
 
-grpc::Status ControlServiceImpl::ListTraces(
-    grpc::ServerContext* context, const v1::ListTracesRequest* request,
-    v1::ListTracesResponse* response) {
-  if (grpc::Status s =
-          auth::Authorize(*context, auth::Role::kViewer, "ListTraces");
-      !s.ok()) {
+grpc::Status ControlServiceImpl::ListTraces(grpc::ServerContext* context,
+                                            const v1::ListTracesRequest* request,
+                                            v1::ListTracesResponse* response) {
+  if (grpc::Status s = auth::Authorize(*context, auth::Role::kViewer, "ListTraces"); !s.ok()) {
     return s;
   }
   if (request->limit() > 1000) return Invalid("limit: more than 1000");
   if (request->service_name().size() > kMaxServiceBytes) {
-    return Invalid(absl::StrCat("service_name: longer than ", kMaxServiceBytes,
-                                " bytes"));
+    return Invalid(absl::StrCat("service_name: longer than ", kMaxServiceBytes, " bytes"));
   }
   const uint32_t limit = request->limit() == 0 ? 100 : request->limit();
-  absl::StatusOr<std::vector<v1::TraceSummary>> traces = store_->ListTraces(
-      request->since_unix_nano(), request->service_name(), limit);
+  absl::StatusOr<std::vector<v1::TraceSummary>> traces =
+      store_->ListTraces(request->since_unix_nano(), request->service_name(), limit);
   if (!traces.ok()) return ToGrpcStatus(traces.status());
   for (v1::TraceSummary& t : *traces) *response->add_traces() = std::move(t);
   return grpc::Status::OK;
@@ -306,14 +278,11 @@ grpc::Status ControlServiceImpl::ListTraces(
 grpc::Status ControlServiceImpl::GetTrace(grpc::ServerContext* context,
                                           const v1::GetTraceRequest* request,
                                           v1::GetTraceResponse* response) {
-  if (grpc::Status s =
-          auth::Authorize(*context, auth::Role::kViewer, "GetTrace");
-      !s.ok()) {
+  if (grpc::Status s = auth::Authorize(*context, auth::Role::kViewer, "GetTrace"); !s.ok()) {
     return s;
   }
   if (request->trace_id().size() != 16) {
-    return Invalid(absl::StrCat("trace_id: must be 16 bytes, got ",
-                                request->trace_id().size()));
+    return Invalid(absl::StrCat("trace_id: must be 16 bytes, got ", request->trace_id().size()));
   }
   auto trace = store_->GetTrace(request->trace_id());
   if (!trace.ok()) return ToGrpcStatus(trace.status());

@@ -10,12 +10,12 @@
 #include "auth/tls.h"
 #include "controlplane/server/controlplane.h"
 #include "controlplane/store/testing/test_spans.h"
-#include "version/semver.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "storage/testing/temp_dir.h"
 #include "tracer/v1/agent.grpc.pb.h"
 #include "tracer/v1/control.grpc.pb.h"
+#include "version/semver.h"
 
 namespace tracer::controlplane {
 namespace {
@@ -213,6 +213,67 @@ TEST_F(ControlPlaneGrpcTest, ConnectStartSessionUploadGetTrace) {
   }
 }
 
+// Uploads over gRPC into the queue, the store and back out through
+// GetTrace: GetStatus counts one OTLP parse per batch on the way in, and a
+// trace spread over every upload comes back whole.
+TEST_F(ControlPlaneGrpcTest, EachUploadParsedOnceAndTraceSpreadOverUploadsReturned) {
+  auto parses = [&](v1::StatusResponse* status) {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(control_->GetStatus(&ctx, v1::GetStatusRequest(), status).ok());
+  };
+  v1::StatusResponse before;
+  parses(&before);
+  constexpr int kUploads = 5;
+  {
+    grpc::ClientContext ctx;
+    auto upload = agent_->Upload(&ctx);
+    for (int seq = 1; seq <= kUploads; ++seq) {
+      ExportTraceServiceRequest batch;
+      testing::AddSpan(&batch, "web", 7, seq, seq == 1 ? 0 : 1, 1000 + seq, "span");
+      testing::AddSpan(&batch, "web", 50 + seq, 100 + seq, 0, 1000 + seq, "other");
+      v1::UploadRequest request;
+      request.set_agent_id("node-9");
+      request.set_seq(seq);
+      request.set_batch(batch.SerializeAsString());
+      request.set_span_count(2);
+      v1::UploadAck ack;
+      ASSERT_TRUE(upload->Write(request));
+      ASSERT_TRUE(upload->Read(&ack));
+      EXPECT_FALSE(ack.duplicate());
+    }
+    upload->WritesDone();
+    ASSERT_TRUE(upload->Finish().ok());
+  }
+  v1::GetTraceResponse trace;
+  int spans = 0;
+  for (absl::Time deadline = absl::Now() + absl::Seconds(10);
+       absl::Now() < deadline && spans < kUploads; absl::SleepFor(absl::Milliseconds(20))) {
+    grpc::ClientContext ctx;
+    v1::GetTraceRequest request;
+    request.set_trace_id(testing::TraceId(7));
+    trace.Clear();
+    spans = 0;
+    if (!control_->GetTrace(&ctx, request, &trace).ok()) continue;
+    for (const auto& rs : trace.resource_spans()) spans += rs.scope_spans(0).spans_size();
+  }
+  ASSERT_EQ(spans, kUploads);
+  for (const auto& rs : trace.resource_spans()) {
+    for (const auto& span : rs.scope_spans(0).spans()) {
+      EXPECT_EQ(span.trace_id(), testing::TraceId(7));
+    }
+  }
+  v1::StatusResponse after;
+  parses(&after);
+  EXPECT_EQ(after.batches_accepted() - before.batches_accepted(), uint64_t{kUploads});
+  uint64_t data_path = 0;
+  for (const char* site : {"ingest", "store", "export"}) {
+    data_path += after.otlp_parses().at(site) - before.otlp_parses().at(site);
+  }
+  EXPECT_EQ(data_path, uint64_t{kUploads});  // ingest's parse, nothing after it
+  EXPECT_EQ(after.otlp_parses().at("ingest") - before.otlp_parses().at("ingest"),
+            uint64_t{kUploads});
+}
+
 TEST_F(ControlPlaneGrpcTest, ConnectRefusesBadFirstMessageAndOldProtocol) {
   {
     grpc::ClientContext ctx;
@@ -237,7 +298,8 @@ TEST_F(ControlPlaneGrpcTest, ConnectRefusesBadFirstMessageAndOldProtocol) {
     // Names the agent, both binaries' versions and both protocol versions.
     EXPECT_EQ(s.error_message(),
               absl::StrCat("agent node-2 (trace-agent 9.9.9) speaks agent protocol version 7; "
-                           "this control plane (trace-controlplane ", version::kVersion,
+                           "this control plane (trace-controlplane ",
+                           version::kVersion,
                            ") speaks only version 1: run an agent and a control plane of the "
                            "same protocol version"));
   }
