@@ -14,6 +14,7 @@
 #include "glog/logging.h"
 #include "otlp/batch_summary.h"
 #include "otlp/parse_counter.h"
+#include "otlp/trace_extract.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice.h"
@@ -446,14 +447,8 @@ absl::StatusOr<std::vector<ResourceSpans>> TraceStore::GetTrace(absl::string_vie
   ASSIGN_OR_RETURN(auto parts, Parts(trace_id));
   // The trace's spans, from the batches its parts name: each part's own
   // span ids only (a span stored in an earlier batch is not taken twice).
-  struct Found {
-    std::string span_id;
-    const ResourceSpans* rs;
-    const opentelemetry::proto::trace::v1::ScopeSpans* ss;
-    const Span* span;
-  };
-  std::vector<std::unique_ptr<ExportTraceServiceRequest>> batches;
-  std::vector<Found> found;
+  // Only those spans are parsed (trace_extract.h); one parse per batch read.
+  std::vector<ResourceSpans> extracted;
   std::set<std::string> taken;
   for (const auto& [key, part] : parts) {
     std::set<std::string> wanted;
@@ -469,26 +464,31 @@ absl::StatusOr<std::vector<ResourceSpans>> TraceStore::GetTrace(absl::string_vie
       continue;
     }
     RETURN_IF_ERROR(FromRocks(got, "read batch"));
-    auto batch = std::make_unique<ExportTraceServiceRequest>();
-    if (!otlp::ParseExportRequest(bytes, batch.get(), otlp::ParseSite::kQuery)) {
-      LOG(ERROR) << "trace store: unreadable batch skipped";
+    otlp::CountParse(otlp::ParseSite::kQuery);
+    absl::StatusOr<std::vector<ResourceSpans>> spans =
+        otlp::ExtractTraceSpans(bytes, trace_id, [&](absl::string_view span_id) {
+          const std::string id(span_id);
+          return wanted.count(id) > 0 && taken.insert(id).second;
+        });
+    if (!spans.ok()) {
+      LOG(ERROR) << "trace store: unreadable batch skipped: " << spans.status();
       continue;
     }
-    for (const ResourceSpans& rs : batch->resource_spans()) {
-      for (const auto& ss : rs.scope_spans()) {
-        for (const Span& span : ss.spans()) {
-          if (span.trace_id() != trace_id || wanted.count(span.span_id()) == 0 ||
-              !taken.insert(span.span_id()).second) {
-            continue;
-          }
-          found.push_back({span.span_id(), &rs, &ss, &span});
-        }
-      }
+    for (ResourceSpans& rs : *spans) extracted.push_back(std::move(rs));
+  }
+  struct Found {
+    const ResourceSpans* rs;
+    const opentelemetry::proto::trace::v1::ScopeSpans* ss;
+    const Span* span;
+  };
+  std::vector<Found> found;
+  for (const ResourceSpans& rs : extracted) {
+    for (const auto& ss : rs.scope_spans()) {
+      for (const Span& span : ss.spans()) found.push_back({&rs, &ss, &span});
     }
-    batches.push_back(std::move(batch));
   }
   std::sort(found.begin(), found.end(),
-            [](const Found& a, const Found& b) { return a.span_id < b.span_id; });
+            [](const Found& a, const Found& b) { return a.span->span_id() < b.span->span_id(); });
   // Grouped by resource and scope, groups in the order of their first span.
   std::vector<ResourceSpans> out;
   std::map<std::string, size_t> group_index;
