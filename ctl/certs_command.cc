@@ -1,12 +1,11 @@
 #include "ctl/certs_command.h"
 
-#include <getopt.h>
-
 #include <cstdio>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "ctl/getopt_args.h"
 
 namespace tracer::ctl {
 namespace {
@@ -39,18 +38,13 @@ absl::StatusOr<CertsOptions> ParseCertsOptions(const std::vector<std::string>& a
   } else {
     return Invalid(absl::StrCat("unknown action '", args[0], "': expected init or issue"));
   }
-  std::vector<std::string> storage = {"tracectl certs"};
-  storage.insert(storage.end(), args.begin() + 1, args.end());
-  std::vector<char*> argv;
-  for (std::string& s : storage) argv.push_back(s.data());
-  argv.push_back(nullptr);
+  GetoptArgs words("tracectl certs", args.begin() + 1, args.end());
+  char** argv = words.argv();
+  const int argc = words.argc();
 
   bool have_kind = false, have_role = false;
-  optind = 0;
-  opterr = 0;
   int c;
-  while ((c = getopt_long(static_cast<int>(argv.size() - 1), argv.data(), ":h", kLongOptions,
-                          nullptr)) != -1) {
+  while ((c = getopt_long(argc, argv, ":h", kLongOptions, nullptr)) != -1) {
     switch (c) {
       case kDir:
         opts.dir = optarg;
@@ -110,7 +104,7 @@ absl::StatusOr<CertsOptions> ParseCertsOptions(const std::vector<std::string>& a
                                     " (see tracectl certs --help)"));
     }
   }
-  if (optind < static_cast<int>(argv.size()) - 1) {
+  if (optind < argc) {
     return Invalid(absl::StrCat("unexpected argument '", argv[optind], "'"));
   }
   if (opts.dir.empty()) return Invalid("--dir DIR is required");

@@ -1,7 +1,5 @@
 #include "ctl/run_options.h"
 
-#include <getopt.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <set>
@@ -10,6 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "ctl/getopt_args.h"
+#include "ctl/otlp_flags.h"
 #include "otlp/resource_env.h"
 #include "otlp/semconv.h"
 #include "syscalls/syscall_classes.h"
@@ -109,21 +109,16 @@ EnvLookup ProcessEnv() {
 absl::StatusOr<RunOptions> ParseRunOptions(const std::vector<std::string>& args,
                                            const EnvLookup& env) {
   RunOptions opts;
-  std::vector<std::string> storage = {"tracectl run"};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& s : storage) argv.push_back(s.data());
-  argv.push_back(nullptr);
+  GetoptArgs words("tracectl run", args.begin(), args.end());
+  char** argv = words.argv();
+  const int argc = words.argc();
 
   std::set<int> selected;
   bool any_selection = false;
   std::optional<bool> http;
-  optind = 0;  // full re-initialisation of getopt's state
-  opterr = 0;  // we report errors ourselves
   int c;
   // '+': stop at the first non-option, so `tracectl run ls -la` works like strace.
-  while ((c = getopt_long(static_cast<int>(argv.size() - 1), argv.data(), "+:fp:e:qh", kLongOptions,
-                          nullptr)) != -1) {
+  while ((c = getopt_long(argc, argv, "+:fp:e:qh", kLongOptions, nullptr)) != -1) {
     switch (c) {
       case 'f':
         opts.follow_forks = true;
@@ -179,15 +174,12 @@ absl::StatusOr<RunOptions> ParseRunOptions(const std::vector<std::string>& args,
         opts.otlp_endpoint = optarg;
         if (opts.otlp_endpoint.empty()) return Invalid("--otlp-endpoint: empty URL");
         break;
-      case kOtlpProtocol:
-        opts.otlp_protocol = optarg;
-        if (opts.otlp_protocol == "http") opts.otlp_protocol = "http/protobuf";
-        if (opts.otlp_protocol != "grpc" && opts.otlp_protocol != "http/protobuf" &&
-            opts.otlp_protocol != "http/json") {
-          return Invalid(absl::StrCat("--otlp-protocol ", optarg,
-                                      ": expected grpc, http (http/protobuf) or http/json"));
-        }
+      case kOtlpProtocol: {
+        absl::StatusOr<std::string> protocol = ParseOtlpProtocolFlag(optarg);
+        if (!protocol.ok()) return protocol.status();
+        opts.otlp_protocol = *std::move(protocol);
         break;
+      }
       case kOtlpHeaders:
         opts.otlp_headers = optarg;
         break;
@@ -226,7 +218,7 @@ absl::StatusOr<RunOptions> ParseRunOptions(const std::vector<std::string>& args,
             absl::StrCat("unknown option ", argv[optind - 1], " (see tracectl run --help)"));
     }
   }
-  for (int i = optind; i < static_cast<int>(argv.size()) - 1; ++i) {
+  for (int i = optind; i < argc; ++i) {
     opts.command.emplace_back(argv[i]);
   }
   if (opts.command.empty() && !opts.attach_pid) {
@@ -312,8 +304,12 @@ Export to any OTLP backend (Jaeger, Tempo, Honeycomb, a Collector):
 Durability:
       --data-dir DIR           spans are appended and synced to a write-ahead log
                                under DIR before they are exported (default
-                               /var/lib/tracer/runs); a run whose export failed
-                               leaves its log there instead of losing the spans
+                               /var/lib/tracer/runs), and sent from there while
+                               the command runs; a run whose export failed (the
+                               backend still down after the exporter's timeout
+                               plus 6 s without progress) keeps its log there,
+                               prints its directory, and `tracectl resend
+                               --otlp-endpoint URL DIR` sends it later
 
 HTTP flows (HTTP/1.x over TCP, IPv4 and IPv6, of the traced processes):
       --http                   turn accepted and connected connections' requests
@@ -332,7 +328,8 @@ Trace context (W3C):
                                trace. Flags 00 (not sampled): printed, not exported.
 
 Exit status: the traced command's; 2 for a usage error; 1 if tracing could not
-start; 69 if the command succeeded but spans could not be exported.
+start; 69 if the command succeeded but spans could not be exported (unsent
+spans are kept for `tracectl resend`, refused ones in DIR/dead_letter/).
 )";
 }
 

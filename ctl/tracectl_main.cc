@@ -1,6 +1,6 @@
 // tracectl: the operator's command line. `tracectl run` traces one command
-// with no daemons; the remote subcommands (sessions, traces, agents,
-// exporters, status) talk to the control plane.
+// with no daemons (and `tracectl resend` sends what a failed run kept); the remote subcommands
+// (sessions, traces, agents, exporters, status) talk to the control plane.
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -9,14 +9,15 @@
 #include <string>
 #include <vector>
 
-#include "glog/logging.h"
 #include "ctl/certs_command.h"
 #include "ctl/remote/remote_commands.h"
 #include "ctl/remote/remote_options.h"
+#include "ctl/resend_command.h"
 #include "ctl/run_command.h"
 #include "ctl/run_options.h"
-#include "version/semver.h"
 #include "ctl/version_command.h"
+#include "glog/logging.h"
+#include "version/semver.h"
 #include "version/version.h"
 
 namespace {
@@ -25,6 +26,7 @@ const char kUsage[] = R"(Usage: tracectl COMMAND [ARGS...]
 
 Commands:
   run       trace a command's (or a process's) syscalls as OpenTelemetry spans
+  resend    send the spans a run kept because its export failed (tracectl resend DIR)
   certs     create a CA and issue server, agent and user certificates (mTLS)
   session   start|stop|list|show remote tracing sessions on the agents
   traces    list|show traces in the control plane's store (show: a waterfall)
@@ -64,6 +66,8 @@ int main(int argc, char** argv) {
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     if (!rest.empty() && rest[0] == "run") {
       std::fputs(RunUsage(), stdout);
+    } else if (!rest.empty() && rest[0] == "resend") {
+      std::fputs(ResendUsage(), stdout);
     } else if (!rest.empty() && rest[0] == "certs") {
       std::fputs(CertsUsage(), stdout);
     } else if (!rest.empty() && rest[0] == "version") {
@@ -88,6 +92,19 @@ int main(int argc, char** argv) {
       return std::string(v);
     };
     return remote::RunRemoteCommand(cmd, rest, env, std::cout, std::cerr);
+  }
+  if (cmd == "resend") {
+    auto options = ParseResendOptions(rest);
+    if (!options.ok()) {
+      std::fprintf(stderr, "tracectl resend: %s\n",
+                   std::string(options.status().message()).c_str());
+      return kExitUsage;
+    }
+    if (options->help) {
+      std::fputs(ResendUsage(), stdout);
+      return 0;
+    }
+    return ResendCommand(*options, ProcessEnv());
   }
   if (cmd == "run") {
     auto options = ParseRunOptions(rest, ProcessEnv());

@@ -18,6 +18,7 @@
 #include "otlp/test_requests.h"
 #include "storage/rocksdb_wal.h"
 #include "storage/testing/temp_dir.h"
+#include "storage/testing/test_wal.h"
 
 namespace tracer::fanout {
 namespace {
@@ -51,10 +52,7 @@ class FanOutTest : public ::testing::Test {
   }
 
   void OpenQueue() {
-    storage::WalOptions o;
-    o.data_dir = dir_.path() + "/queue";
-    o.group_commit_max_wait = absl::ZeroDuration();
-    auto wal = storage::RocksDbWal::Open(o);
+    auto wal = storage::testing::OpenTestWal(dir_.path() + "/queue");
     ASSERT_TRUE(wal.ok()) << wal.status();
     queue_ = *std::move(wal);
   }

@@ -40,6 +40,10 @@ struct BackendOptions {
   size_t max_batch_spans = 8192;
   size_t max_batch_bytes = size_t{4} << 20;
   CircuitBreakerOptions breaker;
+  // Whether retryable failures are logged (the first of a batch, and each
+  // time the circuit opens). An interactive caller that reports the
+  // outcome itself turns it off; refusals and errors are always logged.
+  bool log_retries = true;
   // How the records of the log the worker reads hold their batch.
   PayloadFormat payload_format = PayloadFormat::kQueueRecord;
 };

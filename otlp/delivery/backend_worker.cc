@@ -240,7 +240,7 @@ void BackendWorker::HandleRetryable(const absl::Status& status) {
   } else {
     next_attempt_ = now + std::max(backoff, hint.value_or(absl::ZeroDuration()));
   }
-  if (failed_attempts_ == 1 || opened) {
+  if (options_.log_retries && (failed_attempts_ == 1 || opened)) {
     LOG(WARNING) << "backend " << options_.name << ": " << status
                  << (opened ? absl::StrCat("; circuit open for ",
                                            absl::FormatDuration(options_.breaker.open_for))

@@ -8,8 +8,8 @@
 #include "gtest/gtest.h"
 #include "otlp/delivery/queue_record.h"
 #include "otlp/test_requests.h"
-#include "storage/rocksdb_wal.h"
 #include "storage/testing/temp_dir.h"
+#include "storage/testing/test_wal.h"
 
 namespace tracer::otlp::delivery {
 namespace {
@@ -48,10 +48,7 @@ class RecordingExporter : public SpanExporter {
 class BackendWorkerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    storage::WalOptions o;
-    o.data_dir = dir_.path() + "/queue";
-    o.group_commit_max_wait = absl::ZeroDuration();
-    auto wal = storage::RocksDbWal::Open(o);
+    auto wal = storage::testing::OpenTestWal(dir_.path() + "/queue");
     ASSERT_TRUE(wal.ok()) << wal.status();
     queue_ = *std::move(wal);
     ASSERT_TRUE(queue_->RegisterConsumer(ConsumerName("b"), storage::StartPosition::kOldest).ok());
