@@ -4,7 +4,8 @@
 // queue keeps the records (what a queue cap's kDropOldest policy deletes
 // before the worker read it is counted in its ConsumerStats::dropped_*).
 //
-// The worker reads queued records (queue_record.h), merges up to
+// The worker reads the log's records (payload_format.h: the control plane's
+// queue records, or a node log's bare requests), merges up to
 // max_batch_spans / max_batch_bytes of them into one
 // ExportTraceServiceRequest (batch_merge.h), merges the configured resource
 // attributes into every Resource (the record's own attributes win, as the

@@ -52,8 +52,9 @@ enum class MergeForm {
   // without parsing the spans' contents: a record with that framing broken
   // is a BadRecord exactly as in kParsed. Damage inside a Span (say a
   // string that is not UTF-8) is not looked for: the control plane's ingest
-  // fully parsed every batch before queueing it (upload_ingest.h) and the
-  // queue checksums its records, so such a record cannot come from there.
+  // fully parsed every batch before queueing it (upload_ingest.h), a node's
+  // WAL stage serialized its records from messages, and the log checksums
+  // its records, so such a record cannot come from either.
   // With resource attributes to merge, only each ResourceSpans' Resource
   // (field 1) is parsed, merged and written first, followed by the
   // ResourceSpans' other fields unparsed.

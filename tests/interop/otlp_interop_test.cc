@@ -10,15 +10,18 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "otlp/batch_export_queue.h"
-#include "otlp/config.h"
-#include "otlp/http_status.h"
-#include "otlp/file_exporter.h"
-#include "otlp/otlp_json.h"
-#include "otlp/test_requests.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "otlp/config.h"
+#include "otlp/delivery/backend_worker.h"
+#include "otlp/delivery/transport.h"
+#include "otlp/file_exporter.h"
+#include "otlp/http_status.h"
+#include "otlp/otlp_json.h"
+#include "otlp/test_requests.h"
+#include "storage/testing/temp_dir.h"
+#include "storage/testing/test_wal.h"
 #include "tests/interop/peer_receiver.h"
 
 namespace tracer::interop {
@@ -88,6 +91,56 @@ class OtlpInteropTest : public ::testing::Test {
 ExportTraceServiceRequest Rich() {
   return otlp::testing::MakeRichRequest(otlp::testing::Fields::kOtlp0_9);
 }
+
+// The export engine on a write-ahead log holding `requests` (serialized, as
+// a node's WAL stage appends them), delivering it to the backend of
+// `config` with its real transport; backoff from config.retry.
+class EngineRun {
+ public:
+  EngineRun(const ExporterConfig& config, const std::vector<ExportTraceServiceRequest>& requests) {
+    auto wal = storage::testing::OpenTestWal(dir_.path() + "/wal");
+    EXPECT_TRUE(wal.ok()) << wal.status();
+    wal_ = *std::move(wal);
+    otlp::delivery::BackendOptions options;
+    options.name = "interop";
+    options.exporter = config;
+    options.payload_format = otlp::delivery::PayloadFormat::kRequest;
+    EXPECT_TRUE(wal_->RegisterConsumer(otlp::delivery::ConsumerName(options.name),
+                                       storage::StartPosition::kOldest)
+                    .ok());
+    for (const ExportTraceServiceRequest& r : requests) {
+      EXPECT_TRUE(wal_->Append(r.SerializeAsString(), otlp::CountSpans(r)).ok());
+    }
+    auto transport = otlp::delivery::CreateTransport(options);
+    EXPECT_TRUE(transport.ok()) << transport.status();
+    consumer_ = otlp::delivery::ConsumerName(options.name);
+    worker_ = std::make_unique<otlp::delivery::BackendWorker>(
+        wal_.get(), options, *std::move(transport), otlp::ResourceAttributes{},
+        dir_.path() + "/dead", absl::Milliseconds(20), otlp::delivery::BackendStats{});
+    worker_->Start();
+  }
+
+  // Whether the worker caught up (everything acknowledged) within `budget`.
+  bool Drain(absl::Duration budget) { return worker_->Drain(absl::Now() + budget); }
+
+  otlp::delivery::BackendStats Stop() {
+    worker_->Stop();
+    return worker_->Stats();
+  }
+
+  uint64_t unsent_records() const {
+    for (const auto& c : wal_->Stats().consumers) {
+      if (c.name == consumer_) return c.lag_records;
+    }
+    return 0;
+  }
+
+ private:
+  storage::testing::TempDir dir_;
+  std::unique_ptr<storage::RocksDbWal> wal_;
+  std::string consumer_;
+  std::unique_ptr<otlp::delivery::BackendWorker> worker_;
+};
 
 TEST_F(OtlpInteropTest, GrpcRoundTripWithHeadersGzipAndPartialSuccess) {
   auto r = StartReceiver({"--grpc-port", "0", "--reject-spans", "2"});
@@ -173,23 +226,22 @@ TEST_F(OtlpInteropTest, HttpJsonRoundTrip) {
   EXPECT_THAT(r->Attempts().at(0), HasSubstr(R"("contentType":"application/json")"));
 }
 
+// The export engine (otlp/delivery) retries the batch the receiver refuses
+// twice with UNAVAILABLE and delivers it once.
 TEST_F(OtlpInteropTest, GrpcUnavailableTwiceIsRetriedAndExportedOnce) {
   auto r = StartReceiver({"--grpc-port", "0", "--fail-grpc", "UNAVAILABLE:2"});
   ASSERT_NE(r, nullptr);
-  auto ex = otlp::CreateExporter(Config(Protocol::kGrpc, GrpcUrl(*r)));
-  ASSERT_TRUE(ex.ok());
-  otlp::BatchExportQueue q(*std::move(ex));
-  auto req = std::make_shared<const ExportTraceServiceRequest>(Rich());
-  ASSERT_TRUE(q.Enqueue(req, otlp::CountSpans(*req)).ok());
-  ASSERT_TRUE(q.Flush(absl::Now() + absl::Seconds(30)).ok());
-  otlp::ExportCounters counters = q.counters();
-  EXPECT_EQ(counters.retries, 2);
-  EXPECT_EQ(counters.requests_exported, 1);
-  EXPECT_EQ(counters.spans_exported, 5);
-  EXPECT_EQ(counters.spans_failed, 0);
+  EngineRun run(Config(Protocol::kGrpc, GrpcUrl(*r)), {Rich()});
+  ASSERT_TRUE(run.Drain(absl::Seconds(30)));
+  const otlp::delivery::BackendStats stats = run.Stop();
+  EXPECT_EQ(stats.spans_retried, 10u);  // 5 spans, re-sent twice
+  EXPECT_EQ(stats.requests_sent, 1u);
+  EXPECT_EQ(stats.spans_sent, 5u);
+  EXPECT_EQ(stats.spans_failed_by_reason.at("unavailable"), 10u);
+  EXPECT_EQ(stats.spans_dead_lettered, 0u);
+  EXPECT_EQ(run.unsent_records(), 0u);
   ExpectReceived(*r, {Rich()});
   EXPECT_THAT(r->Attempts(), SizeIs(3));
-  EXPECT_TRUE(q.Shutdown(absl::Now() + absl::Seconds(5)).ok());
 }
 
 TEST_F(OtlpInteropTest, GrpcResourceExhaustedRetriedOnlyWithRetryInfo) {
@@ -253,29 +305,24 @@ TEST_F(OtlpInteropTest, Http400IsNotRetriedAndCarriesTheBackendsMessage) {
   }
 }
 
-TEST_F(OtlpInteropTest, BackendDownGivesAClearErrorWithinTheBudget) {
+// With nothing listening, the export engine keeps the batch, retrying, and
+// says why with the endpoint in the error.
+TEST_F(OtlpInteropTest, BackendDownGivesAClearErrorAndKeepsTheBatch) {
   const int port = UnusedPort();
   for (Protocol p : {Protocol::kGrpc, Protocol::kHttpProtobuf}) {
     ExporterConfig c =
         Config(p, p == Protocol::kGrpc ? absl::StrCat("http://127.0.0.1:", port)
                                        : absl::StrCat("http://127.0.0.1:", port, "/v1/traces"));
     c.timeout = absl::Milliseconds(500);
-    c.retry.max_elapsed_time = absl::Seconds(2);
-    auto ex = otlp::CreateExporter(c);
-    ASSERT_TRUE(ex.ok());
-    otlp::BatchExportQueue q(*std::move(ex));
-    auto req = std::make_shared<const ExportTraceServiceRequest>(Rich());
-    const absl::Time start = absl::Now();
-    ASSERT_TRUE(q.Enqueue(req, 5).ok());
-    absl::Status s = q.Flush(absl::Now() + absl::Seconds(30));
-    const absl::Duration took = absl::Now() - start;
-    EXPECT_LT(took, absl::Seconds(2) + absl::Milliseconds(500) + absl::Seconds(2)) << took;
-    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
-    EXPECT_THAT(s.message(), HasSubstr(absl::StrCat("127.0.0.1:", port)));
-    EXPECT_THAT(s.message(), HasSubstr("gave up (retry budget 2s)"));
-    EXPECT_THAT(s.message(), HasSubstr("1 request(s) with 5 spans failed"));
-    EXPECT_EQ(q.counters().spans_failed, 5);
-    EXPECT_GT(q.counters().retries, 0);
+    EngineRun run(c, {Rich()});
+    EXPECT_FALSE(run.Drain(absl::Seconds(2)));
+    const otlp::delivery::BackendStats stats = run.Stop();
+    EXPECT_EQ(stats.spans_sent, 0u);
+    EXPECT_GT(stats.spans_retried, 0u);
+    EXPECT_GT(stats.spans_failed_by_reason.count("unavailable"), 0u) << stats.last_error;
+    EXPECT_THAT(stats.last_error, HasSubstr(absl::StrCat("127.0.0.1:", port)));
+    EXPECT_EQ(stats.spans_dead_lettered, 0u);
+    EXPECT_EQ(run.unsent_records(), 1u);
   }
 }
 
@@ -300,8 +347,7 @@ long PostJson(const std::string& url, const std::string& body) {
 TEST_F(OtlpInteropTest, FileExporterOutputIsValidOtlpJsonForTheReceiver) {
   const char* tmp = std::getenv("TEST_TMPDIR");
   const std::string path = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/interop-spans.jsonl");
-  std::vector<ExportTraceServiceRequest> sent = {Rich(),
-                                                 otlp::testing::MakeSyscallRequest(50, 3)};
+  std::vector<ExportTraceServiceRequest> sent = {Rich(), otlp::testing::MakeSyscallRequest(50, 3)};
   {
     auto fx = otlp::FileExporter::Create(path);
     ASSERT_TRUE(fx.ok()) << fx.status();
