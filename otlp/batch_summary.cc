@@ -1,9 +1,10 @@
 #include "otlp/batch_summary.h"
 
 #include <algorithm>
-#include <map>
-#include <set>
 #include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 
 #include "otlp/semconv.h"
 
@@ -60,8 +61,9 @@ void AddToPart(const Span& span, const std::string& service, v1::TracePart* part
 
 v1::BatchSummary SummarizeBatch(const ExportTraceServiceRequest& request, const SkipSpan& skip) {
   v1::BatchSummary summary;
-  std::map<std::string, int> part_of;  // trace id -> index in traces
-  std::set<std::string> seen;          // trace id + span id
+  // Keys view `request`, which outlives them.
+  absl::flat_hash_map<absl::string_view, int> part_of;  // trace id -> index in traces
+  absl::flat_hash_set<std::pair<absl::string_view, absl::string_view>> seen;  // trace, span
   uint32_t spans = 0;
   for (const auto& rs : request.resource_spans()) {
     const std::string service = ServiceNameOf(rs.resource());
@@ -73,7 +75,7 @@ v1::BatchSummary SummarizeBatch(const ExportTraceServiceRequest& request, const 
           continue;
         }
         if (skip && skip(span.trace_id(), span.span_id())) continue;
-        if (!seen.insert(span.trace_id() + span.span_id()).second) continue;
+        if (!seen.emplace(span.trace_id(), span.span_id()).second) continue;
         auto [it, inserted] = part_of.emplace(span.trace_id(), summary.traces_size());
         if (inserted) summary.add_traces()->set_trace_id(span.trace_id());
         AddToPart(span, service, summary.mutable_traces(it->second));

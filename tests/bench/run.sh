@@ -12,6 +12,9 @@ python3 tests/bench/http_overhead.py bazel-bin/ctl/tracectl --repeats 5
 echo "== durable span WAL =="
 bazel build -c opt //tests/bench/wal:wal_bench
 bazel-out/k8-opt/bin/tests/bench/wal/wal_bench --repeats=5 --seconds=2
+echo "== control plane: ingest -> store -> GetTrace, OTLP parses per batch =="
+bazel build -c opt //tests/bench/controlplane:ingest_store_bench
+bazel-out/k8-opt/bin/tests/bench/controlplane/ingest_store_bench --repeats=5
 echo "== OTLP export throughput (ours vs the OpenTelemetry JS SDK) =="
 bazel build -c opt //tests/bench/export:export_throughput //tests/bench/export:sink_receiver
 peers="${PEERS_DIR:-$PWD/.peers}"

@@ -32,6 +32,7 @@
 #include "controlplane/ingest/upload_ingest.h"
 #include "controlplane/store/trace_store.h"
 #include "gflags/gflags.h"
+#include "otlp/batch_summary.h"
 #include "otlp/parse_counter.h"
 #include "storage/rocksdb_wal.h"
 #include "storage/testing/temp_dir.h"
@@ -115,7 +116,9 @@ struct Repeat {
   double ingest_spans_per_s = 0;
   double drain_spans_per_s = 0;
   double parse_batch_us = 0;  // baseline
-  double get_trace_us = 0;    // median over queries
+  double summarize_us = 0;    // SummarizeBatch + serialize, one upload
+  uint64_t summary_bytes = 0;
+  double get_trace_us = 0;  // median over queries
   double list_traces_us = 0;
   double data_path_parses_per_batch = 0;
   double ingest_parses_per_batch = 0;
@@ -184,6 +187,16 @@ Repeat RunOnce(const std::vector<v1::UploadRequest>& uploads) {
       us.push_back(absl::ToDoubleMicroseconds(absl::Now() - t));
     }
     r.parse_batch_us = Median(us);
+    us.clear();
+    otlp::ExportTraceServiceRequest parsed;
+    if (!parsed.ParseFromString(uploads[0].batch())) Fail("parse");
+    for (int q = 0; q < FLAGS_queries; ++q) {
+      const absl::Time t = absl::Now();
+      const std::string summary = otlp::SummarizeBatch(parsed).SerializeAsString();
+      us.push_back(absl::ToDoubleMicroseconds(absl::Now() - t));
+      r.summary_bytes = summary.size();
+    }
+    r.summarize_us = Median(us);
   }
   const uint64_t traces = static_cast<uint64_t>(FLAGS_batches / FLAGS_batches_per_trace) *
                           static_cast<uint64_t>(FLAGS_traces_per_batch);
@@ -244,6 +257,9 @@ int Main() {
   std::printf("| queue -> store (StoreConsumer::DrainOnce), spans/s | %.0f | %.2fx |\n",
               med(&Repeat::drain_spans_per_s), med(&Repeat::drain_spans_per_s) / append);
   std::printf("| parse one upload (baseline), µs | %.1f | 1.00x |\n", parse_us);
+  std::printf("| summarize one parsed upload (otlp::SummarizeBatch, %lu B), µs | %.1f | %.2fx |\n",
+              static_cast<unsigned long>(runs.back().summary_bytes), med(&Repeat::summarize_us),
+              med(&Repeat::summarize_us) / parse_us);
   std::printf("| GetTrace, µs | %.1f | %.2fx |\n", med(&Repeat::get_trace_us),
               med(&Repeat::get_trace_us) / parse_us);
   std::printf("| ListTraces (limit 100), µs | %.1f | %.2fx |\n", med(&Repeat::list_traces_us),
