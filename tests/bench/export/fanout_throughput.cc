@@ -13,7 +13,7 @@
 //    "resource_attributes":..,"spans_per_record":..,"max_batch_spans":..,
 //    "spans":..,"spans_delivered":..,"requests":..,"wall_s":..,"cpu_s":..,
 //    "user_s":..,"sys_s":..,"spans_per_s":..,"spans_per_cpu_s":..,
-//    "peak_rss_kb":..,"rss_before_kb":..,"fill_s":..}
+//    "peak_rss_kb":..,"rss_before_kb":..,"fill_s":..,"parses_per_record":..}
 // spans = spans queued; spans_delivered = spans x backends (what the
 // receiver gets). cpu_s is this process's user+sys CPU time (getrusage, all
 // threads: workers, RocksDB, gRPC, curl) over the timed part only;
@@ -21,6 +21,9 @@
 // spans_delivered / wall_s. peak_rss_kb is the process's maximum RSS
 // (ru_maxrss) at the end, rss_before_kb the RSS when timing started (the
 // queue is filled by then; RocksDB's memtable holds what was appended).
+// Records carry the batch summary as the ingest writes it (queue_record.h).
+// parses_per_record = OTLP parses of the timed part (otlp/parse_counter.h)
+// per record and backend: 0 when the backends take the wire form.
 // With --resource_attributes, FanOutOptions::resource_attributes holds two
 // attributes (one new key, one the records already carry), so the merge of
 // configured resource attributes is exercised.
@@ -38,8 +41,10 @@
 #include "absl/time/clock.h"
 #include "controlplane/fanout/fanout.h"
 #include "gflags/gflags.h"
+#include "otlp/batch_summary.h"
 #include "otlp/config.h"
 #include "otlp/delivery/queue_record.h"
+#include "otlp/parse_counter.h"
 #include "storage/rocksdb_wal.h"
 #include "tests/bench/export/agent_like_spans.h"
 #include "tests/bench/export/process_usage.h"
@@ -96,23 +101,26 @@ int Main() {
 
   // Fill the queue as the ingest does: one record per agent upload.
   const int per = FLAGS_spans_per_record;
-  std::vector<std::string> batches;
+  std::vector<std::string> batches, summaries;
   const uint64_t t0 = static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()));
   for (int i = 0; i < FLAGS_distinct; ++i) {
-    batches.push_back(MakeAgentLikeRequest(per, 1 + i, t0 + static_cast<uint64_t>(i) * per * 1000)
-                          .SerializeAsString());
+    const otlp::ExportTraceServiceRequest request =
+        MakeAgentLikeRequest(per, 1 + i, t0 + static_cast<uint64_t>(i) * per * 1000);
+    batches.push_back(request.SerializeAsString());
+    summaries.push_back(otlp::SummarizeBatch(request).SerializeAsString());
   }
   const int64_t records = (FLAGS_spans + per - 1) / per;
   const absl::Time fill_start = absl::Now();
   for (int64_t i = 0; i < records; ++i) {
-    auto seq = (*queue)->Append(
-        otlp::delivery::EncodeQueueRecord("bench-agent-1", static_cast<uint64_t>(i + 1),
-                                          batches[i % batches.size()]),
-        static_cast<uint32_t>(per));
+    auto seq = (*queue)->Append(otlp::delivery::EncodeQueueRecord(
+                                    "bench-agent-1", static_cast<uint64_t>(i + 1),
+                                    summaries[i % summaries.size()], batches[i % batches.size()]),
+                                static_cast<uint32_t>(per));
     if (!seq.ok()) Fail(absl::StrCat("append: ", seq.status().ToString()));
   }
   const double fill_s = absl::ToDoubleSeconds(absl::Now() - fill_start);
   batches.clear();
+  summaries.clear();
   batches.shrink_to_fit();
   const int64_t spans = records * per;
 
@@ -125,6 +133,7 @@ int Main() {
   fanout::FanOut fan_out(queue->get(), options);
 
   const long rss_before = CurrentRssKb();
+  const uint64_t parses_before = otlp::GetParseCounts().data_path();
   const Usage before = Now();
   const absl::Time start = absl::Now();
   for (int b = 0; b < FLAGS_backends; ++b) {
@@ -159,6 +168,9 @@ int Main() {
 
   uint64_t requests = 0;
   for (const fanout::BackendStats& s : stats) requests += s.requests_sent;
+  const double parses_per_record =
+      static_cast<double>(otlp::GetParseCounts().data_path() - parses_before) /
+      static_cast<double>(records * FLAGS_backends);
   const double user = after.user_s - before.user_s, sys = after.sys_s - before.sys_s;
   const int64_t delivered = spans * FLAGS_backends;
   std::printf(
@@ -166,12 +178,13 @@ int Main() {
       "\"resource_attributes\":%s,\"spans_per_record\":%d,\"max_batch_spans\":%ld,"
       "\"spans\":%ld,\"spans_delivered\":%ld,\"requests\":%lu,\"wall_s\":%.6f,"
       "\"cpu_s\":%.6f,\"user_s\":%.6f,\"sys_s\":%.6f,\"spans_per_s\":%.1f,"
-      "\"spans_per_cpu_s\":%.1f,\"peak_rss_kb\":%ld,\"rss_before_kb\":%ld,\"fill_s\":%.3f}\n",
+      "\"spans_per_cpu_s\":%.1f,\"peak_rss_kb\":%ld,\"rss_before_kb\":%ld,\"fill_s\":%.3f,"
+      "\"parses_per_record\":%.3f}\n",
       FLAGS_protocol.c_str(), FLAGS_gzip ? "true" : "false", FLAGS_backends,
       FLAGS_resource_attributes ? "true" : "false", per, static_cast<long>(FLAGS_max_batch_spans),
       static_cast<long>(spans), static_cast<long>(delivered), static_cast<unsigned long>(requests),
       wall, user + sys, user, sys, delivered / wall, delivered / std::max(1e-9, user + sys),
-      after.max_rss_kb, rss_before, fill_s);
+      after.max_rss_kb, rss_before, fill_s, parses_per_record);
   queue->reset();
   if (own_dir) {
     std::string rm = absl::StrCat("rm -rf '", dir, "'");

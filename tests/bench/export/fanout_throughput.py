@@ -11,8 +11,9 @@ to CPU 0, order alternating between repeats. After each run the receiver's
 span count must have grown by exactly what was delivered (spans x backends;
 JS: what it sent plus its warm-up). Prints a Markdown table of medians:
 spans per CPU second of the exporting process ("per core"), wall spans/s,
-CPU seconds, peak RSS, and the ratio of the fan-out's per-core rate to the
-JS SDK's for the same protocol and compression.
+CPU seconds, peak RSS, the ratio of the fan-out's per-core rate to the
+JS SDK's for the same protocol and compression, and the fan-out's OTLP
+parses per queued record and backend (otlp/parse_counter.h).
 
 Usage: fanout_throughput.py --bin-dir DIR --peers-dir DIR [--repeats 3]
          [--spans 262144] [--js-spans 131072] [--json-out FILE] [--no-js]
@@ -128,8 +129,9 @@ def main():
           f"512; client pinned to CPU {client_cpu}, receiver to CPU {sink_cpu}.\n")
     print("| case | fan-out: spans/s per core | fan-out: spans/s wall | fan-out: CPU s "
           "| fan-out: peak RSS MB | JS SDK: spans/s per core | JS SDK: spans/s wall "
-          "| JS SDK: peak RSS MB | per core fan-out/JS | receiver busy (max) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| JS SDK: peak RSS MB | per core fan-out/JS | receiver busy (max) "
+          "| fan-out: OTLP parses per record and backend |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for case in FANOUT_CASES:
         ours = rows("fanout", case[0])
         peer = case[0] if case[0] in JS_CASES else ("grpc" if case[1] == "grpc" else None)
@@ -144,6 +146,7 @@ def main():
             row += ["–"] * 4
         busy = max(r["receiver_busy"] for r in ours + js)
         row.append(f"{busy * 100:.0f}%")
+        row.append(f"{med(ours, 'parses_per_record'):.2f}")
         print("| " + " | ".join(row) + " |")
 
 
