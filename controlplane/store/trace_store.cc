@@ -111,7 +111,8 @@ TraceStore::TraceStore(TraceStoreOptions options, std::unique_ptr<rocksdb::DB> d
       traces_cf_(handles_[1]),
       by_time_cf_(handles_[2]),
       by_service_cf_(handles_[3]),
-      meta_cf_(handles_[4]) {}
+      meta_cf_(handles_[4]),
+      spans_cf_(handles_[5]) {}
 
 TraceStore::~TraceStore() {
   for (rocksdb::ColumnFamilyHandle* h : handles_) {
@@ -139,6 +140,7 @@ absl::StatusOr<std::unique_ptr<TraceStore>> TraceStore::Open(TraceStoreOptions o
       {"by_time", rocksdb::ColumnFamilyOptions()},
       {"by_service", rocksdb::ColumnFamilyOptions()},
       {"meta", rocksdb::ColumnFamilyOptions()},
+      {"spans", rocksdb::ColumnFamilyOptions()},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -275,21 +277,24 @@ absl::StatusOr<uint32_t> TraceStore::WriteImpl(absl::string_view batch,
     if (it != hwm_.end()) old_hwm = it->second;
   }
   // Spans stored before, per trace of this batch: left out (idempotent).
+  // One point lookup per span in "spans", whatever the length of its trace.
   std::map<std::string, std::set<std::string>> stored_before;
-  for (const v1::TracePart& part : summary.traces()) {
-    ASSIGN_OR_RETURN(auto parts, Parts(part.trace_id()));
-    if (parts.empty()) continue;
-    std::set<std::string> ids;
-    for (const auto& [key, old] : parts) {
-      for (size_t i = 0; i + kSpanIdBytes <= old.span_ids().size(); i += kSpanIdBytes) {
-        ids.insert(old.span_ids().substr(i, kSpanIdBytes));
+  {
+    std::vector<std::string> keys;
+    for (const v1::TracePart& part : summary.traces()) {
+      for (size_t i = 0; i + kSpanIdBytes <= part.span_ids().size(); i += kSpanIdBytes) {
+        keys.push_back(part.trace_id() + part.span_ids().substr(i, kSpanIdBytes));
       }
     }
-    for (size_t i = 0; i + kSpanIdBytes <= part.span_ids().size(); i += kSpanIdBytes) {
-      if (ids.count(part.span_ids().substr(i, kSpanIdBytes)) > 0) {
-        stored_before[part.trace_id()] = std::move(ids);
-        break;
-      }
+    std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+    std::vector<std::string> values;
+    const std::vector<rocksdb::Status> got = db_->MultiGet(
+        rocksdb::ReadOptions(), std::vector<rocksdb::ColumnFamilyHandle*>(keys.size(), spans_cf_),
+        slices, &values);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (got[i].IsNotFound()) continue;
+      RETURN_IF_ERROR(FromRocks(got[i], "read span index"));
+      stored_before[keys[i].substr(0, kTraceIdBytes)].insert(keys[i].substr(kTraceIdBytes));
     }
   }
   v1::BatchSummary fresh;
@@ -332,6 +337,11 @@ absl::StatusOr<uint32_t> TraceStore::WriteImpl(absl::string_view batch,
       const std::string key = part.trace_id() + batch_key;
       const std::string time_key = TimeKey(part.last_start_unix_nano(), key);
       uint64_t bytes = key.size() + time_key.size() + shared / n + (i == 0 ? shared % n : 0);
+      for (size_t s = 0; s + kSpanIdBytes <= part.span_ids().size(); s += kSpanIdBytes) {
+        const std::string span_key = part.trace_id() + part.span_ids().substr(s, kSpanIdBytes);
+        bytes += span_key.size();
+        write.Put(spans_cf_, span_key, "");
+      }
       for (const v1::TracePart::Service& service : part.services()) {
         const std::string service_key =
             ServiceKey(service.name(), service.last_start_unix_nano(), key);
@@ -526,6 +536,9 @@ absl::StatusOr<uint64_t> TraceStore::DeleteOldest(const std::string& time_key) {
   }
   if (found) {
     batch.Delete(traces_cf_, part_key);
+    for (size_t i = 0; i + kSpanIdBytes <= part.span_ids().size(); i += kSpanIdBytes) {
+      batch.Delete(spans_cf_, part.trace_id() + part.span_ids().substr(i, kSpanIdBytes));
+    }
     for (const v1::TracePart::Service& service : part.services()) {
       batch.Delete(by_service_cf_,
                    ServiceKey(service.name(), service.last_start_unix_nano(), part_key));

@@ -8,6 +8,8 @@
 //   "traces"      trace_id (16) + batch (8) -> tracer.v1.TracePart: that
 //                 trace's spans in that batch (span ids, times, errors, root
 //                 candidate, services; batch_summary.proto)
+//   "spans"       trace_id + span_id (8) -> "": every stored span, so that a
+//                 write finds spans stored before with one lookup each
 //   "by_time"     last start of the part (BE u64) + trace_id + batch -> ""
 //   "by_service"  service.name (<= 256 bytes) + '\0' + last start of the
 //                 part's spans of that service (BE u64) + trace_id + batch -> ""
@@ -161,6 +163,7 @@ class TraceStore {
   rocksdb::ColumnFamilyHandle* by_time_cf_;
   rocksdb::ColumnFamilyHandle* by_service_cf_;
   rocksdb::ColumnFamilyHandle* meta_cf_;
+  rocksdb::ColumnFamilyHandle* spans_cf_;
   uint64_t next_batch_ ABSL_GUARDED_BY(write_mu_) = 1;
 
   absl::Mutex write_mu_;  // serializes writers (read-check-write of spans)

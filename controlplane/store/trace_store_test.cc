@@ -230,6 +230,7 @@ TEST_F(TraceStoreTest, RetentionDeletesABatchWithItsLastPart) {
   EXPECT_EQ(store->Stats().bytes, 0u);
   EXPECT_EQ(store->Stats().retained_out, 3u);
   EXPECT_TRUE(store->ListTraces(0, "", 10)->empty());
+  EXPECT_EQ(*store->Write(req, "", 0), 3u);  // deleted spans are not "stored before"
 }
 
 // A store of the per-span format of earlier versions: its spans are
@@ -282,7 +283,7 @@ TEST_F(TraceStoreTest, RefusesAnUnknownFormat) {
   {
     rocksdb::DBOptions options;
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* name : {"default", "traces", "by_time", "by_service", "meta"}) {
+    for (const char* name : {"default", "traces", "by_time", "by_service", "meta", "spans"}) {
       cfs.push_back({name, rocksdb::ColumnFamilyOptions()});
     }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
