@@ -4,7 +4,7 @@
 
 namespace tracer::otlp {
 
-absl::StatusOr<ExportResult> SpanExporter::ExportSerialized(absl::string_view serialized) {
+absl::StatusOr<ExportResult> SpanExporter::ExportSerialized(std::string serialized) {
   ExportTraceServiceRequest request;
   if (!request.ParseFromArray(serialized.data(), static_cast<int>(serialized.size()))) {
     return absl::InvalidArgumentError(

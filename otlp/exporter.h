@@ -16,7 +16,6 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
 namespace tracer::otlp {
@@ -75,11 +74,12 @@ class SpanExporter {
   virtual RequestForm request_form() const { return RequestForm::kParsed; }
 
   // Sends the serialized ExportTraceServiceRequest `serialized` (protobuf
-  // wire form; not retained after return). Same results and errors as
+  // wire form; the exporter owns it, and a transport may hand the buffer
+  // itself to the wire instead of copying it). Same results and errors as
   // Export(). kWire exporters send the bytes as they are; the default parses
   // them and calls Export(), failing with INVALID_ARGUMENT (naming the
   // destination) when they are not an ExportTraceServiceRequest.
-  virtual absl::StatusOr<ExportResult> ExportSerialized(absl::string_view serialized);
+  virtual absl::StatusOr<ExportResult> ExportSerialized(std::string serialized);
 
   // Flushes buffered data and releases the transport. Idempotent; Export()
   // fails afterwards. Returns the first error met while flushing/closing.

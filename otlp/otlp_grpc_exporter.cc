@@ -4,9 +4,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/impl/client_unary_call.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "otlp/endpoint.h"
 #include "otlp/retry_policy.h"
@@ -141,7 +141,9 @@ absl::StatusOr<std::unique_ptr<OtlpGrpcExporter>> OtlpGrpcExporter::Create(
 
 OtlpGrpcExporter::OtlpGrpcExporter(const ExporterConfig& config,
                                    std::shared_ptr<grpc::Channel> channel)
-    : config_(config), channel_(std::move(channel)), stub_(std::make_unique<RawStub>(channel_)) {}
+    : config_(config),
+      channel_(std::move(channel)),
+      export_method_(kExportMethod, grpc::internal::RpcMethod::NORMAL_RPC, channel_) {}
 
 absl::StatusOr<ExportResult> OtlpGrpcExporter::Export(const ExportTraceServiceRequest& request) {
   grpc::ByteBuffer message;
@@ -155,8 +157,11 @@ absl::StatusOr<ExportResult> OtlpGrpcExporter::Export(const ExportTraceServiceRe
   return Call(message);
 }
 
-absl::StatusOr<ExportResult> OtlpGrpcExporter::ExportSerialized(absl::string_view serialized) {
-  grpc::Slice slice(serialized.data(), serialized.size());
+absl::StatusOr<ExportResult> OtlpGrpcExporter::ExportSerialized(std::string serialized) {
+  // The slice owns the string: no copy into gRPC's buffer.
+  auto* owned = new std::string(std::move(serialized));
+  grpc::Slice slice(
+      owned->data(), owned->size(), [](void* s) { delete static_cast<std::string*>(s); }, owned);
   return Call(grpc::ByteBuffer(&slice, 1));
 }
 
@@ -178,14 +183,12 @@ absl::StatusOr<ExportResult> OtlpGrpcExporter::Call(const grpc::ByteBuffer& mess
     in_flight_ = &ctx;
   }
   ExportTraceServiceResponse response;
-  grpc::Status status;
-  absl::Notification done;
-  stub_->UnaryCall(&ctx, kExportMethod, grpc::StubOptions(), &message, &response,
-                   [&status, &done](grpc::Status s) {
-                     status = std::move(s);
-                     done.Notify();
-                   });
-  done.WaitForNotification();
+  // What the generated stub's blocking Export does, with the message as
+  // bytes (a ByteBuffer) instead of a message object to serialize.
+  grpc::Status status =
+      grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, ExportTraceServiceResponse,
+                                        grpc::ByteBuffer, grpc::protobuf::MessageLite>(
+          channel_.get(), export_method_, &ctx, message, &response);
   {
     absl::MutexLock lock(&mu_);
     in_flight_ = nullptr;

@@ -16,7 +16,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/impl/rpc_method.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "otlp/exporter.h"
 #include "otlp/exporter_config.h"
@@ -42,23 +44,22 @@ class OtlpGrpcExporter : public SpanExporter {
   absl::StatusOr<ExportResult> Export(const ExportTraceServiceRequest& request) override;
   // kWire: the call carries the serialized request.
   RequestForm request_form() const override { return RequestForm::kWire; }
-  // Sends `serialized` as the call's message without parsing it (one copy
-  // into gRPC's buffer).
-  absl::StatusOr<ExportResult> ExportSerialized(absl::string_view serialized) override;
+  // Sends `serialized` as the call's message without parsing or copying it
+  // (gRPC's buffer takes the string over).
+  absl::StatusOr<ExportResult> ExportSerialized(std::string serialized) override;
   absl::Status Shutdown() override;
   void Cancel() override;
   std::string Describe() const override;
 
  private:
-  using RawStub = grpc::TemplatedGenericStub<grpc::ByteBuffer, ExportTraceServiceResponse>;
-
   OtlpGrpcExporter(const ExporterConfig& config, std::shared_ptr<grpc::Channel> channel);
   // One TraceService/Export call with the serialized request `message`.
   absl::StatusOr<ExportResult> Call(const grpc::ByteBuffer& message);
 
   const ExporterConfig config_;
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<RawStub> stub_;
+  // TraceService/Export, registered on channel_ as the generated stub does.
+  const grpc::internal::RpcMethod export_method_;
   absl::Mutex export_mu_;  // serialises Export()
   absl::Mutex mu_;
   grpc::ClientContext* in_flight_ ABSL_GUARDED_BY(mu_) = nullptr;

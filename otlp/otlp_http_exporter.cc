@@ -195,9 +195,9 @@ RequestForm OtlpHttpExporter::request_form() const {
   return config_.protocol == Protocol::kHttpProtobuf ? RequestForm::kWire : RequestForm::kParsed;
 }
 
-absl::StatusOr<ExportResult> OtlpHttpExporter::ExportSerialized(absl::string_view serialized) {
+absl::StatusOr<ExportResult> OtlpHttpExporter::ExportSerialized(std::string serialized) {
   if (config_.protocol != Protocol::kHttpProtobuf)
-    return SpanExporter::ExportSerialized(serialized);
+    return SpanExporter::ExportSerialized(std::move(serialized));
   return Post(serialized);
 }
 

@@ -45,7 +45,7 @@ class OtlpHttpExporter : public SpanExporter {
   RequestForm request_form() const override;
   // http/protobuf: posts `serialized` as the body without parsing it;
   // http/json: parses it (SpanExporter's default).
-  absl::StatusOr<ExportResult> ExportSerialized(absl::string_view serialized) override;
+  absl::StatusOr<ExportResult> ExportSerialized(std::string serialized) override;
   absl::Status Shutdown() override;
   void Cancel() override;
   std::string Describe() const override;

@@ -108,8 +108,8 @@ absl::StatusOr<ExportResult> RetryingExporter::Export(const ExportTraceServiceRe
   return Retry([&] { return inner_->Export(request); });
 }
 
-absl::StatusOr<ExportResult> RetryingExporter::ExportSerialized(absl::string_view serialized) {
-  return Retry([&] { return inner_->ExportSerialized(serialized); });
+absl::StatusOr<ExportResult> RetryingExporter::ExportSerialized(std::string serialized) {
+  return Retry([&] { return inner_->ExportSerialized(serialized); });  // a copy per attempt
 }
 
 RequestForm RetryingExporter::request_form() const { return inner_->request_form(); }

@@ -98,7 +98,7 @@ class RetryingExporter : public SpanExporter {
   // The inner exporter's form; serialized requests are retried through its
   // ExportSerialized() like Export()'s.
   RequestForm request_form() const override;
-  absl::StatusOr<ExportResult> ExportSerialized(absl::string_view serialized) override;
+  absl::StatusOr<ExportResult> ExportSerialized(std::string serialized) override;
   absl::Status Shutdown() override;
   void Cancel() override;
   std::string Describe() const override;

@@ -32,9 +32,9 @@ class RecordingExporter : public SpanExporter {
     return ExportResult{};
   }
   RequestForm request_form() const override { return form_; }
-  absl::StatusOr<ExportResult> ExportSerialized(absl::string_view serialized) override {
+  absl::StatusOr<ExportResult> ExportSerialized(std::string serialized) override {
     absl::MutexLock lock(&calls_->mu);
-    calls_->serialized.emplace_back(serialized);
+    calls_->serialized.push_back(std::move(serialized));
     return ExportResult{};
   }
   absl::Status Shutdown() override { return absl::OkStatus(); }
