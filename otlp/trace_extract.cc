@@ -2,14 +2,12 @@
 
 #include <string>
 
-#include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
 
 namespace tracer::otlp {
 namespace {
 
 using google::protobuf::internal::WireFormatLite;
-using google::protobuf::io::CodedInputStream;
 using opentelemetry::proto::trace::v1::ResourceSpans;
 using opentelemetry::proto::trace::v1::ScopeSpans;
 using opentelemetry::proto::trace::v1::Span;
@@ -18,25 +16,88 @@ constexpr uint32_t Bytes(int field) {
   return WireFormatLite::MakeTag(field, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
 }
 
+// A cursor over protobuf wire format (encoding.md): varints, the four
+// wire types, and groups (skipped whole, as the parser skips unknown ones).
+class WireReader {
+ public:
+  explicit WireReader(absl::string_view wire) : p_(wire.data()), end_(wire.data() + wire.size()) {}
+
+  bool done() const { return p_ == end_; }
+
+  bool ReadVarint(uint64_t* v) {
+    *v = 0;
+    for (int shift = 0; shift < 64 && p_ < end_; shift += 7) {
+      const uint8_t b = static_cast<uint8_t>(*p_++);
+      *v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return true;
+    }
+    return false;
+  }
+
+  // Reads a length-delimited value into `value` (a view of the input).
+  bool ReadBytes(absl::string_view* value) {
+    uint64_t length = 0;
+    if (!ReadVarint(&length) || length > static_cast<uint64_t>(end_ - p_)) return false;
+    *value = absl::string_view(p_, static_cast<size_t>(length));
+    p_ += length;
+    return true;
+  }
+
+  // Skips the value of a field with tag `tag`.
+  bool Skip(uint64_t tag, int depth = 0) {
+    absl::string_view ignored;
+    uint64_t v = 0;
+    switch (tag & 7) {
+      case WireFormatLite::WIRETYPE_VARINT:
+        return ReadVarint(&v);
+      case WireFormatLite::WIRETYPE_FIXED64:
+        return Advance(8);
+      case WireFormatLite::WIRETYPE_LENGTH_DELIMITED:
+        return ReadBytes(&ignored);
+      case WireFormatLite::WIRETYPE_FIXED32:
+        return Advance(4);
+      case WireFormatLite::WIRETYPE_START_GROUP: {
+        if (depth > 64) return false;
+        const uint64_t end_tag = (tag & ~uint64_t{7}) | WireFormatLite::WIRETYPE_END_GROUP;
+        while (ReadVarint(&v)) {
+          if (v == end_tag) return true;
+          if (!Skip(v, depth + 1)) return false;
+        }
+        return false;
+      }
+      default:
+        return false;
+    }
+  }
+
+ private:
+  bool Advance(size_t n) {
+    if (static_cast<size_t>(end_ - p_) < n) return false;
+    p_ += n;
+    return true;
+  }
+
+  const char* p_;
+  const char* const end_;
+};
+
 // Calls `on_field(tag, value)` for each length-delimited field of the
 // message `wire` (value views `wire`); skips the others. False when `wire`
-// is not well-formed protobuf.
+// is not well-formed protobuf or `on_field` returns false.
 template <typename F>
 bool ForEachBytesField(absl::string_view wire, F on_field) {
-  CodedInputStream in(reinterpret_cast<const uint8_t*>(wire.data()), static_cast<int>(wire.size()));
-  while (uint32_t tag = in.ReadTag()) {
-    if (WireFormatLite::GetTagWireType(tag) != WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
-      if (!WireFormatLite::SkipField(&in, tag)) return false;
+  WireReader in(wire);
+  while (!in.done()) {
+    uint64_t tag = 0;
+    if (!in.ReadVarint(&tag) || (tag >> 3) == 0 || tag > UINT32_MAX) return false;
+    if ((tag & 7) != WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      if (!in.Skip(tag)) return false;
       continue;
     }
-    uint32_t length = 0;
-    if (!in.ReadVarint32(&length)) return false;
-    const int at = in.CurrentPosition();
-    if (length > wire.size() - static_cast<size_t>(at)) return false;
-    if (!on_field(tag, wire.substr(static_cast<size_t>(at), length))) return false;
-    if (!in.Skip(static_cast<int>(length))) return false;
+    absl::string_view value;
+    if (!in.ReadBytes(&value) || !on_field(static_cast<uint32_t>(tag), value)) return false;
   }
-  return in.ConsumedEntireMessage();
+  return true;
 }
 
 }  // namespace

@@ -465,7 +465,7 @@ absl::StatusOr<std::vector<ResourceSpans>> TraceStore::GetTrace(absl::string_vie
     for (size_t i = 0; i + kSpanIdBytes <= part.span_ids().size(); i += kSpanIdBytes) {
       wanted.insert(part.span_ids().substr(i, kSpanIdBytes));
     }
-    std::string bytes;
+    rocksdb::PinnableSlice bytes;  // the batch, read without a copy
     rocksdb::Status got =
         db_->Get(rocksdb::ReadOptions(), batches_cf_,
                  rocksdb::Slice(key.data() + kTraceIdBytes, kBatchKeyBytes), &bytes);
@@ -475,8 +475,8 @@ absl::StatusOr<std::vector<ResourceSpans>> TraceStore::GetTrace(absl::string_vie
     }
     RETURN_IF_ERROR(FromRocks(got, "read batch"));
     otlp::CountParse(otlp::ParseSite::kQuery);
-    absl::StatusOr<std::vector<ResourceSpans>> spans =
-        otlp::ExtractTraceSpans(bytes, trace_id, [&](absl::string_view span_id) {
+    absl::StatusOr<std::vector<ResourceSpans>> spans = otlp::ExtractTraceSpans(
+        absl::string_view(bytes.data(), bytes.size()), trace_id, [&](absl::string_view span_id) {
           const std::string id(span_id);
           return wanted.count(id) > 0 && taken.insert(id).second;
         });
@@ -486,35 +486,48 @@ absl::StatusOr<std::vector<ResourceSpans>> TraceStore::GetTrace(absl::string_vie
     }
     for (ResourceSpans& rs : *spans) extracted.push_back(std::move(rs));
   }
-  struct Found {
-    const ResourceSpans* rs;
-    const opentelemetry::proto::trace::v1::ScopeSpans* ss;
-    const Span* span;
-  };
-  std::vector<Found> found;
-  for (const ResourceSpans& rs : extracted) {
-    for (const auto& ss : rs.scope_spans()) {
-      for (const Span& span : ss.spans()) found.push_back({&rs, &ss, &span});
+  // Grouped by resource and scope (each extracted ResourceSpans holds one
+  // scope), groups in span-id order of their first span, spans in span-id
+  // order within a group.
+  std::vector<size_t> group_of(extracted.size());
+  std::vector<ResourceSpans> out;
+  {
+    std::map<std::string, size_t> group_index;
+    std::vector<std::pair<std::string, size_t>> first;  // (smallest span id, extracted index)
+    for (size_t i = 0; i < extracted.size(); ++i) {
+      const auto& spans = extracted[i].scope_spans(0).spans();
+      first.emplace_back(
+          std::min_element(spans.begin(), spans.end(),
+                           [](const Span& a, const Span& b) { return a.span_id() < b.span_id(); })
+              ->span_id(),
+          i);
+    }
+    std::sort(first.begin(), first.end());
+    for (const auto& [span_id, i] : first) {
+      ResourceSpans& rs = extracted[i];
+      std::string group =
+          rs.resource().SerializeAsString() + '\0' + rs.scope_spans(0).scope().SerializeAsString();
+      auto [pos, inserted] = group_index.emplace(std::move(group), out.size());
+      group_of[i] = pos->second;
+      if (!inserted) continue;
+      ResourceSpans& group_rs = out.emplace_back();
+      group_rs.mutable_resource()->Swap(rs.mutable_resource());
+      group_rs.set_schema_url(rs.schema_url());
+      auto* scope = group_rs.add_scope_spans();
+      scope->mutable_scope()->Swap(rs.mutable_scope_spans(0)->mutable_scope());
+      scope->set_schema_url(rs.scope_spans(0).schema_url());
     }
   }
-  std::sort(found.begin(), found.end(),
-            [](const Found& a, const Found& b) { return a.span->span_id() < b.span->span_id(); });
-  // Grouped by resource and scope, groups in the order of their first span.
-  std::vector<ResourceSpans> out;
-  std::map<std::string, size_t> group_index;
-  for (const Found& f : found) {
-    std::string group =
-        f.rs->resource().SerializeAsString() + '\0' + f.ss->scope().SerializeAsString();
-    auto [pos, inserted] = group_index.emplace(std::move(group), out.size());
-    if (inserted) {
-      ResourceSpans& rs = out.emplace_back();
-      *rs.mutable_resource() = f.rs->resource();
-      rs.set_schema_url(f.rs->schema_url());
-      auto* scope = rs.add_scope_spans();
-      *scope->mutable_scope() = f.ss->scope();
-      scope->set_schema_url(f.ss->schema_url());
+  for (size_t i = 0; i < extracted.size(); ++i) {
+    auto* to = out[group_of[i]].mutable_scope_spans(0)->mutable_spans();
+    for (Span& span : *extracted[i].mutable_scope_spans(0)->mutable_spans()) {
+      to->Add()->Swap(&span);
     }
-    *out[pos->second].mutable_scope_spans(0)->add_spans() = *f.span;
+  }
+  for (ResourceSpans& rs : out) {
+    auto* spans = rs.mutable_scope_spans(0)->mutable_spans();
+    std::sort(spans->pointer_begin(), spans->pointer_end(),
+              [](const Span* a, const Span* b) { return a->span_id() < b->span_id(); });
   }
   if (out.empty()) return absl::NotFoundError("no spans stored for this trace");
   return out;
