@@ -27,9 +27,15 @@ using ::opentelemetry::proto::collector::trace::v1::TraceService;
 // Counts the spans it receives, by span id.
 class Receiver final : public TraceService::Service {
  public:
+  // Every request is refused with INVALID_ARGUMENT (not retryable).
+  void RefuseAll() {
+    absl::MutexLock lock(&mu_);
+    refuse_ = true;
+  }
   grpc::Status Export(grpc::ServerContext*, const ExportTraceServiceRequest* request,
                       ExportTraceServiceResponse*) override {
     absl::MutexLock lock(&mu_);
+    if (refuse_) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "span too large");
     ++requests_;
     for (const auto& rs : request->resource_spans()) {
       for (const auto& ss : rs.scope_spans()) {
@@ -56,6 +62,7 @@ class Receiver final : public TraceService::Service {
 
  private:
   mutable absl::Mutex mu_;
+  bool refuse_ = false;
   int spans_ = 0;
   int requests_ = 0;
   std::set<std::string> ids_;
@@ -183,6 +190,26 @@ TEST_F(WalExportTest, AcknowledgedBatchesAreNotSentAgain) {
   EXPECT_TRUE((*exporter)->Finish().complete());
   EXPECT_EQ(server.receiver.spans(), 20);
   EXPECT_EQ(server.receiver.distinct(), 20u);
+}
+
+// Refused batches are dead-lettered beside the log: nothing is left to
+// resend, so the log goes, but the run failed and says where they are.
+TEST_F(WalExportTest, RefusedBatchesAreDeadLetteredAndTheLogRemoved) {
+  Server server;
+  server.receiver.RefuseAll();
+  AppendBatches(2, 5, 1);
+  auto exporter = WalExport::Start(wal_.get(), Options(server.port));
+  ASSERT_TRUE(exporter.ok());
+  const WalExportResult result = (*exporter)->Finish();
+  EXPECT_TRUE(result.complete());
+  EXPECT_EQ(result.stats.spans_dead_lettered, 10u);
+  EXPECT_EQ(result.stats.spans_sent, 0u);
+  exporter->reset();
+  wal_.reset();
+  EXPECT_FALSE(
+      ReportWalExport("test: ", wal_dir_, Options(server.port).exporter, "otlp/grpc", result));
+  EXPECT_FALSE(std::filesystem::exists(wal_dir_));
+  EXPECT_TRUE(std::filesystem::exists(DeadLetterDirFor(wal_dir_) + "/otlp.jsonl"));
 }
 
 TEST(DeadLetterDirForTest, BesideTheLog) {
