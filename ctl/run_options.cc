@@ -307,9 +307,9 @@ Durability:
                                /var/lib/tracer/runs), and sent from there while
                                the command runs; a run whose export failed (the
                                backend still down after the exporter's timeout
-                               plus 6 s without progress) keeps its log there,
-                               prints its directory, and `tracectl resend
-                               --otlp-endpoint URL DIR` sends it later
+                               plus 6 s without progress) keeps its log there
+                               and prints the `tracectl resend` command that
+                               sends it later (tracectl help resend)
 
 HTTP flows (HTTP/1.x over TCP, IPv4 and IPv6, of the traced processes):
       --http                   turn accepted and connected connections' requests
@@ -329,7 +329,8 @@ Trace context (W3C):
 
 Exit status: the traced command's; 2 for a usage error; 1 if tracing could not
 start; 69 if the command succeeded but spans could not be exported (unsent
-spans are kept for `tracectl resend`, refused ones in DIR/dead_letter/).
+spans are kept for `tracectl resend`; spans the backend refused are written to
+dead_letter/ under --data-dir).
 )";
 }
 
