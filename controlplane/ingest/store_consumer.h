@@ -1,5 +1,8 @@
 // StoreConsumer: moves records from the control plane's queue into the
-// embedded trace store (cursor kStoreConsumer), acking each record only
+// embedded trace store (cursor kStoreConsumer) as the batch's bytes and the
+// summary the ingest queued with them (TraceStore::WriteSummarized, no
+// parse; a record of an earlier version without a summary is parsed and
+// counted at otlp::ParseSite::kStore), acking each record only
 // after its spans and its agent's high-water mark are written (one synced
 // write, trace_store.h); see upload_ingest.h for why that order keeps
 // (agent_id, seq) deduplication exact across crashes.

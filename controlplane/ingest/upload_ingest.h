@@ -49,7 +49,10 @@ class UploadIngest {
 
   // Handles one upload. Valid: agent_id 1..128 bytes, seq > 0, batch at most
   // 16 MiB that parses as ExportTraceServiceRequest holding exactly
-  // span_count spans. Returns the ack to send: {seq, duplicate}.
+  // span_count spans. The batch is parsed here once (counted at
+  // otlp::ParseSite::kIngest) and queued as received with its
+  // otlp::SummarizeBatch, so that nothing after the queue parses it for the
+  // store (queue_record.h). Returns the ack to send: {seq, duplicate}.
   // Errors: INVALID_ARGUMENT naming the field (nothing stored),
   // RESOURCE_EXHAUSTED (queue full), or the queue's error.
   absl::StatusOr<v1::UploadAck> Ingest(const v1::UploadRequest& request);

@@ -67,11 +67,11 @@ namespace tracer::controlplane {
 struct TraceStoreOptions {
   // RocksDB directory; created if missing. Required.
   std::string path;
-  // Spans whose start time is older than this are deleted by
-  // ApplyRetention. Zero: no age limit.
+  // A trace's spans of one batch are deleted by ApplyRetention once the
+  // latest of their start times is older than this. Zero: no age limit.
   absl::Duration max_age = absl::Hours(24 * 7);
-  // Stored bytes (keys + values) above this make ApplyRetention delete the
-  // oldest spans. Zero: no size limit.
+  // Stored bytes (keys + values, accounted per part, see above) above this
+  // make ApplyRetention delete the oldest parts. Zero: no size limit.
   uint64_t max_bytes = uint64_t{10} << 30;
   // Unix time in ns. Default: absl::GetCurrentTimeNanos.
   std::function<int64_t()> now_unix_nanos;
