@@ -1,6 +1,6 @@
 // OTLP exporter configuration: the standard OTEL_EXPORTER_OTLP_* environment
-// variables, command-line overrides, and the factory that builds an exporter
-// from the result.
+// variables and command-line overrides (create_exporter.h builds the
+// exporter the result describes).
 //
 // Follows the OpenTelemetry specification,
 // specification/protocol/exporter.md ("OpenTelemetry Protocol Exporter",
@@ -10,7 +10,6 @@
 #define TRACER_OTLP_CONFIG_H_
 
 #include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,7 +18,6 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "otlp/exporter.h"
 #include "otlp/exporter_config.h"
 
 namespace tracer::otlp {
@@ -68,13 +66,6 @@ absl::StatusOr<Protocol> ParseProtocol(std::string_view value);
 // without '=', an empty key, a key that is not an HTTP token (RFC 9110
 // section 5.6.2), a bad percent escape, a CR/LF/NUL in a value.
 absl::StatusOr<Headers> ParseHeaders(std::string_view list);
-
-// Builds the exporter `config` describes, wrapped in a RetryingExporter with
-// config.retry. Errors: INVALID_ARGUMENT for a malformed endpoint,
-// NOT_FOUND / INVALID_ARGUMENT for unreadable certificate or key files.
-// Connections are made lazily: a backend that is down is reported by
-// Export(), not here.
-absl::StatusOr<std::unique_ptr<SpanExporter>> CreateExporter(const ExporterConfig& config);
 
 }  // namespace tracer::otlp
 

@@ -207,23 +207,5 @@ TEST(ParseProtocol, Names) {
   EXPECT_EQ(ProtocolName(Protocol::kHttpJson), "http/json");
 }
 
-TEST(CreateExporter, BuildsEachTransportAndRejectsBadFiles) {
-  ExporterConfig c;
-  c.endpoint = "http://127.0.0.1:1";
-  auto ex = CreateExporter(c);
-  ASSERT_TRUE(ex.ok()) << ex.status();
-  EXPECT_EQ((*ex)->Describe(), "otlp/grpc http://127.0.0.1:1");
-  c.protocol = Protocol::kHttpJson;
-  c.endpoint = "http://127.0.0.1:1/v1/traces";
-  ex = CreateExporter(c);
-  ASSERT_TRUE(ex.ok()) << ex.status();
-  EXPECT_EQ((*ex)->Describe(), "otlp/http/json http://127.0.0.1:1/v1/traces");
-  c.certificate_file = "/nonexistent/ca.pem";
-  EXPECT_THAT(CreateExporter(c).status().message(), HasSubstr("/nonexistent/ca.pem"));
-  c.protocol = Protocol::kGrpc;
-  c.endpoint = "https://127.0.0.1:1";
-  EXPECT_THAT(CreateExporter(c).status().message(), HasSubstr("/nonexistent/ca.pem"));
-}
-
 }  // namespace
 }  // namespace tracer::otlp

@@ -1,27 +1,24 @@
-// CreateExporter (declared in config.h): picks the transport for the
-// configured protocol and wraps it in RetryingExporter.
-#include <memory>
+#include "otlp/create_exporter.h"
+
 #include <utility>
 
-#include "otlp/config.h"
 #include "otlp/otlp_grpc_exporter.h"
 #include "otlp/otlp_http_exporter.h"
 
 namespace tracer::otlp {
+namespace {
+
+template <typename T>
+absl::StatusOr<std::unique_ptr<SpanExporter>> Upcast(absl::StatusOr<std::unique_ptr<T>> made) {
+  if (!made.ok()) return made.status();
+  return std::unique_ptr<SpanExporter>(*std::move(made));
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<SpanExporter>> CreateExporter(const ExporterConfig& config) {
-  std::unique_ptr<SpanExporter> transport;
-  if (config.protocol == Protocol::kGrpc) {
-    auto ex = OtlpGrpcExporter::Create(config);
-    if (!ex.ok()) return ex.status();
-    transport = *std::move(ex);
-  } else {
-    auto ex = OtlpHttpExporter::Create(config);
-    if (!ex.ok()) return ex.status();
-    transport = *std::move(ex);
-  }
-  return std::unique_ptr<SpanExporter>(
-      std::make_unique<RetryingExporter>(std::move(transport), config.retry));
+  if (config.protocol == Protocol::kGrpc) return Upcast(OtlpGrpcExporter::Create(config));
+  return Upcast(OtlpHttpExporter::Create(config));
 }
 
 }  // namespace tracer::otlp

@@ -35,9 +35,6 @@ struct ExportResult {
   // ExportTracePartialSuccess.error_message (may be set with 0 rejected spans
   // as a warning); empty when the backend sent none.
   std::string partial_success_message;
-  // How many times the request was re-sent after a retryable failure before
-  // it succeeded (0 = first attempt). Set by RetryingExporter.
-  int retries = 0;
 };
 
 // The form of a request an exporter takes (SpanExporter::request_form).
@@ -85,9 +82,10 @@ class SpanExporter {
   // fails afterwards. Returns the first error met while flushing/closing.
   virtual absl::Status Shutdown() = 0;
 
-  // Asks an Export() in progress to stop waiting between retries and return
-  // CANCELLED as soon as possible. A single attempt on the wire still ends
-  // at its own timeout. Default: nothing to cancel.
+  // Asks an Export() in progress to end with CANCELLED as soon as possible
+  // (the OTLP/gRPC and OTLP/HTTP transports abort the attempt on the wire;
+  // an export that cannot be interrupted ends at its own timeout). Default:
+  // nothing to cancel.
   virtual void Cancel() {}
 
   // A short human-readable name of the destination for error messages and

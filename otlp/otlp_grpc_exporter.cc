@@ -133,7 +133,7 @@ absl::StatusOr<std::unique_ptr<OtlpGrpcExporter>> OtlpGrpcExporter::Create(
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
-  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);  // retries are ours (RetryingExporter)
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);  // retries are the export engine's (otlp/delivery)
   args.SetMaxReceiveMessageSize(16 << 20);
   auto channel = grpc::CreateCustomChannel(ep->host_port, creds, args);
   return std::unique_ptr<OtlpGrpcExporter>(new OtlpGrpcExporter(config, std::move(channel)));

@@ -33,8 +33,8 @@ namespace tracer::otlp {
 // deadline config.timeout; gzip when config.compression says so.
 //
 // Thread-safe: Export() calls are serialised; Cancel() aborts the call in
-// flight (it ends with CANCELLED, which is retryable but RetryingExporter
-// stops on Cancel()).
+// flight (it ends with CANCELLED, which is retryable; the export engine's
+// worker cancels only when it stops, and keeps the batch for the next one).
 class OtlpGrpcExporter : public SpanExporter {
  public:
   // Reads the TLS files and creates the channel (connection is lazy).

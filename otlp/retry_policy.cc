@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
-#include <utility>
+#include <cstdint>
+#include <string>
 
-#include "absl/random/random.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 
@@ -15,15 +15,6 @@ namespace tracer::otlp {
 namespace {
 
 constexpr char kRetryableUrl[] = "type.tracer.dev/tracer.exporting.Retryable";
-constexpr char kRetriesUrl[] = "type.tracer.dev/tracer.exporting.Retries";
-
-class RealClock : public RetryClock {
- public:
-  absl::Time Now() override { return absl::Now(); }
-  bool SleepFor(absl::Duration d, absl::Notification* cancel) override {
-    return !cancel->WaitForNotificationWithTimeout(d);
-  }
-};
 
 }  // namespace
 
@@ -84,93 +75,5 @@ std::optional<absl::Duration> RetryAfterOf(const absl::Status& status) {
   if (!absl::SimpleAtoi(std::string(*payload), &ms)) return std::nullopt;
   return absl::Milliseconds(ms);
 }
-
-int RetriesOf(const absl::Status& status) {
-  auto payload = status.GetPayload(kRetriesUrl);
-  int n = 0;
-  if (!payload || !absl::SimpleAtoi(std::string(*payload), &n)) return 0;
-  return n;
-}
-
-RetryClock* RealRetryClock() {
-  static RetryClock* clock = new RealClock();
-  return clock;
-}
-
-RetryingExporter::RetryingExporter(std::unique_ptr<SpanExporter> inner, RetryPolicy policy,
-                                   RetryClock* clock, std::function<double()> uniform01)
-    : inner_(std::move(inner)),
-      policy_(policy),
-      clock_(clock ? clock : RealRetryClock()),
-      uniform01_(uniform01 ? std::move(uniform01) : common::DefaultUniform01()) {}
-
-absl::StatusOr<ExportResult> RetryingExporter::Export(const ExportTraceServiceRequest& request) {
-  return Retry([&] { return inner_->Export(request); });
-}
-
-absl::StatusOr<ExportResult> RetryingExporter::ExportSerialized(std::string serialized) {
-  return Retry([&] { return inner_->ExportSerialized(serialized); });  // a copy per attempt
-}
-
-RequestForm RetryingExporter::request_form() const { return inner_->request_form(); }
-
-absl::StatusOr<ExportResult> RetryingExporter::Retry(
-    const std::function<absl::StatusOr<ExportResult>()>& attempt) {
-  const absl::Time start = clock_->Now();
-  common::Backoff backoff(policy_, uniform01_);
-  int retries = 0;
-  auto fail = [&](absl::Status last, absl::string_view why) {
-    absl::Status out(
-        last.code(),
-        retries == 0 && why.empty()
-            ? std::string(last.message())
-            : absl::StrCat(why, "after ", retries + 1, " attempt", retries == 0 ? "" : "s", " in ",
-                           absl::FormatDuration(clock_->Now() - start), ": ", last.message()));
-    // Keep what the transport attached (retryable mark, Retry-After, HTTP
-    // status) so callers can still classify the failure.
-    last.ForEachPayload(
-        [&out](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
-    out.SetPayload(kRetriesUrl, absl::Cord(absl::StrCat(retries)));
-    return out;
-  };
-  while (true) {
-    absl::StatusOr<ExportResult> result = attempt();
-    if (result.ok()) {
-      result->retries = retries;
-      return result;
-    }
-    if (!policy_.enabled || !IsMarkedRetryable(result.status())) {
-      return fail(result.status(), retries == 0 ? "" : "not retryable, ");
-    }
-    absl::Duration wait = backoff.Next();
-    if (auto hint = RetryAfterOf(result.status())) wait = std::max(wait, *hint);
-    const absl::Duration elapsed = clock_->Now() - start;
-    if (policy_.max_elapsed_time > absl::ZeroDuration() &&
-        elapsed + wait > policy_.max_elapsed_time) {
-      return fail(result.status(),
-                  absl::StrCat("gave up (retry budget ",
-                               absl::FormatDuration(policy_.max_elapsed_time), ") "));
-    }
-    if (cancel_.HasBeenNotified() || !clock_->SleepFor(wait, &cancel_)) {
-      absl::Status cancelled = fail(result.status(), "cancelled while retrying, ");
-      absl::Status out(absl::StatusCode::kCancelled, cancelled.message());
-      out.SetPayload(kRetriesUrl, absl::Cord(absl::StrCat(retries)));
-      return out;
-    }
-    ++retries;
-  }
-}
-
-absl::Status RetryingExporter::Shutdown() {
-  std::call_once(cancel_once_, [this] { cancel_.Notify(); });
-  return inner_->Shutdown();
-}
-
-void RetryingExporter::Cancel() {
-  std::call_once(cancel_once_, [this] { cancel_.Notify(); });
-  inner_->Cancel();
-}
-
-std::string RetryingExporter::Describe() const { return inner_->Describe(); }
 
 }  // namespace tracer::otlp

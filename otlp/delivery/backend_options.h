@@ -32,8 +32,8 @@ struct BackendOptions {
   std::string name;
   // Transport settings. The worker makes its own attempts and backoff from
   // `exporter.retry` (enabled=false means: a retryable failure is retried
-  // after initial_interval without growth); max_elapsed_time is ignored
-  // here: queued spans are retried until delivered or dead-lettered.
+  // after initial_interval without growth); queued spans are retried until
+  // delivered or dead-lettered, with no limit on elapsed time.
   otlp::ExporterConfig exporter;
   // Upper bounds of one export request (spans summed over merged records;
   // serialized bytes). A single record larger than either is sent alone.

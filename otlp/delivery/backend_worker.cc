@@ -19,9 +19,9 @@ std::string ConsumerName(std::string_view backend_name) {
 namespace {
 
 // The transport's mark (retry_policy.h) decides. A status without it and
-// without an HTTP status (an exporter that rebuilt the error, such as
-// RetryingExporter) falls back to the OTLP/gRPC retryable codes, so an
-// outage is never mistaken for a refusal and dead-lettered.
+// without an HTTP status (an injected exporter that built its own error)
+// falls back to the OTLP/gRPC retryable codes, so an outage is never
+// mistaken for a refusal and dead-lettered.
 bool IsRetryable(const absl::Status& status) {
   if (otlp::IsMarkedRetryable(status)) return true;
   if (otlp::HttpStatusOf(status).has_value()) return false;

@@ -1,8 +1,8 @@
-// The real transport of a backend: the OTLP/gRPC or OTLP/HTTP exporter of
-// otlp/, without the RetryingExporter wrapper, so that every
-// Export() is exactly one attempt and its error keeps the transport's
-// retryable mark and Retry-After / RetryInfo delay (retry_policy.h). The
-// backend worker applies backoff and the circuit breaker itself.
+// The real transport of a backend: otlp::CreateExporter's OTLP/gRPC or
+// OTLP/HTTP exporter (otlp/create_exporter.h), whose every Export() is
+// exactly one attempt and whose errors keep the transport's retryable mark
+// and Retry-After / RetryInfo delay (retry_policy.h). The backend worker
+// applies backoff and the circuit breaker itself.
 #ifndef TRACER_OTLP_DELIVERY_TRANSPORT_H_
 #define TRACER_OTLP_DELIVERY_TRANSPORT_H_
 
@@ -15,9 +15,9 @@
 namespace tracer::otlp::delivery {
 
 // Builds the transport for options.exporter (protocol, endpoint, TLS,
-// headers, compression, timeout). Errors: INVALID_ARGUMENT for the endpoint
-// or protocol, file errors for TLS files (from the exporters' Create),
-// prefixed with the backend's name.
+// headers, compression, timeout) with otlp::CreateExporter. Errors:
+// CreateExporter's (INVALID_ARGUMENT for the endpoint, file errors for TLS
+// files), prefixed with "backend <options.name>: ".
 absl::StatusOr<std::unique_ptr<otlp::SpanExporter>> CreateTransport(const BackendOptions& options);
 
 }  // namespace tracer::otlp::delivery

@@ -13,12 +13,13 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "otlp/config.h"
+#include "otlp/create_exporter.h"
 #include "otlp/delivery/backend_worker.h"
 #include "otlp/delivery/transport.h"
 #include "otlp/file_exporter.h"
 #include "otlp/http_status.h"
 #include "otlp/otlp_json.h"
+#include "otlp/retry_policy.h"
 #include "otlp/test_requests.h"
 #include "storage/testing/temp_dir.h"
 #include "storage/testing/test_wal.h"
@@ -51,7 +52,7 @@ class OtlpInteropTest : public ::testing::Test {
     return r.ok() ? *std::move(r) : nullptr;
   }
 
-  // Retry settings small enough for tests.
+  // Backoff settings (for the export engine's runs) small enough for tests.
   static ExporterConfig Config(Protocol protocol, const std::string& endpoint) {
     ExporterConfig c;
     c.protocol = protocol;
@@ -59,7 +60,6 @@ class OtlpInteropTest : public ::testing::Test {
     c.timeout = absl::Seconds(5);
     c.retry.initial_interval = absl::Milliseconds(50);
     c.retry.max_interval = absl::Milliseconds(200);
-    c.retry.max_elapsed_time = absl::Seconds(10);
     return c;
   }
 
@@ -154,7 +154,6 @@ TEST_F(OtlpInteropTest, GrpcRoundTripWithHeadersGzipAndPartialSuccess) {
   ASSERT_TRUE(res.ok()) << res.status();
   EXPECT_EQ(res->rejected_spans, 2);
   EXPECT_EQ(res->partial_success_message, "rejected 2 spans");
-  EXPECT_EQ(res->retries, 0);
   ExpectReceived(*r, {Rich()});
   auto attempts = r->Attempts();
   ASSERT_THAT(attempts, SizeIs(1));
@@ -244,43 +243,57 @@ TEST_F(OtlpInteropTest, GrpcUnavailableTwiceIsRetriedAndExportedOnce) {
   EXPECT_THAT(r->Attempts(), SizeIs(3));
 }
 
+// The export engine retries RESOURCE_EXHAUSTED only when the server sent
+// RetryInfo, after the delay it asked for; without RetryInfo the batch is a
+// refusal: dead-lettered, not re-sent.
 TEST_F(OtlpInteropTest, GrpcResourceExhaustedRetriedOnlyWithRetryInfo) {
   {
     auto r = StartReceiver(
         {"--grpc-port", "0", "--fail-grpc", "RESOURCE_EXHAUSTED:1", "--retry-delay-ms", "400"});
     ASSERT_NE(r, nullptr);
-    auto ex = otlp::CreateExporter(Config(Protocol::kGrpc, GrpcUrl(*r)));
-    ASSERT_TRUE(ex.ok());
     const absl::Time start = absl::Now();
-    auto res = (*ex)->Export(Rich());
-    ASSERT_TRUE(res.ok()) << res.status();
-    EXPECT_EQ(res->retries, 1);
-    EXPECT_GE(absl::Now() - start, absl::Milliseconds(400));  // RetryInfo delay honoured
+    EngineRun run(Config(Protocol::kGrpc, GrpcUrl(*r)), {Rich()});
+    ASSERT_TRUE(run.Drain(absl::Seconds(30)));
+    const absl::Duration took = absl::Now() - start;
+    const otlp::delivery::BackendStats stats = run.Stop();
+    EXPECT_EQ(stats.spans_retried, 5u);  // 5 spans, re-sent once
+    EXPECT_EQ(stats.requests_sent, 1u);
+    EXPECT_EQ(stats.spans_dead_lettered, 0u);
+    EXPECT_GE(took, absl::Milliseconds(400));  // RetryInfo delay honoured
     ExpectReceived(*r, {Rich()});
+    EXPECT_THAT(r->Attempts(), SizeIs(2));
   }
   {
     auto r = StartReceiver({"--grpc-port", "0", "--fail-grpc", "RESOURCE_EXHAUSTED:1",
                             "--fail-message", "quota exceeded"});
     ASSERT_NE(r, nullptr);
-    auto ex = otlp::CreateExporter(Config(Protocol::kGrpc, GrpcUrl(*r)));
-    ASSERT_TRUE(ex.ok());
-    auto res = (*ex)->Export(Rich());
-    EXPECT_EQ(res.status().code(), absl::StatusCode::kResourceExhausted);
-    EXPECT_THAT(res.status().message(), HasSubstr("RESOURCE_EXHAUSTED: quota exceeded"));
+    EngineRun run(Config(Protocol::kGrpc, GrpcUrl(*r)), {Rich()});
+    ASSERT_TRUE(run.Drain(absl::Seconds(30)));
+    const otlp::delivery::BackendStats stats = run.Stop();
+    EXPECT_EQ(stats.spans_failed_by_reason.at("resource_exhausted"), 5u);
+    EXPECT_THAT(stats.last_error, HasSubstr("RESOURCE_EXHAUSTED: quota exceeded"));
+    EXPECT_EQ(stats.spans_retried, 0u);
+    EXPECT_EQ(stats.spans_dead_lettered, 5u);
+    EXPECT_EQ(stats.spans_sent, 0u);
+    EXPECT_EQ(run.unsent_records(), 0u);
     EXPECT_THAT(r->Attempts(), SizeIs(1));
   }
 }
 
+// The export engine waits the server's Retry-After (1 s), not its 50 ms
+// backoff, before re-sending the batch a 503 refused.
 TEST_F(OtlpInteropTest, Http503RetryAfterIsHonoured) {
   auto r = StartReceiver({"--http-port", "0", "--fail-http", "503:1:1"});
   ASSERT_NE(r, nullptr);
-  auto ex = otlp::CreateExporter(Config(Protocol::kHttpProtobuf, HttpUrl(*r)));
-  ASSERT_TRUE(ex.ok());
   const absl::Time start = absl::Now();
-  auto res = (*ex)->Export(Rich());
-  ASSERT_TRUE(res.ok()) << res.status();
-  EXPECT_EQ(res->retries, 1);
-  EXPECT_GE(absl::Now() - start, absl::Seconds(1));  // not the 50 ms backoff
+  EngineRun run(Config(Protocol::kHttpProtobuf, HttpUrl(*r)), {Rich()});
+  ASSERT_TRUE(run.Drain(absl::Seconds(30)));
+  const absl::Duration took = absl::Now() - start;
+  const otlp::delivery::BackendStats stats = run.Stop();
+  EXPECT_EQ(stats.spans_retried, 5u);  // 5 spans, re-sent once
+  EXPECT_EQ(stats.requests_sent, 1u);
+  EXPECT_EQ(stats.spans_failed_by_reason.at("http_503"), 5u);
+  EXPECT_GE(took, absl::Seconds(1));  // not the 50 ms backoff
   ExpectReceived(*r, {Rich()});
   auto attempts = r->Attempts();
   ASSERT_THAT(attempts, SizeIs(2));
@@ -297,8 +310,10 @@ TEST_F(OtlpInteropTest, Http400IsNotRetriedAndCarriesTheBackendsMessage) {
     auto res = (*ex)->Export(Rich());
     EXPECT_EQ(res.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(res.status().message(), HasSubstr("HTTP 400: span name is too long"));
-    // Attached for the fan-out's failure counters, through the retry layer.
+    // Attached for the export engine's failure counters; without the
+    // retryable mark the engine dead-letters the batch instead of re-sending.
     EXPECT_EQ(otlp::HttpStatusOf(res.status()), 400);
+    EXPECT_FALSE(otlp::IsMarkedRetryable(res.status()));
     EXPECT_THAT(res.status().message(), HasSubstr(HttpUrl(*r)));
     EXPECT_THAT(r->Attempts(), SizeIs(1));
     EXPECT_THAT(r->Requests(), SizeIs(0));

@@ -15,12 +15,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "auth/certs.h"
-#include "otlp/config.h"
-#include "otlp/otlp_json.h"
-#include "otlp/test_requests.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "otlp/create_exporter.h"
+#include "otlp/otlp_json.h"
+#include "otlp/test_requests.h"
 #include "tests/interop/peer_receiver.h"
 
 namespace tracer::interop {
@@ -109,7 +109,8 @@ class OtlpTlsInteropTest : public ::testing::TestWithParam<Protocol> {
     return r.ok() ? *std::move(r) : nullptr;
   }
 
-  // One attempt only (no retries), so a refusal is reported at once.
+  // CreateExporter's transports make one attempt per Export(), so a refusal
+  // is reported at once.
   ExporterConfig Config(const PeerReceiver& r, const std::string& scheme) const {
     ExporterConfig c;
     c.protocol = GetParam();
@@ -117,7 +118,6 @@ class OtlpTlsInteropTest : public ::testing::TestWithParam<Protocol> {
     c.endpoint = Grpc() ? absl::StrCat(scheme, "127.0.0.1:", port)
                         : absl::StrCat(scheme, "127.0.0.1:", port, "/v1/traces");
     c.timeout = absl::Seconds(5);
-    c.retry.enabled = false;
     return c;
   }
 

@@ -1,5 +1,5 @@
-// Export throughput of our OTLP exporters (controlplane/export, built with
-// CreateExporter exactly as the control plane's fan-out builds them): sends
+// Export throughput of our OTLP exporters (otlp/, built with CreateExporter
+// exactly as the control plane's fan-out builds them): sends
 // --spans spans in requests of --spans_per_request agent-like spans
 // (agent_like_spans.h) to --endpoint, one request at a time as one fan-out
 // backend does, and prints one JSON line:
@@ -30,9 +30,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "otlp/config.h"
-#include "otlp/otlp_http_exporter.h"
 #include "gflags/gflags.h"
+#include "otlp/config.h"
+#include "otlp/create_exporter.h"
+#include "otlp/otlp_http_exporter.h"
 #include "tests/bench/export/agent_like_spans.h"
 #include "tests/bench/export/process_usage.h"
 
@@ -125,9 +126,9 @@ int Main() {
         gz_bytes += gz->size();
       }
       Usage g1 = Now();
-      absl::StrAppend(&breakdown, ",\"gzip_", level, "\":{\"cpu_s\":",
-                      (g1.user_s + g1.sys_s) - (g0.user_s + g0.sys_s), ",\"bytes\":", gz_bytes / n,
-                      "}");
+      absl::StrAppend(&breakdown, ",\"gzip_", level,
+                      "\":{\"cpu_s\":", (g1.user_s + g1.sys_s) - (g0.user_s + g0.sys_s),
+                      ",\"bytes\":", gz_bytes / n, "}");
     }
   }
   std::printf(
