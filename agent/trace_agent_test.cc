@@ -12,12 +12,12 @@
 #include <tuple>
 #include <utility>
 
-#include "tests/testing/grpc_health.h"
 #include "absl/strings/str_cat.h"
 #include "agent/upload/testing/fake_agent_service.h"
 #include "gtest/gtest.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "storage/testing/temp_dir.h"
+#include "tests/testing/grpc_health.h"
 
 namespace {
 
@@ -121,9 +121,9 @@ TEST(TraceAgentTest, BadHostNameAndNonLoopbackHealthAreRefused) {
   tracer::storage::testing::TempDir dir;
   const std::string data = absl::StrCat("--data_dir=", dir.path());
   auto run = [&](const char* flag) {
-    std::string cmd = absl::StrCat("agent/trace-agent ", data,
-                                   " --insecure --controlplane=127.0.0.1:1 --node_id=n ", flag,
-                                   " 2>&1");
+    std::string cmd =
+        absl::StrCat("agent/trace-agent ", data,
+                     " --insecure --controlplane=127.0.0.1:1 --node_id=n ", flag, " 2>&1");
     FILE* p = popen(cmd.c_str(), "r");
     std::string out;
     char buf[512];

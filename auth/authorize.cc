@@ -59,16 +59,15 @@ grpc::Status Authorize(const grpc::ServerContextBase& context, Role required,
   if (!id.ok()) {
     LOG(WARNING) << "refused " << method << " from " << context.peer()
                  << ": unauthenticated: " << id.status().message();
-    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                        std::string(id.status().message()));
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(id.status().message()));
   }
   if (id->insecure || RoleSatisfies(id->role, required)) return grpc::Status::OK;
   LOG(WARNING) << "refused " << method << " from " << context.peer() << " (" << id->subject
                << "): role " << RoleName(id->role) << ", needs " << RoleName(required);
-  return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                      absl::StrCat(method.empty() ? "this call" : method, " needs role ",
-                                   RoleName(required), "; ", id->subject, " has role ",
-                                   RoleName(id->role)));
+  return grpc::Status(
+      grpc::StatusCode::PERMISSION_DENIED,
+      absl::StrCat(method.empty() ? "this call" : method, " needs role ", RoleName(required), "; ",
+                   id->subject, " has role ", RoleName(id->role)));
 }
 
 }  // namespace tracer::auth

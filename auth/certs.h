@@ -79,11 +79,11 @@ absl::StatusOr<CertPaths> IssueCertificate(const std::string& dir, const IssueRe
 
 // What a certificate says about its holder.
 struct CertIdentity {
-  std::string subject;           // one-line RFC 2253 form, e.g. "CN=alice,O=tracer"
-  std::string common_name;       // CN ("" when absent)
-  std::vector<std::string> uris; // every URI SAN
-  std::vector<std::string> dns;  // every DNS SAN
-  std::vector<std::string> ips;  // every IP SAN, textual
+  std::string subject;            // one-line RFC 2253 form, e.g. "CN=alice,O=tracer"
+  std::string common_name;        // CN ("" when absent)
+  std::vector<std::string> uris;  // every URI SAN
+  std::vector<std::string> dns;   // every DNS SAN
+  std::vector<std::string> ips;   // every IP SAN, textual
 };
 
 // Parses one PEM certificate (the first in `pem`). Does not verify it.

@@ -20,8 +20,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 std::string TempDir() {
-  std::string tmpl = std::string(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp") +
-                     "/certs_test.XXXXXX";
+  std::string tmpl =
+      std::string(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp") + "/certs_test.XXXXXX";
   char* d = mkdtemp(tmpl.data());
   EXPECT_NE(d, nullptr);
   return tmpl + "/certs";  // not created yet: CreateCa must create it
@@ -150,11 +150,9 @@ TEST_F(CertsTest, CertificateFromAnotherCaDoesNotVerify) {
 TEST_F(CertsTest, RejectsBadRequests) {
   IssueRequest req;
   req.name = "../etc/passwd";
-  EXPECT_EQ(IssueCertificate(dir_, req, false).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(IssueCertificate(dir_, req, false).status().code(), absl::StatusCode::kInvalidArgument);
   req.name = "ca";
-  EXPECT_EQ(IssueCertificate(dir_, req, false).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(IssueCertificate(dir_, req, false).status().code(), absl::StatusCode::kInvalidArgument);
   req.name = "bob";
   req.role = Role::kAgent;  // users are viewer/operator/admin
   EXPECT_THAT(std::string(IssueCertificate(dir_, req, false).status().message()),
@@ -179,8 +177,7 @@ TEST_F(CertsTest, RefusesToOverwriteIssuedWithoutForce) {
   IssueRequest req;
   req.name = "carol";
   ASSERT_TRUE(IssueCertificate(dir_, req, false).ok());
-  EXPECT_EQ(IssueCertificate(dir_, req, false).status().code(),
-            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(IssueCertificate(dir_, req, false).status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_TRUE(IssueCertificate(dir_, req, true).ok());
 }
 

@@ -13,8 +13,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "auth/certs.h"
 #include "auth/authorize.h"
+#include "auth/certs.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -47,8 +47,8 @@ class FakeControl final : public v1::ControlService::Service {
 };
 
 std::string NewDir(const char* tag) {
-  std::string tmpl = absl::StrCat(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp", "/", tag,
-                                  ".XXXXXX");
+  std::string tmpl =
+      absl::StrCat(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp", "/", tag, ".XXXXXX");
   EXPECT_NE(mkdtemp(tmpl.data()), nullptr);
   return tmpl;
 }
@@ -90,8 +90,7 @@ class TlsTest : public ::testing::Test {
   void TearDown() override { server_->Shutdown(); }
 
   std::unique_ptr<v1::ControlService::Stub> Stub(std::shared_ptr<grpc::ChannelCredentials> c) {
-    return v1::ControlService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_), c));
+    return v1::ControlService::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_), c));
   }
   std::unique_ptr<v1::ControlService::Stub> StubAs(const std::string& dir,
                                                    const std::string& name) {
@@ -113,9 +112,9 @@ class TlsTest : public ::testing::Test {
   }
   // Runs openssl s_client against the server; returns its exit status and output.
   int SClient(const std::string& version_flag, std::string* out) {
-    std::string cmd = absl::StrCat("openssl s_client -connect 127.0.0.1:", port_, " ",
-                                   version_flag, " -CAfile ", *dir_, "/ca.pem -cert ", *dir_,
-                                   "/viewer.pem -key ", *dir_, "/viewer.key -alpn h2 </dev/null 2>&1");
+    std::string cmd = absl::StrCat("openssl s_client -connect 127.0.0.1:", port_, " ", version_flag,
+                                   " -CAfile ", *dir_, "/ca.pem -cert ", *dir_, "/viewer.pem -key ",
+                                   *dir_, "/viewer.key -alpn h2 </dev/null 2>&1");
     FILE* p = popen(cmd.c_str(), "r");
     char buf[4096];
     size_t n;
@@ -207,8 +206,8 @@ TEST(TlsFilesTest, ServerRefusesMissingFilesWithTheirName) {
 }
 
 TEST(InsecureTest, RefusesNonLoopbackAddresses) {
-  for (const char* bad : {"0.0.0.0:50051", "10.0.0.1:1", "[::]:1", "example.org:443",
-                          "ipv4:192.168.1.1:80"}) {
+  for (const char* bad :
+       {"0.0.0.0:50051", "10.0.0.1:1", "[::]:1", "example.org:443", "ipv4:192.168.1.1:80"}) {
     absl::Status s = CheckLoopbackAddress(bad);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_THAT(std::string(s.message()), HasSubstr("only on loopback")) << bad;

@@ -24,8 +24,8 @@ namespace tracer::common {
 struct BackoffPolicy {
   absl::Duration initial_interval = absl::Seconds(5);  // first interval, before jitter
   absl::Duration max_interval = absl::Seconds(30);     // cap on the interval, before jitter
-  double multiplier = 1.5;                              // growth of the interval per wait
-  double randomization_factor = 0.5;                    // proportional jitter: +-f
+  double multiplier = 1.5;                             // growth of the interval per wait
+  double randomization_factor = 0.5;                   // proportional jitter: +-f
   // Full jitter instead: U[0, interval] (randomization_factor unused). A
   // wait then never exceeds max_interval.
   bool full_jitter = false;

@@ -20,18 +20,19 @@
 #define TRACER_STATUS_MACROS_CONCAT_(a, b) TRACER_STATUS_MACROS_CONCAT_INNER_(a, b)
 
 // Returns the status of `expr` from the enclosing function unless it is OK.
-#define RETURN_IF_ERROR(expr)                                                 \
-  do {                                                                        \
-    if (::absl::Status tracer_status_ = (expr); !tracer_status_.ok()) {       \
-      return tracer_status_;                                                  \
-    }                                                                         \
+#define RETURN_IF_ERROR(expr)                                           \
+  do {                                                                  \
+    if (::absl::Status tracer_status_ = (expr); !tracer_status_.ok()) { \
+      return tracer_status_;                                            \
+    }                                                                   \
   } while (false)
 
 // Evaluates `rexpr` (an absl::StatusOr<T>); on error returns its status from
 // the enclosing function, else moves its value into `lhs` (a declaration such
 // as `auto x` or an existing lvalue).
-#define ASSIGN_OR_RETURN(lhs, rexpr) \
-  TRACER_ASSIGN_OR_RETURN_IMPL_(TRACER_STATUS_MACROS_CONCAT_(tracer_statusor_, __LINE__), lhs, rexpr)
+#define ASSIGN_OR_RETURN(lhs, rexpr)                                                           \
+  TRACER_ASSIGN_OR_RETURN_IMPL_(TRACER_STATUS_MACROS_CONCAT_(tracer_statusor_, __LINE__), lhs, \
+                                rexpr)
 
 #define TRACER_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
   auto statusor = (rexpr);                                  \

@@ -14,25 +14,24 @@
 
 #include "absl/time/time.h"
 #include "auth/tls.h"
-#include "otlp/config.h"
-#include "otlp/resource_env.h"
 #include "controlplane/exporters/startup_exporters.h"
 #include "controlplane/metrics/metrics_server.h"
 #include "controlplane/metrics/status_metrics.h"
 #include "controlplane/server/controlplane.h"
-#include "version/semver.h"
-#include "version/version.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "otlp/config.h"
+#include "otlp/resource_env.h"
 #include "storage/wal_flags.h"
+#include "version/semver.h"
+#include "version/version.h"
 
 DECLARE_string(data_dir);  // //storage:wal_flags
 
 DEFINE_string(listen, "127.0.0.1:7443", "gRPC listen address host:port");
-DEFINE_bool(insecure, false,
-            "Plain text without certificates; only for a loopback --listen");
+DEFINE_bool(insecure, false, "Plain text without certificates; only for a loopback --listen");
 DEFINE_string(tls_dir, "",
               "Certificate directory (tracectl certs init|issue): ca.pem, "
               "<tls_name>.pem, <tls_name>.key");
@@ -42,8 +41,7 @@ DEFINE_uint64(store_max_age_s, 7 * 24 * 3600,
 DEFINE_uint64(store_max_bytes, uint64_t{10} << 30,
               "Embedded trace store: delete the oldest spans above this size "
               "(bytes); 0 = no limit");
-DEFINE_uint64(store_retention_interval_s, 60,
-              "How often retention runs (s)");
+DEFINE_uint64(store_retention_interval_s, 60, "How often retention runs (s)");
 DEFINE_uint64(shutdown_grace_ms, 5000,
               "On SIGTERM, how long open calls may finish before they are "
               "cancelled (ms)");
@@ -75,8 +73,7 @@ namespace {
 int Run() {
   using tracer::controlplane::ControlPlane;
   using tracer::controlplane::ControlPlaneOptions;
-  absl::StatusOr<tracer::storage::WalOptions> wal =
-      tracer::storage::WalOptionsFromFlags();
+  absl::StatusOr<tracer::storage::WalOptions> wal = tracer::storage::WalOptionsFromFlags();
   if (!wal.ok()) {
     LOG(ERROR) << wal.status();
     return 2;
@@ -123,8 +120,8 @@ int Run() {
       options.startup_exporters.push_back(std::move(spec));
     }
   }
-  auto default_exporter = tracer::controlplane::DefaultExporter(
-      {FLAGS_otlp_endpoint, FLAGS_otlp_protocol}, env);
+  auto default_exporter =
+      tracer::controlplane::DefaultExporter({FLAGS_otlp_endpoint, FLAGS_otlp_protocol}, env);
   if (!default_exporter.ok()) {
     LOG(ERROR) << "default exporter: " << default_exporter.status();
     return 2;
@@ -137,16 +134,13 @@ int Run() {
     LOG(WARNING) << resource.discarded << " (ignored as a whole)";
   }
   options.resource_attributes = std::move(resource.attributes);
-  options.export_drain =
-      absl::Milliseconds(static_cast<int64_t>(FLAGS_export_drain_ms));
+  options.export_drain = absl::Milliseconds(static_cast<int64_t>(FLAGS_export_drain_ms));
   options.data_dir = FLAGS_data_dir;
   options.queue = *wal;
   options.store.max_age = absl::Seconds(static_cast<int64_t>(FLAGS_store_max_age_s));
   options.store.max_bytes = FLAGS_store_max_bytes;
-  options.retention_every =
-      absl::Seconds(static_cast<int64_t>(FLAGS_store_retention_interval_s));
-  absl::StatusOr<std::unique_ptr<ControlPlane>> cp =
-      ControlPlane::Open(std::move(options));
+  options.retention_every = absl::Seconds(static_cast<int64_t>(FLAGS_store_retention_interval_s));
+  absl::StatusOr<std::unique_ptr<ControlPlane>> cp = ControlPlane::Open(std::move(options));
   if (!cp.ok()) {
     LOG(ERROR) << "cannot open the control plane: " << cp.status();
     return 1;
@@ -181,8 +175,8 @@ int Run() {
     LOG(ERROR) << "cannot listen on " << FLAGS_listen;
     return 1;
   }
-  LOG(INFO) << "trace-controlplane " << tracer::version::kVersion << " serving on "
-            << FLAGS_listen << " (port " << port << ")"
+  LOG(INFO) << "trace-controlplane " << tracer::version::kVersion << " serving on " << FLAGS_listen
+            << " (port " << port << ")"
             << (FLAGS_insecure ? " INSECURE (plain text, loopback only)" : "");
 
   int signal = 0;

@@ -33,9 +33,8 @@ TEST(TraceControlplaneMainTest, HealthServingThenSigtermExitsZero) {
   if (pid == 0) {
     std::string data_dir = "--data_dir=" + dir.path() + "/cp";
     std::string listen_flag = "--listen=" + listen;
-    execl("controlplane/trace-controlplane", "trace-controlplane",
-          data_dir.c_str(), listen_flag.c_str(), "--insecure",
-          static_cast<char*>(nullptr));
+    execl("controlplane/trace-controlplane", "trace-controlplane", data_dir.c_str(),
+          listen_flag.c_str(), "--insecure", static_cast<char*>(nullptr));
     _exit(127);
   }
   EXPECT_EQ(WaitForHealth(listen), kHealthServing());
@@ -65,9 +64,8 @@ TEST(TraceControlplaneMainTest, InsecureRefusesNonLoopbackListen) {
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     std::string data_dir = "--data_dir=" + dir.path() + "/cp";
-    execl("controlplane/trace-controlplane", "trace-controlplane",
-          data_dir.c_str(), "--listen=0.0.0.0:0", "--insecure",
-          static_cast<char*>(nullptr));
+    execl("controlplane/trace-controlplane", "trace-controlplane", data_dir.c_str(),
+          "--listen=0.0.0.0:0", "--insecure", static_cast<char*>(nullptr));
     _exit(127);
   }
   int status = 0;

@@ -13,10 +13,14 @@ namespace {
 enum LongOnly { kDir = 1000, kForce, kKind, kName, kRole, kSan, kDays };
 
 const option kLongOptions[] = {
-    {"dir", required_argument, nullptr, kDir},   {"force", no_argument, nullptr, kForce},
-    {"kind", required_argument, nullptr, kKind}, {"name", required_argument, nullptr, kName},
-    {"role", required_argument, nullptr, kRole}, {"san", required_argument, nullptr, kSan},
-    {"days", required_argument, nullptr, kDays}, {"help", no_argument, nullptr, 'h'},
+    {"dir", required_argument, nullptr, kDir},
+    {"force", no_argument, nullptr, kForce},
+    {"kind", required_argument, nullptr, kKind},
+    {"name", required_argument, nullptr, kName},
+    {"role", required_argument, nullptr, kRole},
+    {"san", required_argument, nullptr, kSan},
+    {"days", required_argument, nullptr, kDays},
+    {"help", no_argument, nullptr, 'h'},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -100,8 +104,8 @@ absl::StatusOr<CertsOptions> ParseCertsOptions(const std::vector<std::string>& a
       case ':':
         return Invalid(absl::StrCat("option ", argv[optind - 1], " needs an argument"));
       default:
-        return Invalid(absl::StrCat("unknown option ", argv[optind - 1],
-                                    " (see tracectl certs --help)"));
+        return Invalid(
+            absl::StrCat("unknown option ", argv[optind - 1], " (see tracectl certs --help)"));
     }
   }
   if (optind < argc) {
@@ -120,9 +124,10 @@ absl::StatusOr<CertsOptions> ParseCertsOptions(const std::vector<std::string>& a
     return Invalid("--role viewer|operator|admin is required for --kind user");
   }
   if (opts.issue.kind != auth::CertKind::kUser && have_role) {
-    return Invalid(absl::StrCat("--role: only users have a role (", auth::CertKindName(opts.issue.kind),
-                                " certificates get role '",
-                                opts.issue.kind == auth::CertKind::kAgent ? "agent" : "server", "')"));
+    return Invalid(absl::StrCat("--role: only users have a role (",
+                                auth::CertKindName(opts.issue.kind), " certificates get role '",
+                                opts.issue.kind == auth::CertKind::kAgent ? "agent" : "server",
+                                "')"));
   }
   if (opts.issue.kind == auth::CertKind::kServer && opts.issue.sans.empty()) {
     return Invalid("--san is required for --kind server (e.g. --san localhost --san 127.0.0.1)");

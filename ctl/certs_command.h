@@ -15,10 +15,10 @@ namespace tracer::ctl {
 struct CertsOptions {
   enum class Action { kInit, kIssue };
   Action action = Action::kInit;
-  std::string dir;             // --dir DIR (required)
-  bool force = false;          // --force: replace existing files
-  auth::IssueRequest issue;    // for kIssue: --kind, --name, --role, --san, --days
-  bool help = false;           // -h/--help
+  std::string dir;           // --dir DIR (required)
+  bool force = false;        // --force: replace existing files
+  auth::IssueRequest issue;  // for kIssue: --kind, --name, --role, --san, --days
+  bool help = false;         // -h/--help
 };
 
 // Parses the words after `tracectl certs` (ACTION then flags). Returns

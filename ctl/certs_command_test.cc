@@ -28,8 +28,8 @@ TEST(CertsOptionsTest, ParsesInitAndIssue) {
   EXPECT_EQ(server->issue.kind, auth::CertKind::kServer);
   EXPECT_THAT(server->issue.sans, ElementsAre("localhost", "127.0.0.1", "::1"));
 
-  auto user = ParseCertsOptions(
-      {"issue", "--dir", "pki", "--kind", "user", "--name", "al", "--role", "admin", "--days", "30"});
+  auto user = ParseCertsOptions({"issue", "--dir", "pki", "--kind", "user", "--name", "al",
+                                 "--role", "admin", "--days", "30"});
   ASSERT_TRUE(user.ok());
   EXPECT_EQ(user->issue.role, auth::Role::kAdmin);
   EXPECT_EQ(user->issue.validity_days, 30);

@@ -59,7 +59,7 @@ TEST(GatedChild, DestructorKillsUnreleasedChild) {
 }
 
 TEST(ExitCode, SignalIs128PlusSignal) {
-  EXPECT_EQ(ExitCodeFromWaitStatus(9), 128 + 9);   // killed by SIGKILL
+  EXPECT_EQ(ExitCodeFromWaitStatus(9), 128 + 9);  // killed by SIGKILL
   EXPECT_EQ(ExitCodeFromWaitStatus(3 << 8), 3);
 }
 

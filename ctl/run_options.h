@@ -23,19 +23,19 @@ namespace tracer::ctl {
 
 // Everything `tracectl run` was asked to do, validated.
 struct RunOptions {
-  std::vector<std::string> command;        // CMD ARGS... (empty with -p)
-  std::optional<pid_t> attach_pid;         // -p PID
-  bool follow_forks = false;               // -f
-  std::vector<int> syscalls;               // resolved -e trace= / --syscall-class; empty = all
-  bool no_syscalls = false;                // the selection is empty (-e trace=none): no syscall spans
-  uint64_t min_duration_ns = 0;            // --filter-duration-gt MICROS, in ns
-  bool stats = false;                      // --stats: strace -c style table
-  bool quiet = false;                      // -q: no span tree on stderr
-  std::string output_path;                 // --output FILE: OTLP JSON lines ("-" = stdout)
-  std::string otlp_endpoint;               // --otlp-endpoint URL ("" = no OTLP export)
-  std::string otlp_protocol;               // grpc | http/protobuf | http/json ("" = env/default)
-  std::string otlp_headers;                // --otlp-headers "k=v,k2=v2" ("" = env)
-  std::string service_name;                // --otlp-service-name / OTEL_SERVICE_NAME
+  std::vector<std::string> command;  // CMD ARGS... (empty with -p)
+  std::optional<pid_t> attach_pid;   // -p PID
+  bool follow_forks = false;         // -f
+  std::vector<int> syscalls;         // resolved -e trace= / --syscall-class; empty = all
+  bool no_syscalls = false;          // the selection is empty (-e trace=none): no syscall spans
+  uint64_t min_duration_ns = 0;      // --filter-duration-gt MICROS, in ns
+  bool stats = false;                // --stats: strace -c style table
+  bool quiet = false;                // -q: no span tree on stderr
+  std::string output_path;           // --output FILE: OTLP JSON lines ("-" = stdout)
+  std::string otlp_endpoint;         // --otlp-endpoint URL ("" = no OTLP export)
+  std::string otlp_protocol;         // grpc | http/protobuf | http/json ("" = env/default)
+  std::string otlp_headers;          // --otlp-headers "k=v,k2=v2" ("" = env)
+  std::string service_name;          // --otlp-service-name / OTEL_SERVICE_NAME
   // OTEL_RESOURCE_ATTRIBUTES (percent-decoded, service.name excluded: it
   // goes to service_name unless the flag or OTEL_SERVICE_NAME set one).
   std::vector<std::pair<std::string, std::string>> resource_attributes;
@@ -43,9 +43,9 @@ struct RunOptions {
   // OTEL_RESOURCE_ATTRIBUTES, discarded whole as the SDK specification says);
   // printed on stderr when the run starts.
   std::vector<std::string> warnings;
-  std::string trace_parent;                // --trace-parent / TRACEPARENT ("" = new trace)
-  std::string trace_state;                 // TRACESTATE
-  size_t max_export_batch_spans = 512;     // OTEL_BSP_MAX_EXPORT_BATCH_SIZE
+  std::string trace_parent;             // --trace-parent / TRACEPARENT ("" = new trace)
+  std::string trace_state;              // TRACESTATE
+  size_t max_export_batch_spans = 512;  // OTEL_BSP_MAX_EXPORT_BATCH_SIZE
   // --data-dir: where each run's write-ahead log of span batches lives (a
   // RocksDB directory per run, removed once every destination has the spans).
   std::string data_dir = "/var/lib/tracer/runs";
@@ -56,7 +56,7 @@ struct RunOptions {
   // --http-capture-bytes N: payload bytes copied per socket read/write
   // (0..16384; headers beyond it are not parsed, bodies are counted).
   uint32_t http_capture_bytes = 4096;
-  bool help = false;                       // -h/--help: print usage, exit 0
+  bool help = false;  // -h/--help: print usage, exit 0
 };
 
 // Looks up an environment variable; returns nullopt when unset.

@@ -1,7 +1,7 @@
 #include "ctl/run_options.h"
 
-#include <map>
 #include <sys/syscall.h>
+#include <map>
 
 #include "gtest/gtest.h"
 
@@ -160,18 +160,18 @@ TEST(RunOptions, HttpOnByDefaultWhenNetworkSyscallsAreTraced) {
     bool http;
   };
   const Case cases[] = {
-      {{"--", "true"}, true},                                   // everything traced
-      {{"-e", "trace=openat,close", "--", "true"}, false},      // no network syscall
+      {{"--", "true"}, true},                               // everything traced
+      {{"-e", "trace=openat,close", "--", "true"}, false},  // no network syscall
       {{"-e", "trace=connect", "--", "true"}, true},
       {{"-e", "trace=%network", "--", "true"}, true},
       {{"--syscall-class", "network", "--", "true"}, true},
-      {{"-e", "trace=write", "--", "true"}, true},              // data on any fd
+      {{"-e", "trace=write", "--", "true"}, true},  // data on any fd
       {{"--syscall-class", "file", "--", "true"}, false},
-      {{"--http", "-e", "trace=openat", "--", "true"}, true},   // explicit wins
+      {{"--http", "-e", "trace=openat", "--", "true"}, true},  // explicit wins
       {{"--no-http", "--", "true"}, false},
-      {{"--http", "--no-http", "--", "true"}, false},           // last one wins
-      {{"-e", "trace=none", "--", "true"}, false},              // no syscall at all
-      {{"--http", "-e", "trace=none", "--", "true"}, true},     // HTTP spans alone
+      {{"--http", "--no-http", "--", "true"}, false},        // last one wins
+      {{"-e", "trace=none", "--", "true"}, false},           // no syscall at all
+      {{"--http", "-e", "trace=none", "--", "true"}, true},  // HTTP spans alone
   };
   for (const Case& c : cases) {
     auto o = Parse(c.args);

@@ -3,9 +3,9 @@
 // (sessions, traces, agents, exporters, status) talk to the control plane.
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <optional>
-#include <cstring>
 #include <string>
 #include <vector>
 

@@ -65,8 +65,8 @@ int VersionCommand(const std::vector<std::string>& args, const remote::EnvLookup
   }
   const std::string& server = opts->connection.server;
   auto fail = [&](const absl::Status& s) {
-    err << "tracectl version: control plane at " << server << " not reachable: "
-        << absl::StatusCodeToString(s.code()) << ": " << s.message() << "\n";
+    err << "tracectl version: control plane at " << server
+        << " not reachable: " << absl::StatusCodeToString(s.code()) << ": " << s.message() << "\n";
     return explicit_remote ? 1 : 0;
   };
   auto client = remote::ControlClient::Dial(opts->connection);

@@ -53,8 +53,7 @@ std::string ClosedPort() {
 
 TEST(VersionCommandTest, ClientOnlyPrintsOneLineAndDialsNothing) {
   std::ostringstream out, err;
-  EXPECT_EQ(VersionCommand({"--client", "--server", ClosedPort(), "--insecure"}, Env({}), out,
-                           err),
+  EXPECT_EQ(VersionCommand({"--client", "--server", ClosedPort(), "--insecure"}, Env({}), out, err),
             0);
   EXPECT_EQ(out.str(), "client        " + version::VersionLine("tracectl") + "\n");
   EXPECT_EQ(err.str(), "");

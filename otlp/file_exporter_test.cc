@@ -6,11 +6,11 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
-#include "otlp/otlp_json.h"
-#include "otlp/test_requests.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "otlp/otlp_json.h"
+#include "otlp/test_requests.h"
 
 namespace tracer::otlp {
 namespace {

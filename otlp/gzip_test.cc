@@ -3,8 +3,8 @@
 // error, not a crash.
 #include <string>
 
-#include "otlp/otlp_http_exporter.h"
 #include "gtest/gtest.h"
+#include "otlp/otlp_http_exporter.h"
 #include "tests/testing/gunzip.h"
 
 namespace tracer::otlp {

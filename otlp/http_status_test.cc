@@ -1,7 +1,7 @@
 #include "otlp/http_status.h"
 
-#include "otlp/retry_policy.h"
 #include "gtest/gtest.h"
+#include "otlp/retry_policy.h"
 
 namespace tracer::otlp {
 namespace {
@@ -15,8 +15,7 @@ TEST(HttpStatusTest, PayloadRoundTripsAndKeepsRetryableMark) {
 }
 
 TEST(HttpStatusTest, NoStatusWhenNoneWasReported) {
-  EXPECT_EQ(HttpStatusOf(absl::UnavailableError("otlp/grpc x: UNAVAILABLE: down")),
-            std::nullopt);
+  EXPECT_EQ(HttpStatusOf(absl::UnavailableError("otlp/grpc x: UNAVAILABLE: down")), std::nullopt);
   // Messages are not parsed: only the payload counts.
   EXPECT_EQ(HttpStatusOf(absl::InvalidArgumentError("x: HTTP 400: bad span")), std::nullopt);
   EXPECT_EQ(HttpStatusOf(absl::OkStatus()), std::nullopt);

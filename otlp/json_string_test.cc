@@ -28,7 +28,10 @@ TEST(Utf8SequenceLength, WellFormedOnly) {
 
 TEST(ReplaceInvalidUtf8, OneReplacementPerBadByte) {
   EXPECT_EQ(ReplaceInvalidUtf8("gr\xc3\xbc\xc3\x9f"), "gr\xc3\xbc\xc3\x9f");
-  EXPECT_EQ(ReplaceInvalidUtf8("a\xff" "b"), "a\xef\xbf\xbd" "b");
+  EXPECT_EQ(ReplaceInvalidUtf8("a\xff"
+                               "b"),
+            "a\xef\xbf\xbd"
+            "b");
   EXPECT_EQ(ReplaceInvalidUtf8("\xe2\x9c"), "\xef\xbf\xbd\xef\xbf\xbd");
 }
 

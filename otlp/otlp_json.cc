@@ -9,8 +9,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "otlp/json_string.h"
 #include "google/protobuf/util/json_util.h"
+#include "otlp/json_string.h"
 
 namespace tracer::otlp {
 namespace {

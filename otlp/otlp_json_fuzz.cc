@@ -12,7 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!req.ok()) return 0;
   std::string json = tracer::otlp::ToOtlpJson(*req);
   auto again = tracer::otlp::FromOtlpJson(json);
-  if (!again.ok()) abort();                                    // our own output must always decode
+  if (!again.ok()) abort();                               // our own output must always decode
   if (tracer::otlp::ToOtlpJson(*again) != json) abort();  // and be stable
   return 0;
 }

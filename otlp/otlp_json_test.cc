@@ -2,10 +2,10 @@
 
 #include <cmath>
 
-#include "otlp/test_requests.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "otlp/test_requests.h"
 
 namespace tracer::otlp {
 namespace {

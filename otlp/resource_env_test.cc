@@ -81,9 +81,9 @@ TEST(ParseResourceAttributesTest, ErrorsNameTheBadMember) {
 }
 
 TEST(ResourceAttributesFromEnvTest, ServiceNameTakesPrecedence) {
-  EnvResource r = ResourceAttributesFromEnv(Lookup(
-      {{"OTEL_RESOURCE_ATTRIBUTES", "service.name=from-list,env=prod"},
-       {"OTEL_SERVICE_NAME", "checkout"}}));
+  EnvResource r = ResourceAttributesFromEnv(
+      Lookup({{"OTEL_RESOURCE_ATTRIBUTES", "service.name=from-list,env=prod"},
+              {"OTEL_SERVICE_NAME", "checkout"}}));
   EXPECT_TRUE(r.discarded.ok());
   EXPECT_THAT(r.attributes, ElementsAre(Pair("service.name", "checkout"), Pair("env", "prod")));
 }
@@ -118,10 +118,9 @@ TEST(MergeResourceAttributesTest, ExistingKeysWinNewKeysAppended) {
   pid->set_key("process.pid");
   pid->mutable_value()->set_int_value(42);
 
-  MergeResourceAttributes({{"service.name", "env-default"},
-                           {"deployment.environment", "prod"},
-                           {"process.pid", "1"}},
-                          &resource);
+  MergeResourceAttributes(
+      {{"service.name", "env-default"}, {"deployment.environment", "prod"}, {"process.pid", "1"}},
+      &resource);
   ASSERT_EQ(resource.attributes_size(), 3);
   EXPECT_EQ(resource.attributes(0).value().string_value(), "curl");
   EXPECT_EQ(resource.attributes(1).value().int_value(), 42);

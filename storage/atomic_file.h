@@ -1,6 +1,6 @@
 // Durable whole-file replacement for small state files (the control
-// plane's session and exporter registries): write "<path>.tmp", fsync, rename over <path>, fsync the
-// directory. A crash leaves either the old or the new file, never a mix.
+// plane's session and exporter registries): write "<path>.tmp", fsync, rename over <path>, fsync
+// the directory. A crash leaves either the old or the new file, never a mix.
 #ifndef TRACER_STORAGE_ATOMIC_FILE_H_
 #define TRACER_STORAGE_ATOMIC_FILE_H_
 

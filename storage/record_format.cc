@@ -92,8 +92,7 @@ std::string_view RecordErrorName(RecordError error) {
   return "unknown";
 }
 
-std::array<char, kRecordHeaderSize> EncodeRecordHeader(RecordType type,
-                                                       uint32_t span_count,
+std::array<char, kRecordHeaderSize> EncodeRecordHeader(RecordType type, uint32_t span_count,
                                                        int64_t create_unix_nanos,
                                                        std::string_view payload) {
   std::array<char, kRecordHeaderSize> h{};
@@ -108,10 +107,9 @@ std::array<char, kRecordHeaderSize> EncodeRecordHeader(RecordType type,
   return h;
 }
 
-std::string EncodeRecord(RecordType type, uint32_t span_count,
-                         int64_t create_unix_nanos, std::string_view payload) {
-  const auto header =
-      EncodeRecordHeader(type, span_count, create_unix_nanos, payload);
+std::string EncodeRecord(RecordType type, uint32_t span_count, int64_t create_unix_nanos,
+                         std::string_view payload) {
+  const auto header = EncodeRecordHeader(type, span_count, create_unix_nanos, payload);
   std::string out;
   out.reserve(header.size() + payload.size());
   out.append(header.data(), header.size());
@@ -135,8 +133,7 @@ RecordError DecodeRecord(std::string_view value, RecordView* out) {
     return RecordError::kChecksumMismatch;
   }
   const auto type = static_cast<uint8_t>(h[kTypeOffset]);
-  if (type != static_cast<uint8_t>(RecordType::kSpanBatch) ||
-      GetU16(h + kReservedOffset) != 0) {
+  if (type != static_cast<uint8_t>(RecordType::kSpanBatch) || GetU16(h + kReservedOffset) != 0) {
     return RecordError::kUnknownType;
   }
   out->type = static_cast<RecordType>(type);

@@ -6,10 +6,11 @@
 // payload (an opaque serialized span batch, e.g. OTLP `ResourceSpans` or an
 // `ExportTraceServiceRequest`):
 //
-//   byte 0        4     5     6         8            12                   20            24        28
+//   byte 0        4     5     6         8            12                   20            24 28
 //        +--------+-----+-----+---------+------------+--------------------+-------------+---------+----------
-//        | magic  | ver | type| reserved| span_count | create_unix_nanos  | payload_len | crc32   | payload
-//        | u32 LE | u8  | u8  | u16 = 0 | u32 LE     | i64 LE             | u32 LE      | u32 LE  | payload_len bytes
+//        | magic  | ver | type| reserved| span_count | create_unix_nanos  | payload_len | crc32   |
+//        payload | u32 LE | u8  | u8  | u16 = 0 | u32 LE     | i64 LE             | u32 LE      |
+//        u32 LE  | payload_len bytes
 //        +--------+-----+-----+---------+------------+--------------------+-------------+---------+----------
 //
 //   magic     kRecordMagic ("TWAL" in memory order): tells our records from
@@ -84,14 +85,13 @@ struct RecordView {
 // The 28-byte header for `payload`, CRC included. Write it followed by the
 // payload bytes (e.g. as two rocksdb::SliceParts) to form the value.
 // payload.size() must fit in u32 (callers reject larger payloads).
-std::array<char, kRecordHeaderSize> EncodeRecordHeader(RecordType type,
-                                                       uint32_t span_count,
+std::array<char, kRecordHeaderSize> EncodeRecordHeader(RecordType type, uint32_t span_count,
                                                        int64_t create_unix_nanos,
                                                        std::string_view payload);
 
 // Header plus payload in one string (tests, tools).
-std::string EncodeRecord(RecordType type, uint32_t span_count,
-                         int64_t create_unix_nanos, std::string_view payload);
+std::string EncodeRecord(RecordType type, uint32_t span_count, int64_t create_unix_nanos,
+                         std::string_view payload);
 
 // Validates `value` as described above. On kOk fills `*out` (borrowing from
 // `value`); otherwise leaves `*out` unspecified. Never reads outside
@@ -114,8 +114,7 @@ class CorruptionReporter {
 
   // `seq`: the record's key (0 if the key itself was bad); `value_bytes`:
   // size of the stored value; `error`: why it was rejected.
-  virtual void Corruption(uint64_t seq, size_t value_bytes,
-                          RecordError error) = 0;
+  virtual void Corruption(uint64_t seq, size_t value_bytes, RecordError error) = 0;
 };
 
 }  // namespace tracer::storage

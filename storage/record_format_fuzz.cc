@@ -19,15 +19,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const RecordError error = DecodeRecord(value, &view);
   if (error == RecordError::kOk) {
     // A valid record is fully determined by its fields.
-    const std::string again = EncodeRecord(view.type, view.span_count,
-                                           view.create_unix_nanos, view.payload);
+    const std::string again =
+        EncodeRecord(view.type, view.span_count, view.create_unix_nanos, view.payload);
     if (again != value) std::abort();
   } else if (error >= RecordError::kNumRecordErrors) {
     std::abort();
   }
   uint64_t seq = 0;
-  if (tracer::storage::DecodeSeqKey(value, &seq) &&
-      tracer::storage::EncodeSeqKey(seq) != value) {
+  if (tracer::storage::DecodeSeqKey(value, &seq) && tracer::storage::EncodeSeqKey(seq) != value) {
     std::abort();
   }
   return 0;

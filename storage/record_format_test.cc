@@ -12,8 +12,7 @@ namespace {
 
 TEST(RecordFormatTest, RoundTripsRealOtlpBatch) {
   const std::string payload = testing::MakeOtlpBatch(7, 512);
-  const std::string value =
-      EncodeRecord(RecordType::kSpanBatch, 512, 1234567890123, payload);
+  const std::string value = EncodeRecord(RecordType::kSpanBatch, 512, 1234567890123, payload);
   ASSERT_EQ(value.size(), kRecordHeaderSize + payload.size());
   RecordView view;
   ASSERT_EQ(DecodeRecord(value, &view), RecordError::kOk);
@@ -35,8 +34,8 @@ TEST(RecordFormatTest, HeaderIsLittleEndianWithMagicFirst) {
   const std::string value = EncodeRecord(RecordType::kSpanBatch, 3, 0, "abc");
   EXPECT_EQ(value.substr(0, 4), "TWAL");
   EXPECT_EQ(static_cast<uint8_t>(value[4]), kRecordFormatVersion);
-  EXPECT_EQ(static_cast<uint8_t>(value[5]), 1);  // kSpanBatch
-  EXPECT_EQ(static_cast<uint8_t>(value[8]), 3);  // span_count LE
+  EXPECT_EQ(static_cast<uint8_t>(value[5]), 1);   // kSpanBatch
+  EXPECT_EQ(static_cast<uint8_t>(value[8]), 3);   // span_count LE
   EXPECT_EQ(static_cast<uint8_t>(value[20]), 3);  // payload_len LE
   EXPECT_EQ(value.substr(kRecordHeaderSize), "abc");
 }
@@ -45,9 +44,7 @@ TEST(RecordFormatTest, TruncatedHeader) {
   const std::string value = EncodeRecord(RecordType::kSpanBatch, 1, 0, "x");
   RecordView view;
   for (size_t n = 0; n < kRecordHeaderSize; ++n) {
-    EXPECT_EQ(DecodeRecord(value.substr(0, n), &view),
-              RecordError::kTruncatedHeader)
-        << n;
+    EXPECT_EQ(DecodeRecord(value.substr(0, n), &view), RecordError::kTruncatedHeader) << n;
   }
 }
 
@@ -69,15 +66,13 @@ TEST(RecordFormatTest, UnknownVersion) {
 TEST(RecordFormatTest, TruncatedPayload) {
   const std::string value = EncodeRecord(RecordType::kSpanBatch, 1, 0, "payload");
   RecordView view;
-  EXPECT_EQ(DecodeRecord(value.substr(0, value.size() - 1), &view),
-            RecordError::kTruncatedPayload);
+  EXPECT_EQ(DecodeRecord(value.substr(0, value.size() - 1), &view), RecordError::kTruncatedPayload);
   EXPECT_EQ(DecodeRecord(value.substr(0, kRecordHeaderSize), &view),
             RecordError::kTruncatedPayload);
 }
 
 TEST(RecordFormatTest, TrailingBytes) {
-  const std::string value =
-      EncodeRecord(RecordType::kSpanBatch, 1, 0, "payload") + "!";
+  const std::string value = EncodeRecord(RecordType::kSpanBatch, 1, 0, "payload") + "!";
   RecordView view;
   EXPECT_EQ(DecodeRecord(value, &view), RecordError::kTrailingBytes);
 }

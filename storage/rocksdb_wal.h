@@ -57,13 +57,11 @@ class RocksDbWal final : public Wal {
   // Closes the database. No call may be in progress.
   ~RocksDbWal() override;
 
-  absl::StatusOr<uint64_t> Append(std::string_view payload,
-                                  uint32_t span_count) override;
-  absl::Status RegisterConsumer(std::string_view name,
-                                StartPosition start) override;
+  absl::StatusOr<uint64_t> Append(std::string_view payload, uint32_t span_count) override;
+  absl::Status RegisterConsumer(std::string_view name, StartPosition start) override;
   absl::Status RemoveConsumer(std::string_view name) override;
-  absl::StatusOr<std::vector<WalRecord>> ReadFrom(
-      std::string_view consumer, const ReadLimits& limits) override;
+  absl::StatusOr<std::vector<WalRecord>> ReadFrom(std::string_view consumer,
+                                                  const ReadLimits& limits) override;
   absl::Status Ack(std::string_view consumer, uint64_t seq) override;
   absl::StatusOr<uint64_t> Trim() override;
   WalStats Stats() const override;
@@ -71,9 +69,7 @@ class RocksDbWal final : public Wal {
   // The underlying database and the records column family, for tests that
   // damage records behind the WAL's back. Owned by this object.
   rocksdb::DB* db_for_testing() const { return db_.get(); }
-  rocksdb::ColumnFamilyHandle* records_cf_for_testing() const {
-    return records_cf_;
-  }
+  rocksdb::ColumnFamilyHandle* records_cf_for_testing() const { return records_cf_; }
 
  private:
   struct Op;
@@ -103,10 +99,9 @@ class RocksDbWal final : public Wal {
   void ApplyGroup(const Plan& plan) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Moves an invalid record to the quarantine column family (synced),
   // removes it from the index, counts, logs and reports it.
-  absl::Status Quarantine(std::string_view key, std::string_view value,
-                          RecordError error);
-  void CountQuarantine(uint64_t seq, std::string_view key, size_t value_bytes,
-                       RecordError error) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Quarantine(std::string_view key, std::string_view value, RecordError error);
+  void CountQuarantine(uint64_t seq, std::string_view key, size_t value_bytes, RecordError error)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const WalOptions options_;
   std::unique_ptr<rocksdb::DB> db_;

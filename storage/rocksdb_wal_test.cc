@@ -125,8 +125,7 @@ TEST_F(RocksDbWalTest, TwoConsumersAtDifferentSpeedsTrimOnlyBelowTheSlowest) {
   EXPECT_EQ(Consumer(wal->Stats(), "fast").cursor, 10u);
   EXPECT_EQ(wal->Ack("slow", 11).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(wal->Ack("nobody", 1).code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(wal->ReadFrom("nobody", ReadLimits{}).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(wal->ReadFrom("nobody", ReadLimits{}).status().code(), absl::StatusCode::kNotFound);
 
   // Removing the slow consumer trims down to the fast one's cursor.
   ASSERT_TRUE(wal->RemoveConsumer("slow").ok());
@@ -308,8 +307,7 @@ TEST_F(RocksDbWalTest, SecondOpenOfTheSameDirectoryIsRefused) {
   WalOptions options;
   options.data_dir = dir_.path();
   auto second = RocksDbWal::Open(options);
-  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable)
-      << second.status();
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
 }
 
 TEST_F(RocksDbWalTest, ConcurrentAppendersShareSyncedWrites) {

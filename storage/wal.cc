@@ -9,8 +9,8 @@ namespace tracer::storage {
 absl::StatusOr<CapPolicy> ParseCapPolicy(std::string_view text) {
   if (text == "block") return CapPolicy::kBlock;
   if (text == "drop_oldest") return CapPolicy::kDropOldest;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown WAL cap policy '", std::string(text), "' (want block or drop_oldest)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown WAL cap policy '", std::string(text), "' (want block or drop_oldest)"));
 }
 
 std::string_view CapPolicyName(CapPolicy policy) {

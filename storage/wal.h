@@ -114,29 +114,28 @@ struct ConsumerStats {
 // marked persistent.
 struct WalStats {
   // Gauges.
-  uint64_t records = 0;        // stored records
-  uint64_t spans = 0;          // their span counts summed
-  uint64_t stored_bytes = 0;   // their keys + values (what max_bytes caps)
-  uint64_t disk_bytes = 0;     // all files in data_dir (RocksDB's view)
-  uint64_t oldest_seq = 0;     // 0 when empty
-  uint64_t newest_seq = 0;     // 0 when empty
-  uint64_t next_seq = 0;       // what the next Append will get
+  uint64_t records = 0;             // stored records
+  uint64_t spans = 0;               // their span counts summed
+  uint64_t stored_bytes = 0;        // their keys + values (what max_bytes caps)
+  uint64_t disk_bytes = 0;          // all files in data_dir (RocksDB's view)
+  uint64_t oldest_seq = 0;          // 0 when empty
+  uint64_t newest_seq = 0;          // 0 when empty
+  uint64_t next_seq = 0;            // what the next Append will get
   uint64_t quarantined_stored = 0;  // persistent: records in quarantine
   // Counters.
   uint64_t appended_records = 0;
   uint64_t appended_spans = 0;
   uint64_t appended_bytes = 0;
-  uint64_t synced_writes = 0;   // group commits (RocksDB writes with sync)
-  uint64_t acked_records = 0;   // sum over consumers
-  uint64_t trimmed_records = 0; // deleted because every consumer acked them
+  uint64_t synced_writes = 0;           // group commits (RocksDB writes with sync)
+  uint64_t acked_records = 0;           // sum over consumers
+  uint64_t trimmed_records = 0;         // deleted because every consumer acked them
   uint64_t dropped_oldest_records = 0;  // deleted by kDropOldest
   uint64_t dropped_oldest_spans = 0;
   uint64_t dropped_oldest_bytes = 0;
   uint64_t rejected_records = 0;  // kBlock: Append timed out, not stored
   uint64_t rejected_spans = 0;
   // Records quarantined since Open, indexed by RecordError.
-  std::array<uint64_t, static_cast<size_t>(RecordError::kNumRecordErrors)>
-      quarantined_by_reason{};
+  std::array<uint64_t, static_cast<size_t>(RecordError::kNumRecordErrors)> quarantined_by_reason{};
   std::vector<ConsumerStats> consumers;  // sorted by name
 };
 
@@ -154,14 +153,12 @@ class Wal {
   // the record is synced to disk (group commit; see WalOptions).
   // Errors: INVALID_ARGUMENT (payload too large), RESOURCE_EXHAUSTED (kBlock
   // and no space within block_timeout; counted), or the store's error.
-  virtual absl::StatusOr<uint64_t> Append(std::string_view payload,
-                                          uint32_t span_count) = 0;
+  virtual absl::StatusOr<uint64_t> Append(std::string_view payload, uint32_t span_count) = 0;
 
   // Creates consumer `name` (1..128 printable ASCII bytes) with its cursor at
   // `start`. Idempotent: an existing consumer keeps its cursor. Durable when
   // it returns. Errors: INVALID_ARGUMENT (bad name), store errors.
-  virtual absl::Status RegisterConsumer(std::string_view name,
-                                        StartPosition start) = 0;
+  virtual absl::Status RegisterConsumer(std::string_view name, StartPosition start) = 0;
 
   // Deletes consumer `name` and its cursor, then trims what no remaining
   // consumer needs. Errors: NOT_FOUND, store errors.
@@ -172,8 +169,8 @@ class Wal {
   // records met on the way are quarantined (reported, counted) and skipped.
   // A gap in the returned seqs means records were dropped or quarantined.
   // Errors: NOT_FOUND (unknown consumer), DATA_LOSS / INTERNAL from the store.
-  virtual absl::StatusOr<std::vector<WalRecord>> ReadFrom(
-      std::string_view consumer, const ReadLimits& limits) = 0;
+  virtual absl::StatusOr<std::vector<WalRecord>> ReadFrom(std::string_view consumer,
+                                                          const ReadLimits& limits) = 0;
 
   // Moves `consumer`'s cursor to `seq` (everything <= seq is acknowledged)
   // and trims records that every consumer has acked, in one synced write.

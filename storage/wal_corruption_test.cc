@@ -45,8 +45,7 @@ class RawDb {
  public:
   explicit RawDb(const std::string& dir) {
     std::vector<std::string> names;
-    rocksdb::Status s =
-        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names);
+    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names);
     EXPECT_TRUE(s.ok()) << s.ToString();
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
     for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
@@ -62,9 +61,8 @@ class RawDb {
 
   std::string Get(uint64_t seq) {
     std::string v;
-    EXPECT_TRUE(db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(),
-                         EncodeSeqKey(seq), &v)
-                    .ok());
+    EXPECT_TRUE(
+        db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), EncodeSeqKey(seq), &v).ok());
     return v;
   }
   void Put(const std::string& key, const std::string& value) {
@@ -212,8 +210,7 @@ TEST_F(WalCorruptionTest, ForeignKey) {
   auto wal = Open();
   ASSERT_NE(wal, nullptr);
   const WalStats stats = wal->Stats();
-  EXPECT_EQ(stats.quarantined_by_reason[static_cast<size_t>(RecordError::kBadKey)],
-            1u);
+  EXPECT_EQ(stats.quarantined_by_reason[static_cast<size_t>(RecordError::kBadKey)], 1u);
   EXPECT_EQ(stats.records, 5u);
   auto records = wal->ReadFrom("c", ReadLimits{});
   ASSERT_TRUE(records.ok());
@@ -225,14 +222,11 @@ TEST_F(WalCorruptionTest, DamageAfterOpenIsQuarantinedOnRead) {
   ASSERT_NE(wal, nullptr);
   rocksdb::DB* db = wal->db_for_testing();
   std::string v;
-  ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), wal->records_cf_for_testing(),
-                      EncodeSeqKey(2), &v)
-                  .ok());
+  ASSERT_TRUE(
+      db->Get(rocksdb::ReadOptions(), wal->records_cf_for_testing(), EncodeSeqKey(2), &v).ok());
   v.back() ^= 0x01;
   ASSERT_TRUE(
-      db->Put(rocksdb::WriteOptions(), wal->records_cf_for_testing(),
-              EncodeSeqKey(2), v)
-          .ok());
+      db->Put(rocksdb::WriteOptions(), wal->records_cf_for_testing(), EncodeSeqKey(2), v).ok());
   const size_t kChecksum = static_cast<size_t>(RecordError::kChecksumMismatch);
   EXPECT_EQ(wal->Stats().quarantined_by_reason[kChecksum], 0u);
   auto records = wal->ReadFrom("c", ReadLimits{});

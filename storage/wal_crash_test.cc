@@ -11,8 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -67,8 +67,7 @@ ChildOutput RunChild(const std::vector<std::string>& args,
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, path.c_str(), &actions, nullptr, argv.data(),
-                             environ);
+  const int rc = posix_spawn(&pid, path.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   close(fds[1]);
   EXPECT_EQ(rc, 0) << "spawn " << path;
@@ -79,18 +78,16 @@ ChildOutput RunChild(const std::vector<std::string>& args,
 
   std::string buffer;
   bool killed = false;
-  const absl::Time kill_at =
-      absl::Now() + kill_after.value_or(absl::InfiniteDuration());
+  const absl::Time kill_at = absl::Now() + kill_after.value_or(absl::InfiniteDuration());
   for (;;) {
     if (!killed && kill_after.has_value() && absl::Now() >= kill_at) {
       kill(pid, SIGKILL);
       killed = true;
     }
     pollfd p{fds[0], POLLIN, 0};
-    const int timeout_ms =
-        killed || !kill_after.has_value()
-            ? -1
-            : std::max<int>(0, absl::ToInt64Milliseconds(kill_at - absl::Now()));
+    const int timeout_ms = killed || !kill_after.has_value()
+                               ? -1
+                               : std::max<int>(0, absl::ToInt64Milliseconds(kill_at - absl::Now()));
     if (poll(&p, 1, timeout_ms) < 0) continue;
     if (p.revents == 0) continue;
     char chunk[65536];
@@ -135,8 +132,7 @@ std::vector<WalRecord> ReadAll(Wal& wal) {
   std::vector<WalRecord> all;
   uint64_t after = 0;
   for (;;) {
-    auto batch = wal.ReadFrom("slow", ReadLimits{.max_records = 1024,
-                                                 .after_seq = after});
+    auto batch = wal.ReadFrom("slow", ReadLimits{.max_records = 1024, .after_seq = after});
     EXPECT_TRUE(batch.ok()) << batch.status();
     if (!batch.ok() || batch->empty()) break;
     after = batch->back().seq;
@@ -150,28 +146,24 @@ TEST(WalCrashTest, SigkillAtRandomPointsLosesNothingThatWasAcknowledged) {
   ASSERT_FALSE(dir.path().empty());
   std::mt19937 rng(std::random_device{}());
   constexpr int kRounds = 30;
-  uint64_t max_seq_before = 0;   // newest seq present before the round
-  uint64_t fast_cursor = 0;      // cursor of "fast" after the last round
+  uint64_t max_seq_before = 0;                // newest seq present before the round
+  uint64_t fast_cursor = 0;                   // cursor of "fast" after the last round
   std::map<uint64_t, uint64_t> all_reported;  // every acknowledged append
   size_t killed_rounds = 0;
 
   for (int round = 0; round < kRounds; ++round) {
     // Mostly mid-stream kills; every fifth round kills during open/recovery.
     const absl::Duration kill_after =
-        round % 5 == 4
-            ? absl::Microseconds(std::uniform_int_distribution<int>(0, 20000)(rng))
-            : absl::Milliseconds(std::uniform_int_distribution<int>(60, 400)(rng));
-    ChildOutput out = RunChild({"--data_dir=" + dir.path(), "--threads=2",
-                                "--round=" + std::to_string(round)},
-                               kill_after);
-    ASSERT_TRUE(WIFSIGNALED(out.wait_status) &&
-                WTERMSIG(out.wait_status) == SIGKILL)
-        << "round " << round << ": child was not killed (status "
-        << out.wait_status << ")";
+        round % 5 == 4 ? absl::Microseconds(std::uniform_int_distribution<int>(0, 20000)(rng))
+                       : absl::Milliseconds(std::uniform_int_distribution<int>(60, 400)(rng));
+    ChildOutput out =
+        RunChild({"--data_dir=" + dir.path(), "--threads=2", "--round=" + std::to_string(round)},
+                 kill_after);
+    ASSERT_TRUE(WIFSIGNALED(out.wait_status) && WTERMSIG(out.wait_status) == SIGKILL)
+        << "round " << round << ": child was not killed (status " << out.wait_status << ")";
     ++killed_rounds;
-    SCOPED_TRACE(::testing::Message() << "round " << round << ", killed after "
-                                    << kill_after << ", " << out.appended.size()
-                                    << " appends reported");
+    SCOPED_TRACE(::testing::Message() << "round " << round << ", killed after " << kill_after
+                                      << ", " << out.appended.size() << " appends reported");
 
     // Sequence numbers strictly increase across crashes.
     if (!out.appended.empty()) {
@@ -204,16 +196,14 @@ TEST(WalCrashTest, SigkillAtRandomPointsLosesNothingThatWasAcknowledged) {
       EXPECT_GT(r.seq, prev);
       prev = r.seq;
       by_seq[r.seq] = &r;
-      EXPECT_EQ(testing::CountOtlpSpans(r.payload), r.span_count)
-          << "seq " << r.seq;
+      EXPECT_EQ(testing::CountOtlpSpans(r.payload), r.span_count) << "seq " << r.seq;
     }
     for (const auto& [seq, id] : all_reported) {
       auto it = by_seq.find(seq);
       ASSERT_NE(it, by_seq.end()) << "acknowledged seq " << seq << " lost";
       const uint32_t spans = testing::CrashBatchSpans(id);
       EXPECT_EQ(it->second->span_count, spans);
-      EXPECT_EQ(it->second->payload, testing::MakeOtlpBatch(id, spans))
-          << "seq " << seq;
+      EXPECT_EQ(it->second->payload, testing::MakeOtlpBatch(id, spans)) << "seq " << seq;
     }
     EXPECT_EQ(records.size(), stats.records);
     if (!records.empty()) {
@@ -232,18 +222,15 @@ TEST(WalCrashTest, SigkillAtRandomPointsLosesNothingThatWasAcknowledged) {
   EXPECT_EQ(killed_rounds, size_t{kRounds});
   EXPECT_GT(all_reported.size(), 100u) << "the child barely appended";
   std::cout << kRounds << " SIGKILL rounds, " << all_reported.size()
-            << " acknowledged appends verified, newest seq " << max_seq_before
-            << "\n";
+            << " acknowledged appends verified, newest seq " << max_seq_before << "\n";
 }
 
 TEST(WalCrashTest, ReopenAfterExitWithoutClose) {
   testing::TempDir dir;
   ASSERT_FALSE(dir.path().empty());
-  ChildOutput out = RunChild(
-      {"--data_dir=" + dir.path(), "--threads=1", "--exit_after=50"},
-      std::nullopt);
-  ASSERT_TRUE(WIFEXITED(out.wait_status) && WEXITSTATUS(out.wait_status) == 0)
-      << out.wait_status;
+  ChildOutput out =
+      RunChild({"--data_dir=" + dir.path(), "--threads=1", "--exit_after=50"}, std::nullopt);
+  ASSERT_TRUE(WIFEXITED(out.wait_status) && WEXITSTATUS(out.wait_status) == 0) << out.wait_status;
   ASSERT_EQ(out.appended.size(), 50u);
   WalOptions options;
   options.data_dir = dir.path();

@@ -7,8 +7,7 @@
 #include "absl/time/time.h"
 #include "gflags/gflags.h"
 
-DEFINE_string(data_dir, "",
-              "Data directory of this process; the span WAL is <data_dir>/wal");
+DEFINE_string(data_dir, "", "Data directory of this process; the span WAL is <data_dir>/wal");
 DEFINE_uint64(wal_max_bytes, uint64_t{1} << 30,
               "Cap on bytes of stored WAL records (keys + values)");
 DEFINE_string(wal_cap_policy, "block",
@@ -37,8 +36,7 @@ absl::StatusOr<WalOptions> WalOptionsFromFlags() {
   options.policy = *policy;
   options.group_commit_max_wait =
       absl::Microseconds(static_cast<int64_t>(FLAGS_wal_group_commit_max_wait_us));
-  options.block_timeout =
-      absl::Milliseconds(static_cast<int64_t>(FLAGS_wal_block_timeout_ms));
+  options.block_timeout = absl::Milliseconds(static_cast<int64_t>(FLAGS_wal_block_timeout_ms));
   return options;
 }
 

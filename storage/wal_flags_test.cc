@@ -38,12 +38,10 @@ TEST(WalFlagsTest, RejectsBadValues) {
             absl::StatusCode::kInvalidArgument);  // no --data_dir
   gflags::SetCommandLineOption("data_dir", "d");
   gflags::SetCommandLineOption("wal_cap_policy", "drop_newest");
-  EXPECT_EQ(WalOptionsFromFlags().status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(WalOptionsFromFlags().status().code(), absl::StatusCode::kInvalidArgument);
   gflags::SetCommandLineOption("wal_cap_policy", "block");
   gflags::SetCommandLineOption("wal_max_bytes", "0");
-  EXPECT_EQ(WalOptionsFromFlags().status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(WalOptionsFromFlags().status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

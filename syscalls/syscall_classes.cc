@@ -15,22 +15,22 @@ namespace {
 
 // One bit per class.
 enum ClassBit : uint32_t {
-  kFile = 1u << 0,      // %file
-  kDesc = 1u << 1,      // %desc
-  kNet = 1u << 2,       // %network
-  kProc = 1u << 3,      // %process
-  kSig = 1u << 4,       // %signal
-  kIpc = 1u << 5,       // %ipc
-  kMem = 1u << 6,       // %memory
-  kCreds = 1u << 7,     // %creds
-  kClock = 1u << 8,     // %clock
-  kPure = 1u << 9,      // %pure
-  kStat = 1u << 10,     // %stat
-  kLstat = 1u << 11,    // %lstat
-  kFstat = 1u << 12,    // %fstat
-  kStatAll = 1u << 13,  // %%stat
-  kStatfs = 1u << 14,   // %statfs
-  kFstatfs = 1u << 15,  // %fstatfs
+  kFile = 1u << 0,        // %file
+  kDesc = 1u << 1,        // %desc
+  kNet = 1u << 2,         // %network
+  kProc = 1u << 3,        // %process
+  kSig = 1u << 4,         // %signal
+  kIpc = 1u << 5,         // %ipc
+  kMem = 1u << 6,         // %memory
+  kCreds = 1u << 7,       // %creds
+  kClock = 1u << 8,       // %clock
+  kPure = 1u << 9,        // %pure
+  kStat = 1u << 10,       // %stat
+  kLstat = 1u << 11,      // %lstat
+  kFstat = 1u << 12,      // %fstat
+  kStatAll = 1u << 13,    // %%stat
+  kStatfs = 1u << 14,     // %statfs
+  kFstatfs = 1u << 15,    // %fstatfs
   kStatfsAll = 1u << 16,  // %%statfs
 };
 
@@ -40,17 +40,16 @@ struct ClassName {
 };
 
 constexpr ClassName kClassNames[] = {
-    {"file", kFile},       {"desc", kDesc},       {"network", kNet},
-    {"net", kNet},         {"process", kProc},    {"signal", kSig},
-    {"ipc", kIpc},         {"memory", kMem},      {"creds", kCreds},
-    {"clock", kClock},     {"pure", kPure},       {"stat", kStat},
-    {"lstat", kLstat},     {"fstat", kFstat},     {"%stat", kStatAll},
-    {"statfs", kStatfs},   {"fstatfs", kFstatfs}, {"%statfs", kStatfsAll},
+    {"file", kFile},       {"desc", kDesc},         {"network", kNet},   {"net", kNet},
+    {"process", kProc},    {"signal", kSig},        {"ipc", kIpc},       {"memory", kMem},
+    {"creds", kCreds},     {"clock", kClock},       {"pure", kPure},     {"stat", kStat},
+    {"lstat", kLstat},     {"fstat", kFstat},       {"%stat", kStatAll}, {"statfs", kStatfs},
+    {"fstatfs", kFstatfs}, {"%statfs", kStatfsAll},
 };
 
 // Bare (no '%') class names strace still accepts in a trace expression.
-constexpr std::string_view kLegacyBareClasses[] = {
-    "file", "process", "network", "net", "signal", "ipc", "desc", "memory"};
+constexpr std::string_view kLegacyBareClasses[] = {"file",   "process", "network", "net",
+                                                   "signal", "ipc",     "desc",    "memory"};
 
 struct Membership {
   std::string_view syscall;
@@ -372,8 +371,7 @@ absl::Status AddRegexMatches(std::string_view pattern, std::set<int>* out) {
   if (rc != 0) {
     char err[128];
     regerror(rc, &re, err, sizeof err);
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid regular expression '/", p, "': ", err));
+    return absl::InvalidArgumentError(absl::StrCat("invalid regular expression '/", p, "': ", err));
   }
   for (int nr : AllSyscallNumbers()) {
     std::string name(SyscallName(nr));

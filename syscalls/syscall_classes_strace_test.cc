@@ -12,9 +12,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
 #include "syscalls/syscall_classes.h"
 #include "syscalls/syscall_table.h"
-#include "gtest/gtest.h"
 
 namespace tracer::syscalls {
 namespace {
@@ -29,8 +29,8 @@ std::string FindStrace() {
 
 // Names strace printed with `-e trace=<expr>`.
 std::set<std::string> StraceSees(const std::string& strace, const std::string& expr) {
-  std::string out = absl::StrCat(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp",
-                                 "/strace_classes.out");
+  std::string out =
+      absl::StrCat(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp", "/strace_classes.out");
   std::string cmd = absl::StrCat(strace, " -qq -o ", out, " -e trace=", expr,
                                  " syscalls/testing_call_every_syscall");
   int rc = std::system(cmd.c_str());
@@ -72,10 +72,10 @@ TEST_P(StraceClassesTest, MembershipMatchesStrace) {
     if (!want.count(n)) missing.insert(n);
   for (const auto& n : want)
     if (!seen.count(n)) extra.insert(n);
-  EXPECT_TRUE(missing.empty()) << "%" << cls << ": strace has, table lacks: "
-                               << testing::PrintToString(missing);
-  EXPECT_TRUE(extra.empty()) << "%" << cls << ": table has, strace lacks: "
-                             << testing::PrintToString(extra);
+  EXPECT_TRUE(missing.empty()) << "%" << cls
+                               << ": strace has, table lacks: " << testing::PrintToString(missing);
+  EXPECT_TRUE(extra.empty()) << "%" << cls
+                             << ": table has, strace lacks: " << testing::PrintToString(extra);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllClasses, StraceClassesTest,

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "syscalls/syscall_table.h"
 #include "gtest/gtest.h"
+#include "syscalls/syscall_table.h"
 
 namespace tracer::syscalls {
 namespace {
@@ -18,7 +18,7 @@ TEST(SyscallsInClass, DocumentedExamples) {
   EXPECT_TRUE(Has(*file, SYS_openat));
   EXPECT_TRUE(Has(*file, SYS_execve));
   EXPECT_TRUE(Has(*file, SYS_newfstatat));
-  EXPECT_FALSE(Has(*file, SYS_read));   // takes a descriptor, not a name
+  EXPECT_FALSE(Has(*file, SYS_read));  // takes a descriptor, not a name
   EXPECT_FALSE(Has(*file, SYS_fstat));
 
   auto net = SyscallsInClass("%network");
@@ -30,8 +30,8 @@ TEST(SyscallsInClass, DocumentedExamples) {
 
   auto proc = SyscallsInClass("process");
   ASSERT_TRUE(proc.ok());
-  for (int nr : {SYS_clone, SYS_clone3, SYS_fork, SYS_vfork, SYS_execve, SYS_exit_group,
-                 SYS_wait4, SYS_kill})
+  for (int nr : {SYS_clone, SYS_clone3, SYS_fork, SYS_vfork, SYS_execve, SYS_exit_group, SYS_wait4,
+                 SYS_kill})
     EXPECT_TRUE(Has(*proc, nr)) << SyscallName(nr);
   EXPECT_FALSE(Has(*proc, SYS_getpid));
 
@@ -55,7 +55,8 @@ TEST(SyscallsInClass, SortedUniqueAndKnown) {
     EXPECT_FALSE(v->empty()) << cls;
     EXPECT_TRUE(std::is_sorted(v->begin(), v->end())) << cls;
     EXPECT_EQ(std::adjacent_find(v->begin(), v->end()), v->end()) << cls;
-    for (int nr : *v) EXPECT_TRUE(SyscallArgCount(nr) || SyscallName(nr).substr(0, 8) != "syscall_");
+    for (int nr : *v)
+      EXPECT_TRUE(SyscallArgCount(nr) || SyscallName(nr).substr(0, 8) != "syscall_");
   }
 }
 

@@ -31,8 +31,8 @@ constexpr size_t kMaxInternedUnknown = 4096;
 
 template <typename Row>
 const Row* FindRow(const Row* begin, const Row* end, int key, int Row::*field) {
-  const Row* it = std::lower_bound(begin, end, key,
-                                   [field](const Row& r, int k) { return r.*field < k; });
+  const Row* it =
+      std::lower_bound(begin, end, key, [field](const Row& r, int k) { return r.*field < k; });
   if (it == end || it->*field != key) return nullptr;
   return it;
 }

@@ -1,11 +1,11 @@
 #include "syscalls/syscall_table.h"
 
+#include <sys/syscall.h>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <set>
 #include <string>
-#include <sys/syscall.h>
 
 #include "gtest/gtest.h"
 

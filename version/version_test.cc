@@ -3,8 +3,8 @@
 #include <regex>
 #include <string>
 
-#include "version/semver.h"
 #include "gtest/gtest.h"
+#include "version/semver.h"
 
 namespace tracer::version {
 namespace {

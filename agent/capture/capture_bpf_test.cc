@@ -2,11 +2,11 @@
 // processes. Needs root; skips otherwise (fails when CI is set).
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -99,8 +99,8 @@ class CollectingSink : public EventSink {
 // (the read was entered before tracing and has no saved enter).
 class GatedChild {
  public:
-  explicit GatedChild(const std::function<int()>& body,
-                      const std::function<void()>& setup = [] {}) {
+  explicit GatedChild(
+      const std::function<int()>& body, const std::function<void()>& setup = [] {}) {
     int p[2];
     PCHECK(pipe2(p, O_CLOEXEC) == 0);
     pid_ = fork();
@@ -345,10 +345,9 @@ TEST_F(CaptureBpfTest, ExecOfCatReportsExecveOpenatReadWriteAndExit) {
   auto execs = sink.Of(pid, SYS_execve);
   ASSERT_EQ(execs.size(), 1u);
   EXPECT_EQ(execs[0].ret, 0);
-  ASSERT_NE(execs[0].Blob(0), nullptr) << execs[0].blobs.size() << " blobs, arg0 "
-                                       << execs[0].args[0] << " arg1 " << execs[0].args[1]
-                                       << " exec stash drops "
-                                       << source->Counters().exec_args_lost;
+  ASSERT_NE(execs[0].Blob(0), nullptr)
+      << execs[0].blobs.size() << " blobs, arg0 " << execs[0].args[0] << " arg1 "
+      << execs[0].args[1] << " exec stash drops " << source->Counters().exec_args_lost;
   EXPECT_EQ(execs[0].Blob(0)->kind, BlobKind::kString);
   EXPECT_EQ(execs[0].Blob(0)->data, "/bin/cat");
   ASSERT_NE(execs[0].Blob(1), nullptr);

@@ -59,8 +59,8 @@ class CountingSink : public EventSink {
     if (e.kind == ProcessEvent::Kind::kExit && e.tgid == root) root_exited = true;
     if (FLAGS_print) {
       std::printf("process kind=%d tgid=%u parent=%u exit=%d file=%s comm=%s\n",
-                  static_cast<int>(e.kind), e.tgid, e.parent_tgid, e.exit_code,
-                  e.filename.c_str(), e.comm.c_str());
+                  static_cast<int>(e.kind), e.tgid, e.parent_tgid, e.exit_code, e.filename.c_str(),
+                  e.comm.c_str());
     }
   }
   uint32_t root = 0;
@@ -169,8 +169,7 @@ int main(int argc, char** argv) {
         static_cast<unsigned long long>(k.opens), static_cast<unsigned long long>(k.data_events),
         static_cast<unsigned long long>(k.bytes_copied),
         static_cast<unsigned long long>(k.bytes_not_copied),
-        static_cast<unsigned long long>(k.closes),
-        static_cast<unsigned long long>(k.ringbuf_drops),
+        static_cast<unsigned long long>(k.closes), static_cast<unsigned long long>(k.ringbuf_drops),
         static_cast<unsigned long long>(k.untracked_full),
         static_cast<unsigned long long>(k.missed_calls));
   }

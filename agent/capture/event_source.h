@@ -174,8 +174,7 @@ class EventSource {
 // Requires root (CAP_BPF + CAP_PERFMON); returns PERMISSION_DENIED with a
 // clear message otherwise, FAILED_PRECONDITION if BTF or tracepoints are
 // missing, INTERNAL for other libbpf failures (with libbpf's errno text).
-absl::StatusOr<std::unique_ptr<EventSource>> OpenBpfEventSource(
-    const CaptureOptions& options);
+absl::StatusOr<std::unique_ptr<EventSource>> OpenBpfEventSource(const CaptureOptions& options);
 
 }  // namespace tracer::capture
 

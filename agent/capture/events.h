@@ -27,23 +27,23 @@ enum class BlobKind : uint8_t {
 // `data` points into the event's storage and is valid only as long as the
 // SyscallEvent that holds it.
 struct Blob {
-  uint8_t arg_index = 0;       // which of args[0..5] this came from
+  uint8_t arg_index = 0;  // which of args[0..5] this came from
   BlobKind kind = BlobKind::kString;
-  bool truncated = false;      // the kernel copied fewer bytes than existed
-  std::string_view data;       // the captured bytes
+  bool truncated = false;  // the kernel copied fewer bytes than existed
+  std::string_view data;   // the captured bytes
 };
 
 // One completed syscall of a traced thread (sys_enter + sys_exit).
 struct SyscallEvent {
-  uint32_t tgid = 0;           // process id (thread group id)
-  uint32_t tid = 0;            // thread id
-  int32_t nr = -1;             // x86-64 syscall number
-  uint64_t args[6] = {};       // raw register arguments at sys_enter
-  int64_t ret = 0;             // return value; -4095..-1 is -errno
-  uint64_t start_ns = 0;       // CLOCK_MONOTONIC (bpf_ktime_get_ns) at sys_enter
-  uint64_t duration_ns = 0;    // sys_exit time minus start_ns
-  bool no_return = false;      // exit/exit_group: reported at entry, ret unknown
-  std::vector<Blob> blobs;     // captured argument payloads, by arg_index order
+  uint32_t tgid = 0;         // process id (thread group id)
+  uint32_t tid = 0;          // thread id
+  int32_t nr = -1;           // x86-64 syscall number
+  uint64_t args[6] = {};     // raw register arguments at sys_enter
+  int64_t ret = 0;           // return value; -4095..-1 is -errno
+  uint64_t start_ns = 0;     // CLOCK_MONOTONIC (bpf_ktime_get_ns) at sys_enter
+  uint64_t duration_ns = 0;  // sys_exit time minus start_ns
+  bool no_return = false;    // exit/exit_group: reported at entry, ret unknown
+  std::vector<Blob> blobs;   // captured argument payloads, by arg_index order
 
   // Returns the blob captured for argument `index`, or nullptr.
   const Blob* BlobFor(int index) const {
@@ -62,11 +62,11 @@ struct ProcessEvent {
   };
   Kind kind = Kind::kFork;
   uint32_t tgid = 0;
-  uint32_t parent_tgid = 0;    // kFork: the forking process
-  uint64_t ts_ns = 0;          // CLOCK_MONOTONIC
-  int32_t exit_code = 0;       // kExit: wait(2) status (exit code << 8 | signal)
-  std::string filename;        // kExec: the executed path as the kernel saw it
-  std::string comm;            // task comm (<= 15 chars) at the event
+  uint32_t parent_tgid = 0;  // kFork: the forking process
+  uint64_t ts_ns = 0;        // CLOCK_MONOTONIC
+  int32_t exit_code = 0;     // kExit: wait(2) status (exit code << 8 | signal)
+  std::string filename;      // kExec: the executed path as the kernel saw it
+  std::string comm;          // task comm (<= 15 chars) at the event
 };
 
 // Receives decoded events in kernel order per CPU (roughly time order
@@ -88,19 +88,19 @@ class EventSink {
 struct SyscallTotals {
   int32_t nr = -1;
   uint64_t calls = 0;
-  uint64_t errors = 0;         // returns in -4095..-1
-  uint64_t total_ns = 0;       // summed duration
+  uint64_t errors = 0;    // returns in -4095..-1
+  uint64_t total_ns = 0;  // summed duration
 };
 
 // What the capture layer dropped or saw, never silently.
 struct CaptureCounters {
   std::vector<uint64_t> ringbuf_drops_per_cpu;  // records lost: ring buffer full
-  uint64_t events = 0;                           // records delivered to the sink
-  uint64_t missed_syscalls = 0;     // not traced: per-thread storage not allocated
-  uint64_t exec_args_lost = 0;      // execve filename/argv not kept (map full)
-  uint64_t forks_not_followed = 0;  // children not traced: target map full
-  uint64_t invalid_records = 0;     // records user space could not decode
-  SocketCounters sockets;           // CaptureOptions::sockets only; else zeros
+  uint64_t events = 0;                          // records delivered to the sink
+  uint64_t missed_syscalls = 0;                 // not traced: per-thread storage not allocated
+  uint64_t exec_args_lost = 0;                  // execve filename/argv not kept (map full)
+  uint64_t forks_not_followed = 0;              // children not traced: target map full
+  uint64_t invalid_records = 0;                 // records user space could not decode
+  SocketCounters sockets;                       // CaptureOptions::sockets only; else zeros
 };
 
 }  // namespace tracer::capture

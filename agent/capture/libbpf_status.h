@@ -11,8 +11,8 @@
 namespace tracer::capture {
 
 // Converts a libbpf/bpf(2) result to a Status. `err` is a libbpf return value:
-// 0 or positive (a count or an fd) means success; negative is -errno. `what` names the failed step ("load BPF
-// programs") and starts the message. Mapping:
+// 0 or positive (a count or an fd) means success; negative is -errno. `what` names the failed step
+// ("load BPF programs") and starts the message. Mapping:
 //   EPERM, EACCES         -> PERMISSION_DENIED, saying root (CAP_BPF +
 //                            CAP_PERFMON) is required; but EACCES while the
 //                            caller holds those capabilities is the verifier

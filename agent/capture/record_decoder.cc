@@ -82,7 +82,7 @@ DecodeResult DecodeProcess(const uint8_t* p, size_t size, ProcessEvent* e) {
 }  // namespace
 
 DecodeResult DecodeSyscallRecord(const void* data, size_t size, SyscallEvent* syscall,
-                          ProcessEvent* process) {
+                                 ProcessEvent* process) {
   const auto* p = static_cast<const uint8_t*>(data);
   if (size < sizeof(bpf_abi::RecordHeader)) return DecodeResult::kInvalid;
   const auto hdr = Load<bpf_abi::RecordHeader>(p);

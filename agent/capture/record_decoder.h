@@ -26,7 +26,7 @@ enum class DecodeResult : uint8_t {
 // blob vector keeps its capacity, so reusing one event avoids allocations).
 // Thread-safe (no shared state).
 DecodeResult DecodeSyscallRecord(const void* data, size_t size, SyscallEvent* syscall,
-                          ProcessEvent* process);
+                                 ProcessEvent* process);
 
 }  // namespace tracer::capture
 

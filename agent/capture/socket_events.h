@@ -66,10 +66,10 @@ struct SocketDataEvent {
   ConnectionId conn;
   uint32_t tid = 0;
   Direction direction = Direction::kEgress;
-  int32_t syscall_nr = -1;    // x86-64 number of the syscall that moved it
-  uint64_t start_ns = 0;      // CLOCK_MONOTONIC at sys_enter
-  uint64_t end_ns = 0;        // CLOCK_MONOTONIC at sys_exit
-  uint64_t length = 0;        // bytes moved (the syscall's return value)
+  int32_t syscall_nr = -1;  // x86-64 number of the syscall that moved it
+  uint64_t start_ns = 0;    // CLOCK_MONOTONIC at sys_enter
+  uint64_t end_ns = 0;      // CLOCK_MONOTONIC at sys_exit
+  uint64_t length = 0;      // bytes moved (the syscall's return value)
   // The first min(length, capture limit) bytes, in stream order (for
   // readv/writev/recvmsg/sendmsg, the iovecs concatenated). Fewer bytes
   // than `length` means the rest was counted, not copied (sendfile: none).
@@ -91,13 +91,13 @@ struct SocketCounters {
   uint64_t opens = 0;
   uint64_t data_events = 0;
   uint64_t closes = 0;
-  uint64_t bytes_copied = 0;         // sum of data.size() delivered
-  uint64_t bytes_not_copied = 0;     // beyond the capture limit: sum of
-                                     // length - data.size() delivered
-  uint64_t ringbuf_drops = 0;        // records lost: ring buffer full
-  uint64_t untracked_full = 0;       // sockets not tracked: table full
-  uint64_t missed_calls = 0;         // socket calls missed: per-thread
-                                     // storage not allocated
+  uint64_t bytes_copied = 0;      // sum of data.size() delivered
+  uint64_t bytes_not_copied = 0;  // beyond the capture limit: sum of
+                                  // length - data.size() delivered
+  uint64_t ringbuf_drops = 0;     // records lost: ring buffer full
+  uint64_t untracked_full = 0;    // sockets not tracked: table full
+  uint64_t missed_calls = 0;      // socket calls missed: per-thread
+                                  // storage not allocated
 };
 
 }  // namespace tracer::capture

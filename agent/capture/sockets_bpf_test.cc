@@ -547,11 +547,10 @@ open(sys.argv[2] + ".4", "wb").write(got)
 
   auto opens = sink.OpensOf(client.pid());
   ASSERT_EQ(opens.size(), 4u);
-  const std::string requests[4] = {
-      "GET /x HTTP/1.1\r\nHost: vec\r\nX-Path: sendmsg\r\n\r\n",
-      "GET /x HTTP/1.1\r\nHost: vec\r\nX-Path: writev\r\n\r\n",
-      "GET /x HTTP/1.1\r\nHost: vec\r\nX-Path: write\r\n\r\n",
-      "GET /x HTTP/1.1\r\nHost: vec\r\nX-Path: sendfile\r\n\r\n"};
+  const std::string requests[4] = {"GET /x HTTP/1.1\r\nHost: vec\r\nX-Path: sendmsg\r\n\r\n",
+                                   "GET /x HTTP/1.1\r\nHost: vec\r\nX-Path: writev\r\n\r\n",
+                                   "GET /x HTTP/1.1\r\nHost: vec\r\nX-Path: write\r\n\r\n",
+                                   "GET /x HTTP/1.1\r\nHost: vec\r\nX-Path: sendfile\r\n\r\n"};
   const int egress_nr[4] = {SYS_sendmsg, SYS_writev, SYS_write, SYS_sendfile};
   for (int i = 0; i < 4; ++i) {
     SCOPED_TRACE(absl::StrCat("connection ", i + 1));

@@ -20,7 +20,9 @@ ControlClient::ControlClient(std::shared_ptr<grpc::Channel> channel, ControlClie
 
 ControlClient::~ControlClient() { Stop(); }
 
-void ControlClient::Start() { thread_ = std::thread([this] { Run(); }); }
+void ControlClient::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void ControlClient::Stop() {
   {

@@ -52,13 +52,13 @@ struct ControlClientOptions {
 };
 
 struct ControlClientState {
-  bool connected = false;         // a Welcome arrived on the current stream
-  uint64_t connects = 0;          // streams opened
+  bool connected = false;  // a Welcome arrived on the current stream
+  uint64_t connects = 0;   // streams opened
   uint64_t stream_failures = 0;
   uint64_t heartbeats_sent = 0;
   uint64_t policies_applied = 0;
   uint64_t applied_policy_version = 0;
-  std::string agent_id;           // from the latest Welcome
+  std::string agent_id;  // from the latest Welcome
 };
 
 // Thread-safe. Does not own `handler`, which must outlive the client.
@@ -82,9 +82,9 @@ class ControlClient {
  private:
   void Run();
   bool RunStream();  // true if a Welcome arrived
-  void HandlePolicy(const tracer::v1::Policy& policy,
-                    grpc::ClientReaderWriter<tracer::v1::AgentMessage, tracer::v1::ControlMessage>*
-                        stream);
+  void HandlePolicy(
+      const tracer::v1::Policy& policy,
+      grpc::ClientReaderWriter<tracer::v1::AgentMessage, tracer::v1::ControlMessage>* stream);
   bool Write(grpc::ClientReaderWriter<tracer::v1::AgentMessage, tracer::v1::ControlMessage>* stream,
              const tracer::v1::AgentMessage& m);
 

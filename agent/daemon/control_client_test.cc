@@ -10,8 +10,8 @@
 #include "agent/daemon/session_manager.h"
 #include "agent/daemon/testing/fake_event_source.h"
 #include "agent/upload/testing/fake_agent_service.h"
-#include "version/semver.h"
 #include "gtest/gtest.h"
+#include "version/semver.h"
 
 namespace tracer::daemon {
 namespace {
@@ -177,9 +177,8 @@ TEST_F(ControlClientTest, AppliesPushedPolicyReportsStatusAndSurvivesReconnect) 
   svc.DropConnectStreams();
   ASSERT_TRUE(svc.WaitFor([](const FakeAgentService& s) { return s.hellos().size() >= 2; },
                           absl::Seconds(10)));
-  ASSERT_TRUE(svc.WaitFor(
-      [](const FakeAgentService& s) { return s.policy_statuses().size() >= 2; },
-      absl::Seconds(10)));
+  ASSERT_TRUE(svc.WaitFor([](const FakeAgentService& s) { return s.policy_statuses().size() >= 2; },
+                          absl::Seconds(10)));
   EXPECT_EQ(svc.policy_statuses()[1].policy_version(), 5u);
   EXPECT_EQ(client_->State().policies_applied, 1u);
   EXPECT_GE(client_->State().stream_failures, 1u);

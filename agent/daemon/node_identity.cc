@@ -16,8 +16,8 @@ namespace {
 bool ValidKey(absl::string_view k) {
   if (k.empty() || k.size() > 63) return false;
   for (char c : k) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' &&
-        c != '/' && c != '-') {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '/' &&
+        c != '-') {
       return false;
     }
   }
@@ -38,12 +38,12 @@ absl::StatusOr<std::map<std::string, std::string>> ParseLabels(std::string_view 
   std::map<std::string, std::string> labels;
   if (absl::StripAsciiWhitespace(text).empty()) return labels;
   for (absl::string_view element : absl::StrSplit(text, ',')) {
-    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(element, absl::MaxSplits('=', 1));
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(element, absl::MaxSplits('=', 1));
     std::string key(absl::StripAsciiWhitespace(kv.first));
     std::string value(absl::StripAsciiWhitespace(kv.second));
     if (element.find('=') == absl::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--labels: '", element, "' is not key=value"));
+      return absl::InvalidArgumentError(absl::StrCat("--labels: '", element, "' is not key=value"));
     }
     if (!ValidKey(key)) {
       return absl::InvalidArgumentError(absl::StrCat(

@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <map>
 #include <atomic>
 #include <cstdio>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -16,8 +16,8 @@
 #include "absl/strings/escaping.h"
 #include "agent/daemon/testing/fake_event_source.h"
 #include "common/clock.h"
-#include "syscalls/syscall_table.h"
 #include "gtest/gtest.h"
+#include "syscalls/syscall_table.h"
 
 namespace tracer::daemon {
 namespace {
@@ -133,8 +133,8 @@ TEST_F(SessionManagerTest, PidSessionCapturesFiltersAndTagsSpans) {
     EXPECT_EQ(state_->last_options.min_duration_ns, 5000u);
   }
   state_->Push(Syscall(me, "openat", 10000));
-  state_->Push(Syscall(me, "read", 10000));    // not in the set
-  state_->Push(Syscall(me, "openat", 5000));   // not slower than 5 µs
+  state_->Push(Syscall(me, "read", 10000));      // not in the set
+  state_->Push(Syscall(me, "openat", 5000));     // not slower than 5 µs
   state_->Push(Syscall(4242, "openat", 10000));  // not a target
   ASSERT_TRUE(Eventually([&] { return sink_.spans() >= 1; }));
   absl::SleepFor(absl::Milliseconds(100));
@@ -272,8 +272,8 @@ tracer::v1::Session TargetSession(const std::string& id) {
   return s;
 }
 
-capture::KernelAdmission Admission(capture::KernelAdmission::Reason reason,
-                                   uint64_t cgroup_id = 0, std::string comm = "") {
+capture::KernelAdmission Admission(capture::KernelAdmission::Reason reason, uint64_t cgroup_id = 0,
+                                   std::string comm = "") {
   capture::KernelAdmission a;
   a.reason = reason;
   a.cgroup_id = cgroup_id;
@@ -300,7 +300,7 @@ TEST_F(SessionManagerTest, CommTargetIsMatchedInTheKernelAndAdmissionsAreRouted)
     EXPECT_EQ(state_->comm_targets, std::vector<std::string>{"no-such-comm-x"});
     EXPECT_FALSE(state_->trace_all);
     EXPECT_EQ(state_->last_options.exclude_tgid, 1u);  // SessionManagerOptions::self_pid
-    EXPECT_TRUE(state_->targets.empty());  // no running process has that comm
+    EXPECT_TRUE(state_->targets.empty());              // no running process has that comm
   }
   // The kernel admitted 5555 at exec: its exec record comes first.
   state_->Admit(5555, Admission(capture::KernelAdmission::Reason::kComm, 0, "no-such-comm-x"));
@@ -342,8 +342,7 @@ TEST_F(SessionManagerTest, CgroupTargetsAreResolvedAndRoutedById) {
     }
     if (ss.session_id() == "cg-missing") {
       EXPECT_FALSE(ss.applied());
-      EXPECT_NE(ss.error().find("target.cgroup_path /grp/none: no such cgroup"),
-                std::string::npos)
+      EXPECT_NE(ss.error().find("target.cgroup_path /grp/none: no such cgroup"), std::string::npos)
           << ss.error();
     }
   }

@@ -13,8 +13,7 @@
 
 namespace tracer::spans {
 
-using Attributes =
-    google::protobuf::RepeatedPtrField<opentelemetry::proto::common::v1::KeyValue>;
+using Attributes = google::protobuf::RepeatedPtrField<opentelemetry::proto::common::v1::KeyValue>;
 
 // AnyValue.string_value. The std::string&& overload moves the value in; the
 // const char* one (NUL-terminated) keeps literals unambiguous.

@@ -52,8 +52,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "agent/capture/events.h"
-#include "common/clock.h"
 #include "agent/spans/trace_context.h"
+#include "common/clock.h"
 #include "google/protobuf/arena.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 

@@ -45,8 +45,7 @@ struct Seen {
   Span span;
 };
 
-std::map<std::string, AnyValue> AttrMap(
-    const google::protobuf::RepeatedPtrField<KeyValue>& attrs) {
+std::map<std::string, AnyValue> AttrMap(const google::protobuf::RepeatedPtrField<KeyValue>& attrs) {
   std::map<std::string, AnyValue> out;
   for (const KeyValue& kv : attrs) {
     EXPECT_FALSE(out.count(kv.key())) << "duplicate attribute " << kv.key();

@@ -136,9 +136,9 @@ TEST(ParseTraceparentTest, RejectsUppercaseTraceId) {
 }
 
 TEST(ParseTraceparentTest, RejectsNonHexTraceId) {
-  ExpectRejected(absl::StrCat("00-", std::string(kTraceIdHex).substr(0, 31), "g-", kParentIdHex,
-                              "-01"),
-                 "trace-id must be lowercase hex");
+  ExpectRejected(
+      absl::StrCat("00-", std::string(kTraceIdHex).substr(0, 31), "g-", kParentIdHex, "-01"),
+      "trace-id must be lowercase hex");
 }
 
 TEST(ParseTraceparentTest, RejectsNonHexParentId) {
@@ -157,7 +157,8 @@ TEST(ParseTraceparentTest, RejectsShortFlags) {
 }
 
 TEST(ParseTraceparentTest, RejectsMissingFlags) {
-  ExpectRejected(absl::StrCat("00-", kTraceIdHex, "-", kParentIdHex), "expected '-' after parent-id");
+  ExpectRejected(absl::StrCat("00-", kTraceIdHex, "-", kParentIdHex),
+                 "expected '-' after parent-id");
 }
 
 TEST(ParseTraceparentTest, RejectsExtraDataForVersion00) {
@@ -225,9 +226,9 @@ TEST(ValidateTracestateTest, RejectsBadSystemId) {
 }
 
 TEST(ValidateTracestateTest, RejectsBadValues) {
-  EXPECT_FALSE(ValidateTracestate("k=").ok());          // empty
-  EXPECT_FALSE(ValidateTracestate("k=a=b").ok());       // '='
-  EXPECT_FALSE(ValidateTracestate("k=a\x01").ok());     // control character
+  EXPECT_FALSE(ValidateTracestate("k=").ok());             // empty
+  EXPECT_FALSE(ValidateTracestate("k=a=b").ok());          // '='
+  EXPECT_FALSE(ValidateTracestate("k=a\x01").ok());        // control character
   EXPECT_FALSE(ValidateTracestate("k=caf\xc3\xa9").ok());  // non-ASCII
   EXPECT_TRUE(ValidateTracestate(std::string("k=") + std::string(256, 'v')).ok());
   EXPECT_FALSE(ValidateTracestate(std::string("k=") + std::string(257, 'v')).ok());

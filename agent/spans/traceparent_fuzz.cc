@@ -25,7 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   // A version-00 value whose flags are only the defined bits formats back to
   // itself byte for byte.
-  if (traceparent.substr(0, 2) == "00" && (traceparent.substr(53) == "00" || traceparent.substr(53) == "01") &&
+  if (traceparent.substr(0, 2) == "00" &&
+      (traceparent.substr(53) == "00" || traceparent.substr(53) == "01") &&
       formatted != traceparent) {
     std::abort();
   }

@@ -14,11 +14,11 @@
 
 namespace tracer::strace {
 
-std::string OpenFlagsToString(uint64_t flags);       // open(2) flags incl. access mode
-std::string CloexecFlagsToString(uint64_t flags);    // dup3/pipe2: O_CLOEXEC|O_NONBLOCK|O_DIRECT or 0
-std::string ModeToString(uint64_t mode);             // octal, strace's %#03o ("0644", "000")
-std::string DirFdToString(uint64_t fd);              // AT_FDCWD or the descriptor number
-std::string AtFlagsToString(uint64_t flags);         // AT_SYMLINK_NOFOLLOW|AT_EMPTY_PATH ... or 0
+std::string OpenFlagsToString(uint64_t flags);     // open(2) flags incl. access mode
+std::string CloexecFlagsToString(uint64_t flags);  // dup3/pipe2: O_CLOEXEC|O_NONBLOCK|O_DIRECT or 0
+std::string ModeToString(uint64_t mode);           // octal, strace's %#03o ("0644", "000")
+std::string DirFdToString(uint64_t fd);            // AT_FDCWD or the descriptor number
+std::string AtFlagsToString(uint64_t flags);       // AT_SYMLINK_NOFOLLOW|AT_EMPTY_PATH ... or 0
 std::string FaccessatFlagsToString(uint64_t flags);  // AT_EACCESS|AT_SYMLINK_NOFOLLOW ... or 0
 std::string AccessModeToString(uint64_t mode);       // F_OK or R_OK|W_OK|X_OK
 std::string ProtToString(uint64_t prot);             // PROT_NONE or PROT_READ|...

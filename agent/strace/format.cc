@@ -139,44 +139,72 @@ bool FcntlTakesArg(uint64_t cmd) {
   }
 }
 
-std::string FormatOne(const SyscallEvent& e, const Signature& sig, int i,
-                      const FormatOptions& o) {
+std::string FormatOne(const SyscallEvent& e, const Signature& sig, int i, const FormatOptions& o) {
   uint64_t v = e.args[i];
   switch (sig.kinds[i]) {
-    case ArgKind::kHex: return Hex(v);
-    case ArgKind::kPtr: return Ptr(v);
+    case ArgKind::kHex:
+      return Hex(v);
+    case ArgKind::kPtr:
+      return Ptr(v);
     case ArgKind::kInt:
-    case ArgKind::kFd: return absl::StrCat(AsInt(v));
-    case ArgKind::kLong: return absl::StrCat(static_cast<int64_t>(v));
-    case ArgKind::kULong: return absl::StrCat(v);
-    case ArgKind::kDirFd: return DirFdToString(v);
-    case ArgKind::kPath: return Path(e, i);
+    case ArgKind::kFd:
+      return absl::StrCat(AsInt(v));
+    case ArgKind::kLong:
+      return absl::StrCat(static_cast<int64_t>(v));
+    case ArgKind::kULong:
+      return absl::StrCat(v);
+    case ArgKind::kDirFd:
+      return DirFdToString(v);
+    case ArgKind::kPath:
+      return Path(e, i);
     case ArgKind::kReadBuf:
       // Filled only on success; strace shows the pointer otherwise.
       if (e.no_return || IsError(e.ret)) return Ptr(v);
       return Buffer(e, i, static_cast<uint64_t>(e.ret), o);
-    case ArgKind::kWriteBuf: return Buffer(e, i, i + 1 < 6 ? e.args[i + 1] : 0, o);
-    case ArgKind::kArgv: return Argv(e, i, o);
-    case ArgKind::kEnvp: return Envp(e, i);
-    case ArgKind::kSockaddr: return Sockaddr(e, i);
-    case ArgKind::kOpenFlags: return OpenFlagsToString(v);
-    case ArgKind::kCloexecFlags: return CloexecFlagsToString(v);
-    case ArgKind::kMode: return ModeToString(v);
-    case ArgKind::kAtFlags: return AtFlagsToString(v);
-    case ArgKind::kFaccessatFlags: return FaccessatFlagsToString(v);
-    case ArgKind::kAccessMode: return AccessModeToString(v);
-    case ArgKind::kProt: return ProtToString(v);
-    case ArgKind::kMmapFlags: return MmapFlagsToString(v);
-    case ArgKind::kFcntlCmd: return FcntlCmdToString(v);
-    case ArgKind::kSocketDomain: return SocketDomainToString(v);
-    case ArgKind::kSocketType: return SocketTypeToString(v);
-    case ArgKind::kSocketProto: return SocketProtocolToString(e.args[0], v);
-    case ArgKind::kSocketFlags: return SocketFlagsToString(v);
-    case ArgKind::kShutdownHow: return ShutdownHowToString(v);
-    case ArgKind::kWhence: return WhenceToString(v);
-    case ArgKind::kSignal: return SignalToString(v);
-    case ArgKind::kSigprocHow: return SigprocmaskHowToString(v);
-    case ArgKind::kWaitOptions: return WaitOptionsToString(v);
+    case ArgKind::kWriteBuf:
+      return Buffer(e, i, i + 1 < 6 ? e.args[i + 1] : 0, o);
+    case ArgKind::kArgv:
+      return Argv(e, i, o);
+    case ArgKind::kEnvp:
+      return Envp(e, i);
+    case ArgKind::kSockaddr:
+      return Sockaddr(e, i);
+    case ArgKind::kOpenFlags:
+      return OpenFlagsToString(v);
+    case ArgKind::kCloexecFlags:
+      return CloexecFlagsToString(v);
+    case ArgKind::kMode:
+      return ModeToString(v);
+    case ArgKind::kAtFlags:
+      return AtFlagsToString(v);
+    case ArgKind::kFaccessatFlags:
+      return FaccessatFlagsToString(v);
+    case ArgKind::kAccessMode:
+      return AccessModeToString(v);
+    case ArgKind::kProt:
+      return ProtToString(v);
+    case ArgKind::kMmapFlags:
+      return MmapFlagsToString(v);
+    case ArgKind::kFcntlCmd:
+      return FcntlCmdToString(v);
+    case ArgKind::kSocketDomain:
+      return SocketDomainToString(v);
+    case ArgKind::kSocketType:
+      return SocketTypeToString(v);
+    case ArgKind::kSocketProto:
+      return SocketProtocolToString(e.args[0], v);
+    case ArgKind::kSocketFlags:
+      return SocketFlagsToString(v);
+    case ArgKind::kShutdownHow:
+      return ShutdownHowToString(v);
+    case ArgKind::kWhence:
+      return WhenceToString(v);
+    case ArgKind::kSignal:
+      return SignalToString(v);
+    case ArgKind::kSigprocHow:
+      return SigprocmaskHowToString(v);
+    case ArgKind::kWaitOptions:
+      return WaitOptionsToString(v);
   }
   return Hex(v);
 }
@@ -184,8 +212,8 @@ std::string FormatOne(const SyscallEvent& e, const Signature& sig, int i,
 // x86-64 clone(flags, stack, parent_tid, child_tid, tls), named like strace.
 std::string FormatClone(const SyscallEvent& e) {
   uint64_t flags = e.args[0];
-  std::string out = absl::StrCat("child_stack=", Ptr(e.args[1]),
-                                 ", flags=", CloneFlagsToString(flags));
+  std::string out =
+      absl::StrCat("child_stack=", Ptr(e.args[1]), ", flags=", CloneFlagsToString(flags));
   if (flags & CLONE_PARENT_SETTID) absl::StrAppend(&out, ", parent_tid=", Ptr(e.args[2]));
   if (flags & CLONE_SETTLS) absl::StrAppend(&out, ", tls=", Ptr(e.args[4]));
   if (flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID))
@@ -193,8 +221,7 @@ std::string FormatClone(const SyscallEvent& e) {
   return out;
 }
 
-std::string FormatPositional(const SyscallEvent& e, const Signature& sig,
-                             const FormatOptions& o) {
+std::string FormatPositional(const SyscallEvent& e, const Signature& sig, const FormatOptions& o) {
   int count = std::min<int>(sig.arg_count, 6);
   bool is_fcntl = count == 3 && sig.kinds[1] == ArgKind::kFcntlCmd;
   if (is_fcntl && !FcntlTakesArg(e.args[1])) count = 2;
@@ -225,8 +252,10 @@ std::string FormatArgs(const SyscallEvent& event) { return FormatArgs(event, For
 std::string FormatArgs(const SyscallEvent& event, const FormatOptions& options) {
   if (const Signature* sig = FindSignature(event.nr)) {
     switch (sig->layout) {
-      case Layout::kClone: return FormatClone(event);
-      case Layout::kPositional: return FormatPositional(event, *sig, options);
+      case Layout::kClone:
+        return FormatClone(event);
+      case Layout::kPositional:
+        return FormatPositional(event, *sig, options);
     }
   }
   int count = syscalls::SyscallArgCount(event.nr).value_or(6);
@@ -253,14 +282,16 @@ std::string FormatResult(const SyscallEvent& event) {
   const Signature* sig = FindSignature(event.nr);
   ResultKind kind = sig != nullptr ? sig->result : ResultKind::kDecimal;
   switch (kind) {
-    case ResultKind::kHex: return Hex(static_cast<uint64_t>(ret));
+    case ResultKind::kHex:
+      return Hex(static_cast<uint64_t>(ret));
     case ResultKind::kFcntl:
       if (event.args[1] == F_GETFL)
         return absl::StrCat(Hex(ret), " (flags ", OpenFlagsToString(ret), ")");
       if (event.args[1] == F_GETFD)
         return absl::StrCat(Hex(ret), " (flags ", FdFlagsToString(ret), ")");
       return absl::StrCat(ret);
-    case ResultKind::kDecimal: return absl::StrCat(ret);
+    case ResultKind::kDecimal:
+      return absl::StrCat(ret);
   }
   return absl::StrCat(ret);
 }

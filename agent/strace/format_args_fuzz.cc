@@ -20,10 +20,10 @@
 namespace {
 
 constexpr int kSyscalls[] = {
-    SYS_read,    SYS_write,   SYS_openat,   SYS_execve,  SYS_connect,  SYS_accept4,
-    SYS_mmap,    SYS_clone,   SYS_fcntl,    SYS_socket,  SYS_sendto,   SYS_recvfrom,
-    SYS_newfstatat, SYS_access, SYS_lseek,  SYS_kill,    SYS_wait4,    SYS_brk,
-    SYS_execveat, SYS_bind,   SYS_getsockname, SYS_unlinkat, SYS_exit_group, SYS_pipe2,
+    SYS_read,       SYS_write,  SYS_openat,      SYS_execve,   SYS_connect,    SYS_accept4,
+    SYS_mmap,       SYS_clone,  SYS_fcntl,       SYS_socket,   SYS_sendto,     SYS_recvfrom,
+    SYS_newfstatat, SYS_access, SYS_lseek,       SYS_kill,     SYS_wait4,      SYS_brk,
+    SYS_execveat,   SYS_bind,   SYS_getsockname, SYS_unlinkat, SYS_exit_group, SYS_pipe2,
 };
 
 class Reader {

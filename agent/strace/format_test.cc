@@ -149,13 +149,14 @@ TEST(FormatArgs, ConnectSockaddr) {
 }
 
 TEST(FormatArgs, Mmap) {
-  SyscallEvent e = Ev(SYS_mmap, {0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                                 U(-1), 0},
-                      0x7f3424a52000);
+  SyscallEvent e =
+      Ev(SYS_mmap, {0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, U(-1), 0},
+         0x7f3424a52000);
   EXPECT_EQ(FormatArgs(e), "NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0");
   EXPECT_EQ(FormatResult(e), "0x7f3424a52000");
-  SyscallEvent f = Ev(SYS_mmap, {0x7f3424889000, 1400832, PROT_READ | PROT_EXEC,
-                                 MAP_PRIVATE | MAP_FIXED | MAP_DENYWRITE, 3, 0x26000},
+  SyscallEvent f = Ev(SYS_mmap,
+                      {0x7f3424889000, 1400832, PROT_READ | PROT_EXEC,
+                       MAP_PRIVATE | MAP_FIXED | MAP_DENYWRITE, 3, 0x26000},
                       0x7f3424889000);
   EXPECT_EQ(FormatArgs(f),
             "0x7f3424889000, 1400832, PROT_READ|PROT_EXEC, MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE, 3, "
@@ -182,7 +183,8 @@ TEST(FormatArgs, Fcntl) {
   SyscallEvent getfl = Ev(SYS_fcntl, {255, F_GETFL, 0x1234}, 0x8000);
   EXPECT_EQ(FormatArgs(getfl), "255, F_GETFL");
   EXPECT_EQ(FormatResult(getfl), "0x8000 (flags O_RDONLY|O_LARGEFILE)");
-  EXPECT_EQ(FormatArgs(Ev(SYS_fcntl, {3, F_SETFL, O_RDWR | O_NONBLOCK})), "3, F_SETFL, O_RDWR|O_NONBLOCK");
+  EXPECT_EQ(FormatArgs(Ev(SYS_fcntl, {3, F_SETFL, O_RDWR | O_NONBLOCK})),
+            "3, F_SETFL, O_RDWR|O_NONBLOCK");
   EXPECT_EQ(FormatResult(Ev(SYS_fcntl, {1, F_DUPFD, 10}, 11)), "11");
 }
 

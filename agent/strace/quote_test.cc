@@ -24,8 +24,14 @@ TEST(QuoteBytes, OctalLikeStrace) {
 
 TEST(QuoteBytes, ThreeDigitsBeforeADigit) {
   EXPECT_EQ(QuoteBytes("\0001"s, false), R"("\0001")");
-  EXPECT_EQ(QuoteBytes("\x01" "9", false), R"("\0019")");
-  EXPECT_EQ(QuoteBytes("\x01" "a", false), R"("\1a")");
+  EXPECT_EQ(QuoteBytes("\x01"
+                       "9",
+                       false),
+            R"("\0019")");
+  EXPECT_EQ(QuoteBytes("\x01"
+                       "a",
+                       false),
+            R"("\1a")");
 }
 
 TEST(QuoteBytes, EllipsisWhenMore) {

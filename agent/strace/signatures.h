@@ -59,9 +59,9 @@ enum class Layout : uint8_t {
 };
 
 struct Signature {
-  std::string_view name;   // syscall name as in the syscall table
-  uint8_t arg_count;       // 0..6
-  ArgKind kinds[6];        // first arg_count used
+  std::string_view name;  // syscall name as in the syscall table
+  uint8_t arg_count;      // 0..6
+  ArgKind kinds[6];       // first arg_count used
   ResultKind result = ResultKind::kDecimal;
   Layout layout = Layout::kPositional;
 };

@@ -57,7 +57,8 @@ std::string Inet6(std::string_view bytes) {
 
 std::string Unix(std::string_view bytes) {
   std::string_view path = bytes.substr(offsetof(sockaddr_un, sun_path));
-  if (path.size() > sizeof(sockaddr_un::sun_path)) path = path.substr(0, sizeof(sockaddr_un::sun_path));
+  if (path.size() > sizeof(sockaddr_un::sun_path))
+    path = path.substr(0, sizeof(sockaddr_un::sun_path));
   if (path.empty()) return "";
   if (path[0] == '\0') {
     // Abstract namespace: every byte counts, NULs included.
@@ -82,11 +83,21 @@ std::string FormatSockaddr(std::string_view bytes) {
   std::memcpy(&family, bytes.data(), sizeof family);
   std::string body;
   switch (family) {
-    case AF_INET: body = Inet(bytes); break;
-    case AF_INET6: body = Inet6(bytes); break;
-    case AF_UNIX: body = Unix(bytes); break;
-    case AF_NETLINK: body = Netlink(bytes); break;
-    default: body = bytes.size() > 2 ? RawData(bytes) : ""; break;
+    case AF_INET:
+      body = Inet(bytes);
+      break;
+    case AF_INET6:
+      body = Inet6(bytes);
+      break;
+    case AF_UNIX:
+      body = Unix(bytes);
+      break;
+    case AF_NETLINK:
+      body = Netlink(bytes);
+      break;
+    default:
+      body = bytes.size() > 2 ? RawData(bytes) : "";
+      break;
   }
   std::string out = absl::StrCat("{sa_family=", AddressFamilyToString(family));
   if (!body.empty()) absl::StrAppend(&out, ", ", body);

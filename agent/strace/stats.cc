@@ -16,8 +16,8 @@ constexpr size_t kMinNameWidth = 16;
 
 // strace prints seconds as tv_sec.tv_usec: truncated to microseconds.
 std::string Seconds(uint64_t ns) {
-  return absl::StrFormat("%11s", absl::StrFormat("%d.%06d", ns / kNsPerSec,
-                                                 (ns % kNsPerSec) / kNsPerUs));
+  return absl::StrFormat("%11s",
+                         absl::StrFormat("%d.%06d", ns / kNsPerSec, (ns % kNsPerSec) / kNsPerUs));
 }
 
 std::string Errors(uint64_t errors) {
@@ -45,10 +45,9 @@ std::vector<capture::SyscallTotals> StatsAggregator::Totals() const {
     out.reserve(by_nr_.size());
     for (const auto& [nr, t] : by_nr_) out.push_back(t);
   }
-  std::sort(out.begin(), out.end(),
-            [](const capture::SyscallTotals& a, const capture::SyscallTotals& b) {
-              return a.nr < b.nr;
-            });
+  std::sort(
+      out.begin(), out.end(),
+      [](const capture::SyscallTotals& a, const capture::SyscallTotals& b) { return a.nr < b.nr; });
   return out;
 }
 
@@ -77,12 +76,11 @@ std::string FormatStatsTable(const std::vector<capture::SyscallTotals>& totals) 
                    [](const capture::SyscallTotals& a, const capture::SyscallTotals& b) {
                      return a.total_ns > b.total_ns;
                    });
-  std::string dashes = absl::StrFormat("%s %s %s %s %s %s\n", std::string(6, '-'),
-                                       std::string(11, '-'), std::string(11, '-'),
-                                       std::string(9, '-'), std::string(9, '-'),
-                                       std::string(name_width, '-'));
-  std::string out = absl::StrFormat("%6s %11s %11s %9s %9s %s\n", "% time", "seconds",
-                                    "usecs/call", "calls", "errors", "syscall");
+  std::string dashes = absl::StrFormat(
+      "%s %s %s %s %s %s\n", std::string(6, '-'), std::string(11, '-'), std::string(11, '-'),
+      std::string(9, '-'), std::string(9, '-'), std::string(name_width, '-'));
+  std::string out = absl::StrFormat("%6s %11s %11s %9s %9s %s\n", "% time", "seconds", "usecs/call",
+                                    "calls", "errors", "syscall");
   out += dashes;
   for (const capture::SyscallTotals& t : rows) {
     double pct = total_ns == 0 ? 0.0 : 100.0 * static_cast<double>(t.total_ns) / total_ns;

@@ -47,9 +47,8 @@ TEST(StatsAggregator, CountsCallsErrorsAndTime) {
 // byte for byte like strace.
 TEST(FormatStatsTable, MatchesStraceLayout) {
   std::vector<capture::SyscallTotals> totals = {
-      {SYS_close, 23, 0, 9000},  {SYS_getdents64, 2, 0, 211000},
-      {SYS_write, 5, 0, 1000},   {SYS_read, 7, 0, 0},
-      {SYS_openat, 40, 19, 0},   {SYS_ioctl, 2, 2, 0},
+      {SYS_close, 23, 0, 9000}, {SYS_getdents64, 2, 0, 211000}, {SYS_write, 5, 0, 1000},
+      {SYS_read, 7, 0, 0},      {SYS_openat, 40, 19, 0},        {SYS_ioctl, 2, 2, 0},
   };
   EXPECT_EQ(FormatStatsTable(totals),
             "% time     seconds  usecs/call     calls    errors syscall\n"
@@ -72,8 +71,9 @@ TEST(FormatStatsTable, TruncatesAndWidensAndMerges) {
       {999, 3, 3, 3000},
   };
   std::string table = FormatStatsTable(totals);
-  EXPECT_NE(table.find("100.00    1.999999      999999         2         1 sched_get_priority_max\n"),
-            std::string::npos)
+  EXPECT_NE(
+      table.find("100.00    1.999999      999999         2         1 sched_get_priority_max\n"),
+      std::string::npos)
       << table;
   EXPECT_NE(table.find("           1         3         3 syscall_0x3e7\n"), std::string::npos)
       << table;

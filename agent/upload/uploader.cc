@@ -13,17 +13,15 @@
 
 namespace tracer::upload {
 
-absl::StatusOr<std::unique_ptr<Uploader>> Uploader::Create(
-    storage::Wal* wal, std::shared_ptr<grpc::Channel> channel,
-    UploaderOptions options) {
+absl::StatusOr<std::unique_ptr<Uploader>> Uploader::Create(storage::Wal* wal,
+                                                           std::shared_ptr<grpc::Channel> channel,
+                                                           UploaderOptions options) {
   if (options.max_in_flight == 0) {
     return absl::InvalidArgumentError("UploaderOptions.max_in_flight must be >= 1");
   }
-  absl::Status st =
-      wal->RegisterConsumer(kConsumerName, storage::StartPosition::kOldest);
+  absl::Status st = wal->RegisterConsumer(kConsumerName, storage::StartPosition::kOldest);
   if (!st.ok()) return st;
-  return std::unique_ptr<Uploader>(
-      new Uploader(wal, std::move(channel), std::move(options)));
+  return std::unique_ptr<Uploader>(new Uploader(wal, std::move(channel), std::move(options)));
 }
 
 Uploader::Uploader(storage::Wal* wal, std::shared_ptr<grpc::Channel> channel,
@@ -40,7 +38,9 @@ void Uploader::SetAgentId(const std::string& agent_id) {
   notified_ = true;
 }
 
-void Uploader::Start() { thread_ = std::thread([this] { Run(); }); }
+void Uploader::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void Uploader::Notify() {
   absl::MutexLock l(&mu_);

@@ -54,14 +54,14 @@ struct UploaderOptions {
 
 // Counters since construction (snapshot).
 struct UploaderCounters {
-  uint64_t records_sent = 0;      // UploadRequests written (resends included)
-  uint64_t records_acked = 0;     // distinct records acknowledged
-  uint64_t spans_uploaded = 0;    // span_count of those records
-  uint64_t duplicate_acks = 0;    // acks with duplicate = true
-  uint64_t connects = 0;          // streams opened
-  uint64_t stream_failures = 0;   // streams that ended with an error
-  uint64_t acked_seq = 0;         // the WAL cursor (highest acked prefix)
-  uint64_t lag_records = 0;       // WAL records after the cursor
+  uint64_t records_sent = 0;     // UploadRequests written (resends included)
+  uint64_t records_acked = 0;    // distinct records acknowledged
+  uint64_t spans_uploaded = 0;   // span_count of those records
+  uint64_t duplicate_acks = 0;   // acks with duplicate = true
+  uint64_t connects = 0;         // streams opened
+  uint64_t stream_failures = 0;  // streams that ended with an error
+  uint64_t acked_seq = 0;        // the WAL cursor (highest acked prefix)
+  uint64_t lag_records = 0;      // WAL records after the cursor
   uint64_t lag_bytes = 0;
 };
 
@@ -73,9 +73,9 @@ class Uploader : public spans::BatchSink {
   // Registers the WAL consumer kConsumerName (cursor at the oldest record if
   // new, so nothing stored before the first run is skipped). Does not start.
   // Errors: the WAL's.
-  static absl::StatusOr<std::unique_ptr<Uploader>> Create(
-      storage::Wal* wal, std::shared_ptr<grpc::Channel> channel,
-      UploaderOptions options);
+  static absl::StatusOr<std::unique_ptr<Uploader>> Create(storage::Wal* wal,
+                                                          std::shared_ptr<grpc::Channel> channel,
+                                                          UploaderOptions options);
 
   ~Uploader() override;  // Stop()s
 
@@ -105,8 +105,7 @@ class Uploader : public spans::BatchSink {
   UploaderCounters Counters() const;
 
  private:
-  Uploader(storage::Wal* wal, std::shared_ptr<grpc::Channel> channel,
-           UploaderOptions options);
+  Uploader(storage::Wal* wal, std::shared_ptr<grpc::Channel> channel, UploaderOptions options);
   void Run();
   // One stream from open to break. Returns whether any ack arrived.
   bool RunStream(const std::string& agent_id);

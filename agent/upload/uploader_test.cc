@@ -160,9 +160,8 @@ TEST_F(UploaderTest, ControlPlaneDownThenUpDeliversEverything) {
   UploaderOptions o;
   o.initial_backoff = absl::Milliseconds(5);
   o.max_backoff = absl::Milliseconds(20);
-  auto bad = Uploader::Create(wal_.get(),
-                              grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials()),
-                              o);
+  auto bad = Uploader::Create(
+      wal_.get(), grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials()), o);
   ASSERT_TRUE(bad.ok());
   (*bad)->SetAgentId("a1");
   (*bad)->Start();

@@ -6,9 +6,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "storage/atomic_file.h"
 #include "controlplane/exporters/exporter_validation.h"
 #include "google/protobuf/util/json_util.h"
+#include "storage/atomic_file.h"
 
 namespace tracer::controlplane {
 namespace {
@@ -112,8 +112,7 @@ absl::StatusOr<std::optional<v1::ExporterSpec>> DefaultExporter(const DefaultExp
     }
     overrides.protocol = *protocol;
   }
-  absl::StatusOr<otlp::ExporterConfig> config =
-      otlp::ExporterConfigFromEnv(env, overrides);
+  absl::StatusOr<otlp::ExporterConfig> config = otlp::ExporterConfigFromEnv(env, overrides);
   if (!config.ok()) return config.status();
   v1::ExporterSpec spec = SpecFromExporterConfig(kDefaultExporterName, *config);
   if (absl::Status s = ValidateExporterSpec(spec); !s.ok()) return s;

@@ -66,8 +66,7 @@ absl::StatusOr<std::optional<v1::ExporterSpec>> DefaultExporter(const DefaultExp
 // The spec describing `config` under `name` (protocol, endpoint, headers,
 // compression, timeout, TLS files, insecure; batch and breaker settings left
 // at their defaults). Not validated.
-v1::ExporterSpec SpecFromExporterConfig(absl::string_view name,
-                                        const otlp::ExporterConfig& config);
+v1::ExporterSpec SpecFromExporterConfig(absl::string_view name, const otlp::ExporterConfig& config);
 
 }  // namespace tracer::controlplane
 

@@ -6,14 +6,13 @@
 namespace tracer::controlplane {
 namespace {
 
-absl::Status CheckLength(absl::string_view field, const std::string& value,
-                         size_t min, size_t max) {
+absl::Status CheckLength(absl::string_view field, const std::string& value, size_t min,
+                         size_t max) {
   if (value.size() < min) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": is empty"));
   }
   if (value.size() > max) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": longer than ", max, " bytes"));
+    return absl::InvalidArgumentError(absl::StrCat(field, ": longer than ", max, " bytes"));
   }
   return absl::OkStatus();
 }
@@ -30,8 +29,7 @@ absl::Status ValidateHello(const v1::Hello& hello) {
     return absl::InvalidArgumentError("hello.capabilities: more than 32 entries");
   }
   for (int i = 0; i < hello.capabilities_size(); ++i) {
-    if (s = CheckLength(absl::StrCat("hello.capabilities[", i, "]"),
-                        hello.capabilities(i), 0, 64);
+    if (s = CheckLength(absl::StrCat("hello.capabilities[", i, "]"), hello.capabilities(i), 0, 64);
         !s.ok()) {
       return s;
     }
@@ -41,8 +39,7 @@ absl::Status ValidateHello(const v1::Hello& hello) {
   }
   for (const auto& [key, value] : hello.labels()) {
     if (s = CheckLength("hello.labels (key)", key, 1, 128); !s.ok()) return s;
-    if (s = CheckLength(absl::StrCat("hello.labels[", key, "]"), value, 0, 256);
-        !s.ok()) {
+    if (s = CheckLength(absl::StrCat("hello.labels[", key, "]"), value, 0, 256); !s.ok()) {
       return s;
     }
   }
@@ -51,31 +48,28 @@ absl::Status ValidateHello(const v1::Hello& hello) {
 
 absl::Status ValidatePolicyStatus(const v1::PolicyStatus& status) {
   if (status.sessions_size() > kMaxPolicyStatusSessions) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "policy_status.sessions: more than ", kMaxPolicyStatusSessions));
+    return absl::InvalidArgumentError(
+        absl::StrCat("policy_status.sessions: more than ", kMaxPolicyStatusSessions));
   }
   for (int i = 0; i < status.sessions_size(); ++i) {
     const auto& state = status.sessions(i);
-    absl::Status s = CheckLength(
-        absl::StrCat("policy_status.sessions[", i, "].session_id"),
-        state.session_id(), 1, 64);
+    absl::Status s = CheckLength(absl::StrCat("policy_status.sessions[", i, "].session_id"),
+                                 state.session_id(), 1, 64);
     if (s.ok()) {
-      s = CheckLength(absl::StrCat("policy_status.sessions[", i, "].error"),
-                      state.error(), 0, 1024);
+      s = CheckLength(absl::StrCat("policy_status.sessions[", i, "].error"), state.error(), 0,
+                      1024);
     }
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> AgentRegistry::Connected(const v1::Hello& hello,
-                                                  uint64_t now_unix_nano) {
+absl::StatusOr<uint64_t> AgentRegistry::Connected(const v1::Hello& hello, uint64_t now_unix_nano) {
   absl::MutexLock lock(&mu_);
   auto it = agents_.find(hello.node_id());
   if (it == agents_.end()) {
     if (agents_.size() >= kMaxAgents) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("more than ", kMaxAgents, " agents"));
+      return absl::ResourceExhaustedError(absl::StrCat("more than ", kMaxAgents, " agents"));
     }
     it = agents_.emplace(hello.node_id(), Entry()).first;
   }
@@ -96,8 +90,7 @@ void AgentRegistry::Disconnected(const std::string& agent_id, uint64_t token) {
   }
 }
 
-void AgentRegistry::RecordHeartbeat(const std::string& agent_id,
-                                    const v1::Heartbeat& hb) {
+void AgentRegistry::RecordHeartbeat(const std::string& agent_id, const v1::Heartbeat& hb) {
   absl::MutexLock lock(&mu_);
   auto it = agents_.find(agent_id);
   if (it == agents_.end()) return;

@@ -37,20 +37,17 @@ class AgentRegistry {
   // Records a (re)connection of hello.node_id at `now_unix_nano`; returns a
   // token for Disconnected. Errors: RESOURCE_EXHAUSTED beyond kMaxAgents
   // distinct agents.
-  absl::StatusOr<uint64_t> Connected(const v1::Hello& hello,
-                                     uint64_t now_unix_nano);
+  absl::StatusOr<uint64_t> Connected(const v1::Hello& hello, uint64_t now_unix_nano);
   // Marks the agent disconnected unless it reconnected since `token`.
   void Disconnected(const std::string& agent_id, uint64_t token);
   void RecordHeartbeat(const std::string& agent_id, const v1::Heartbeat& hb);
-  void RecordPolicyStatus(const std::string& agent_id,
-                          const v1::PolicyStatus& status);
+  void RecordPolicyStatus(const std::string& agent_id, const v1::PolicyStatus& status);
 
   // Every known agent, by agent id (last_uploaded_seq left 0).
   std::vector<v1::AgentInfo> List() const;
 
   // How each agent selected by `session` applied it.
-  std::vector<v1::SessionDetail::AgentState> SessionStates(
-      const v1::Session& session) const;
+  std::vector<v1::SessionDetail::AgentState> SessionStates(const v1::Session& session) const;
 
  private:
   struct Entry {

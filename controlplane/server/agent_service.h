@@ -29,17 +29,13 @@ namespace tracer::controlplane {
 class AgentServiceImpl final : public v1::AgentService::Service {
  public:
   // None owned; all outlive the service.
-  AgentServiceImpl(SessionRegistry* sessions, AgentRegistry* agents,
-                   UploadIngest* ingest);
+  AgentServiceImpl(SessionRegistry* sessions, AgentRegistry* agents, UploadIngest* ingest);
 
   grpc::Status Connect(
       grpc::ServerContext* context,
-      grpc::ServerReaderWriter<v1::ControlMessage, v1::AgentMessage>* stream)
-      override;
-  grpc::Status Upload(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<v1::UploadAck, v1::UploadRequest>* stream)
-      override;
+      grpc::ServerReaderWriter<v1::ControlMessage, v1::AgentMessage>* stream) override;
+  grpc::Status Upload(grpc::ServerContext* context,
+                      grpc::ServerReaderWriter<v1::UploadAck, v1::UploadRequest>* stream) override;
 
  private:
   SessionRegistry* const sessions_;

@@ -56,12 +56,12 @@ class ControlExportersTest : public ::testing::Test {
   void SetUp() override {
     pki_ = dir_.path() + "/pki";
     ASSERT_TRUE(auth::CreateCa(pki_, false).ok());
-    auth::IssueRequest server{auth::CertKind::kServer, "server", auth::Role::kServer,
-                              {"localhost", "127.0.0.1"}};
+    auth::IssueRequest server{
+        auth::CertKind::kServer, "server", auth::Role::kServer, {"localhost", "127.0.0.1"}};
     ASSERT_TRUE(auth::IssueCertificate(pki_, server, false).ok());
-    for (auto [name, role] : {std::pair{"viewer", auth::Role::kViewer},
-                              std::pair{"operator", auth::Role::kOperator},
-                              std::pair{"admin", auth::Role::kAdmin}}) {
+    for (auto [name, role] :
+         {std::pair{"viewer", auth::Role::kViewer}, std::pair{"operator", auth::Role::kOperator},
+          std::pair{"admin", auth::Role::kAdmin}}) {
       auth::IssueRequest user{auth::CertKind::kUser, name, role, {}};
       ASSERT_TRUE(auth::IssueCertificate(pki_, user, false).ok());
     }
@@ -307,8 +307,8 @@ TEST(ControlPlaneDeliveryTest, UploadedSpansReachAnAddedExporter) {
   builder.RegisterService((*cp)->control_service());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   ASSERT_NE(server, nullptr);
-  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
   auto control = v1::ControlService::NewStub(channel);
   auto agent = v1::AgentService::NewStub(channel);
 

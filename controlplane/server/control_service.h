@@ -29,9 +29,8 @@ class ControlServiceImpl final : public v1::ControlService::Service {
   };
 
   // None owned; all outlive the service.
-  ControlServiceImpl(SessionRegistry* sessions, AgentRegistry* agents,
-                     UploadIngest* ingest, storage::Wal* queue,
-                     TraceStore* store, Exporters exporters);
+  ControlServiceImpl(SessionRegistry* sessions, AgentRegistry* agents, UploadIngest* ingest,
+                     storage::Wal* queue, TraceStore* store, Exporters exporters);
 
   // The status snapshot GetStatus returns (and /metrics renders), without
   // the authorization check: versions, agents, queue, store, and one
@@ -39,38 +38,28 @@ class ControlServiceImpl final : public v1::ControlService::Service {
   // fan-out's backends by name). Thread-safe.
   v1::StatusResponse BuildStatus() const;
 
-  grpc::Status StartSession(grpc::ServerContext* context,
-                            const v1::StartSessionRequest* request,
+  grpc::Status StartSession(grpc::ServerContext* context, const v1::StartSessionRequest* request,
                             v1::Session* response) override;
-  grpc::Status StopSession(grpc::ServerContext* context,
-                           const v1::StopSessionRequest* request,
+  grpc::Status StopSession(grpc::ServerContext* context, const v1::StopSessionRequest* request,
                            v1::Session* response) override;
-  grpc::Status ListSessions(grpc::ServerContext* context,
-                            const v1::ListSessionsRequest* request,
+  grpc::Status ListSessions(grpc::ServerContext* context, const v1::ListSessionsRequest* request,
                             v1::ListSessionsResponse* response) override;
-  grpc::Status GetSession(grpc::ServerContext* context,
-                          const v1::GetSessionRequest* request,
+  grpc::Status GetSession(grpc::ServerContext* context, const v1::GetSessionRequest* request,
                           v1::SessionDetail* response) override;
-  grpc::Status ListAgents(grpc::ServerContext* context,
-                          const v1::ListAgentsRequest* request,
+  grpc::Status ListAgents(grpc::ServerContext* context, const v1::ListAgentsRequest* request,
                           v1::ListAgentsResponse* response) override;
-  grpc::Status GetStatus(grpc::ServerContext* context,
-                         const v1::GetStatusRequest* request,
+  grpc::Status GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
                          v1::StatusResponse* response) override;
-  grpc::Status ListTraces(grpc::ServerContext* context,
-                          const v1::ListTracesRequest* request,
+  grpc::Status ListTraces(grpc::ServerContext* context, const v1::ListTracesRequest* request,
                           v1::ListTracesResponse* response) override;
-  grpc::Status GetTrace(grpc::ServerContext* context,
-                        const v1::GetTraceRequest* request,
+  grpc::Status GetTrace(grpc::ServerContext* context, const v1::GetTraceRequest* request,
                         v1::GetTraceResponse* response) override;
-  grpc::Status AddExporter(grpc::ServerContext* context,
-                           const v1::AddExporterRequest* request,
+  grpc::Status AddExporter(grpc::ServerContext* context, const v1::AddExporterRequest* request,
                            v1::ExporterSpec* response) override;
   grpc::Status RemoveExporter(grpc::ServerContext* context,
                               const v1::RemoveExporterRequest* request,
                               v1::ExporterSpec* response) override;
-  grpc::Status ListExporters(grpc::ServerContext* context,
-                             const v1::ListExportersRequest* request,
+  grpc::Status ListExporters(grpc::ServerContext* context, const v1::ListExportersRequest* request,
                              v1::ListExportersResponse* response) override;
 
  private:

@@ -63,14 +63,11 @@ class ControlPlane {
   // Opens every part (see above), starts the stored and start-up exporters
   // (ExporterManager::Start) and the background threads (store consumer,
   // session expiry). Errors: from the parts; a bad start-up exporter.
-  static absl::StatusOr<std::unique_ptr<ControlPlane>> Open(
-      ControlPlaneOptions options);
+  static absl::StatusOr<std::unique_ptr<ControlPlane>> Open(ControlPlaneOptions options);
   ~ControlPlane();
 
   v1::AgentService::Service* agent_service() { return agent_service_.get(); }
-  v1::ControlService::Service* control_service() {
-    return control_service_.get();
-  }
+  v1::ControlService::Service* control_service() { return control_service_.get(); }
 
   // Stops the background threads after moving every queued record into the
   // store, and the exporters after letting them deliver for up to

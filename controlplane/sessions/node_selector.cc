@@ -6,8 +6,7 @@ bool SelectsAgent(const v1::NodeSelector& nodes, const v1::Hello& hello) {
   if (nodes.all()) return true;
   if (nodes.names_size() > 0) {
     for (const std::string& name : nodes.names()) {
-      if (name == hello.node_id() || (!hello.hostname().empty() &&
-                                      name == hello.hostname())) {
+      if (name == hello.node_id() || (!hello.hostname().empty() && name == hello.hostname())) {
         return true;
       }
     }

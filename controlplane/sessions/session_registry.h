@@ -18,8 +18,8 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -50,8 +50,7 @@ class SessionRegistry {
  public:
   // Loads `options.state_path` if it exists. Errors: DATA_LOSS if the file
   // is malformed, INTERNAL on read errors.
-  static absl::StatusOr<std::unique_ptr<SessionRegistry>> Open(
-      SessionRegistryOptions options);
+  static absl::StatusOr<std::unique_ptr<SessionRegistry>> Open(SessionRegistryOptions options);
 
   // Validates `request` (session_validation.h) and, if valid, stores it as a
   // new ACTIVE session with a fresh id ("s-" + 16 hex digits), created time,
@@ -59,8 +58,7 @@ class SessionRegistry {
   // the stored session. Errors: INVALID_ARGUMENT naming the field,
   // RESOURCE_EXHAUSTED (too many active sessions), INTERNAL when persisting
   // fails. On error nothing changes.
-  absl::StatusOr<v1::Session> Start(const v1::Session& request,
-                                    absl::string_view created_by);
+  absl::StatusOr<v1::Session> Start(const v1::Session& request, absl::string_view created_by);
 
   // Marks session `id` STOPPED (stopped time now, new policy version).
   // Stopping a session that already ended returns it unchanged.
@@ -93,8 +91,7 @@ class SessionRegistry {
   explicit SessionRegistry(SessionRegistryOptions options);
   int64_t Now() const;
   // Writes `sessions` and `version` to the state file.
-  absl::Status Persist(const std::vector<v1::Session>& sessions,
-                       uint64_t version) const;
+  absl::Status Persist(const std::vector<v1::Session>& sessions, uint64_t version) const;
   absl::Status Load();
   // Forgets the oldest ended sessions beyond max_finished_sessions.
   void PruneEnded(std::vector<v1::Session>* sessions) const;

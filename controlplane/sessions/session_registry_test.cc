@@ -69,8 +69,7 @@ TEST_F(SessionRegistryTest, InvalidOrRefusedStartChangesNothing) {
   const std::string path = dir_.path() + "/sessions";
   auto file_bytes = [&] {
     std::ifstream in(path, std::ios::binary);
-    return std::string((std::istreambuf_iterator<char>(in)),
-                       std::istreambuf_iterator<char>());
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   };
   const std::string before = file_bytes();
   auto bad = registry->Start(AllNodes("a-very-long-command-name"), "");
@@ -101,10 +100,8 @@ TEST_F(SessionRegistryTest, StopBumpsVersionAndIsIdempotent) {
   auto again = registry->Stop(a->id());
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(registry->version(), 2u);
-  EXPECT_EQ(registry->Stop("s-nope").status().code(),
-            absl::StatusCode::kNotFound);
-  EXPECT_EQ(registry->Stop("").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry->Stop("s-nope").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry->Stop("").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(registry->List(false).empty());
   EXPECT_EQ(registry->List(true).size(), 1u);
 }
@@ -146,8 +143,7 @@ TEST_F(SessionRegistryTest, CorruptStateFileIsDataLoss) {
   { std::ofstream(dir_.path() + "/sessions") << "garbage!garbage!"; }
   SessionRegistryOptions options;
   options.state_path = dir_.path() + "/sessions";
-  EXPECT_EQ(SessionRegistry::Open(options).status().code(),
-            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(SessionRegistry::Open(options).status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST_F(SessionRegistryTest, PolicyForSelectsByAllNamesAndLabels) {
@@ -174,10 +170,8 @@ TEST_F(SessionRegistryTest, PolicyForSelectsByAllNamesAndLabels) {
   };
   v1::Hello n1 = MakeHello("node-1", "host-1");
   EXPECT_EQ(ids(n1), std::vector<std::string>{all->id()});
-  EXPECT_EQ(ids(MakeHello("node-2", "host-2")),
-            (std::vector<std::string>{all->id(), named->id()}));
-  EXPECT_EQ(ids(MakeHello("node-3", "host-x")),
-            (std::vector<std::string>{all->id(), named->id()}));
+  EXPECT_EQ(ids(MakeHello("node-2", "host-2")), (std::vector<std::string>{all->id(), named->id()}));
+  EXPECT_EQ(ids(MakeHello("node-3", "host-x")), (std::vector<std::string>{all->id(), named->id()}));
   (*n1.mutable_labels())["zone"] = "a";
   EXPECT_EQ(ids(n1), std::vector<std::string>{all->id()});  // subset missing
   (*n1.mutable_labels())["tier"] = "web";

@@ -61,8 +61,7 @@ absl::Status ValidateSession(const v1::Session& session);
 
 // Bounds shared with the agent-facing API: a node selector as above
 // (`field` is the path used in messages, e.g. "session.nodes").
-absl::Status ValidateNodeSelector(const v1::NodeSelector& nodes,
-                                  const char* field);
+absl::Status ValidateNodeSelector(const v1::NodeSelector& nodes, const char* field);
 
 }  // namespace tracer::controlplane
 

@@ -48,29 +48,23 @@ TEST_P(RejectionTest, NamesTheField) {
   GetParam().mutate(&s);
   absl::Status status = ValidateSession(s);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
-  EXPECT_EQ(std::string(status.message()).rfind(GetParam().message_prefix, 0),
-            0u)
+  EXPECT_EQ(std::string(status.message()).rfind(GetParam().message_prefix, 0), 0u)
       << status.message();
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Fields, RejectionTest,
     ::testing::Values(
-        Case{"LongComm",
-             [](v1::Session* s) { s->mutable_target()->set_comm("0123456789abcdef"); },
+        Case{"LongComm", [](v1::Session* s) { s->mutable_target()->set_comm("0123456789abcdef"); },
              "session.target.comm: longer than 15 bytes"},
-        Case{"CommWithSlash",
-             [](v1::Session* s) { s->mutable_target()->set_comm("/bin/sh"); },
+        Case{"CommWithSlash", [](v1::Session* s) { s->mutable_target()->set_comm("/bin/sh"); },
              "session.target.comm:"},
-        Case{"NoTarget", [](v1::Session* s) { s->clear_target(); },
-             "session.target:"},
-        Case{"EmptyTargetKind",
-             [](v1::Session* s) { s->mutable_target()->clear_kind(); },
+        Case{"NoTarget", [](v1::Session* s) { s->clear_target(); }, "session.target:"},
+        Case{"EmptyTargetKind", [](v1::Session* s) { s->mutable_target()->clear_kind(); },
              "session.target: exactly one"},
         Case{"ZeroPid", [](v1::Session* s) { s->mutable_target()->set_pid(0); },
              "session.target.pid:"},
-        Case{"RelativeCgroup",
-             [](v1::Session* s) { s->mutable_target()->set_cgroup_path("a/b"); },
+        Case{"RelativeCgroup", [](v1::Session* s) { s->mutable_target()->set_cgroup_path("a/b"); },
              "session.target.cgroup_path: must be absolute"},
         Case{"DotDotCgroup",
              [](v1::Session* s) { s->mutable_target()->set_cgroup_path("/a/../b"); },
@@ -78,13 +72,10 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"AllProcessesFalse",
              [](v1::Session* s) { s->mutable_target()->set_all_processes(false); },
              "session.target.all_processes:"},
-        Case{"LongName",
-             [](v1::Session* s) { s->set_name(std::string(129, 'x')); },
+        Case{"LongName", [](v1::Session* s) { s->set_name(std::string(129, 'x')); },
              "session.name: longer than 128 bytes"},
-        Case{"NoSelector", [](v1::Session* s) { s->clear_nodes(); },
-             "session.nodes:"},
-        Case{"TwoSelectors",
-             [](v1::Session* s) { s->mutable_nodes()->add_names("n1"); },
+        Case{"NoSelector", [](v1::Session* s) { s->clear_nodes(); }, "session.nodes:"},
+        Case{"TwoSelectors", [](v1::Session* s) { s->mutable_nodes()->add_names("n1"); },
              "session.nodes: exactly one"},
         Case{"EmptyName",
              [](v1::Session* s) {
@@ -123,14 +114,11 @@ INSTANTIATE_TEST_SUITE_P(
                s->mutable_capture()->set_min_duration_us(kMaxMinDurationUs + 1);
              },
              "session.capture.min_duration_us:"},
-        Case{"RatioAboveOne",
-             [](v1::Session* s) { s->mutable_sampling()->set_ratio(1.5); },
+        Case{"RatioAboveOne", [](v1::Session* s) { s->mutable_sampling()->set_ratio(1.5); },
              "session.sampling.ratio: must be in [0, 1]"},
-        Case{"RatioNegative",
-             [](v1::Session* s) { s->mutable_sampling()->set_ratio(-0.1); },
+        Case{"RatioNegative", [](v1::Session* s) { s->mutable_sampling()->set_ratio(-0.1); },
              "session.sampling.ratio:"},
-        Case{"RatioNaN",
-             [](v1::Session* s) { s->mutable_sampling()->set_ratio(std::nan("")); },
+        Case{"RatioNaN", [](v1::Session* s) { s->mutable_sampling()->set_ratio(std::nan("")); },
              "session.sampling.ratio:"},
         Case{"UnknownSampler",
              [](v1::Session* s) {

@@ -31,9 +31,8 @@ absl::StatusOr<std::unique_ptr<ControlClient>> ControlClient::Dial(const Connect
   } else {
     auto tc = auth::ChannelCredentialsFromFiles(auth::TlsFilesInDir(c.certs_dir, c.user));
     if (!tc.ok()) {
-      return absl::Status(tc.status().code(),
-                          absl::StrCat(tc.status().message(), " (--certs ", c.certs_dir,
-                                       " --user ", c.user, ")"));
+      return absl::Status(tc.status().code(), absl::StrCat(tc.status().message(), " (--certs ",
+                                                           c.certs_dir, " --user ", c.user, ")"));
     }
     creds = *tc;
   }
@@ -62,8 +61,8 @@ absl::StatusOr<tracer::v1::ListSessionsResponse> ControlClient::ListSessions(
 }
 absl::StatusOr<tracer::v1::SessionDetail> ControlClient::GetSession(
     const tracer::v1::GetSessionRequest& req) {
-  return Call<tracer::v1::GetSessionRequest, tracer::v1::SessionDetail>(
-      stub_.get(), &S::GetSession, req, timeout_);
+  return Call<tracer::v1::GetSessionRequest, tracer::v1::SessionDetail>(stub_.get(), &S::GetSession,
+                                                                        req, timeout_);
 }
 absl::StatusOr<tracer::v1::ListAgentsResponse> ControlClient::ListAgents(
     const tracer::v1::ListAgentsRequest& req) {
@@ -72,8 +71,8 @@ absl::StatusOr<tracer::v1::ListAgentsResponse> ControlClient::ListAgents(
 }
 absl::StatusOr<tracer::v1::StatusResponse> ControlClient::GetStatus(
     const tracer::v1::GetStatusRequest& req) {
-  return Call<tracer::v1::GetStatusRequest, tracer::v1::StatusResponse>(stub_.get(),
-                                                                        &S::GetStatus, req, timeout_);
+  return Call<tracer::v1::GetStatusRequest, tracer::v1::StatusResponse>(stub_.get(), &S::GetStatus,
+                                                                        req, timeout_);
 }
 absl::StatusOr<tracer::v1::ListTracesResponse> ControlClient::ListTraces(
     const tracer::v1::ListTracesRequest& req) {
@@ -82,8 +81,8 @@ absl::StatusOr<tracer::v1::ListTracesResponse> ControlClient::ListTraces(
 }
 absl::StatusOr<tracer::v1::GetTraceResponse> ControlClient::GetTrace(
     const tracer::v1::GetTraceRequest& req) {
-  return Call<tracer::v1::GetTraceRequest, tracer::v1::GetTraceResponse>(stub_.get(),
-                                                                         &S::GetTrace, req, timeout_);
+  return Call<tracer::v1::GetTraceRequest, tracer::v1::GetTraceResponse>(stub_.get(), &S::GetTrace,
+                                                                         req, timeout_);
 }
 absl::StatusOr<tracer::v1::ExporterSpec> ControlClient::AddExporter(
     const tracer::v1::AddExporterRequest& req) {

@@ -87,9 +87,9 @@ std::string ProtocolText(const std::string& protocol) {
 
 void PrintExporter(const tracer::v1::ExporterSpec& e, std::ostream& out) {
   out << "exporter " << e.name() << "\n  protocol  " << ProtocolText(e.protocol())
-      << "\n  endpoint  " << e.endpoint() << "\n  headers   " << HeaderKeys(e)
-      << "\n  version   " << e.version() << " (" << (e.source().empty() ? "-" : e.source())
-      << ")\n  created   " << Time(e.created_unix_nano()) << " UTC by "
+      << "\n  endpoint  " << e.endpoint() << "\n  headers   " << HeaderKeys(e) << "\n  version   "
+      << e.version() << " (" << (e.source().empty() ? "-" : e.source()) << ")\n  created   "
+      << Time(e.created_unix_nano()) << " UTC by "
       << (e.created_by().empty() ? "-" : e.created_by()) << "\n";
 }
 
@@ -193,7 +193,8 @@ int RunRemoteCommand(const std::string& group, const std::vector<std::string>& a
     out << absl::StrFormat("%-32s  %-19s  %-16s %-24s %6s %6s %10s\n", "TRACE_ID", "START (UTC)",
                            "SERVICE", "ROOT", "SPANS", "ERRORS", "DURATION");
     for (const auto& t : r->traces()) {
-      uint64_t dur = t.end_unix_nano() > t.start_unix_nano() ? t.end_unix_nano() - t.start_unix_nano() : 0;
+      uint64_t dur =
+          t.end_unix_nano() > t.start_unix_nano() ? t.end_unix_nano() - t.start_unix_nano() : 0;
       out << absl::StrFormat("%-32s  %-19s  %-16s %-24s %6d %6d %10s\n",
                              absl::BytesToHexString(t.trace_id()), Time(t.start_unix_nano()),
                              t.root_service(), t.root_name(), t.span_count(), t.error_count(),

@@ -8,8 +8,8 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "auth/certs.h"
 #include "auth/authorize.h"
+#include "auth/certs.h"
 #include "auth/tls.h"
 #include "ctl/remote/waterfall.h"
 #include "gmock/gmock.h"
@@ -136,12 +136,12 @@ class RemoteCommandsTest : public ::testing::Test {
     ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
     ASSERT_TRUE(auth::CreateCa(dir_, false).ok());
-    auth::IssueRequest server{auth::CertKind::kServer, "server", auth::Role::kServer,
-                              {"localhost", "127.0.0.1"}};
+    auth::IssueRequest server{
+        auth::CertKind::kServer, "server", auth::Role::kServer, {"localhost", "127.0.0.1"}};
     ASSERT_TRUE(auth::IssueCertificate(dir_, server, false).ok());
-    for (auto [name, role] : {std::pair{"viewer", auth::Role::kViewer},
-                              std::pair{"operator", auth::Role::kOperator},
-                              std::pair{"admin", auth::Role::kAdmin}}) {
+    for (auto [name, role] :
+         {std::pair{"viewer", auth::Role::kViewer}, std::pair{"operator", auth::Role::kOperator},
+          std::pair{"admin", auth::Role::kAdmin}}) {
       auth::IssueRequest u{auth::CertKind::kUser, name, role, {}};
       ASSERT_TRUE(auth::IssueCertificate(dir_, u, false).ok());
     }
@@ -210,8 +210,7 @@ TEST_F(RemoteCommandsTest, TracesListAndShow) {
     EXPECT_EQ(service_.list_request.service_name(), "curl");
     EXPECT_GT(service_.list_request.since_unix_nano(), 0u);
   }
-  ASSERT_EQ(Run("traces", {"show", "11111111111111111111111111111111"}, "viewer"), 0)
-      << err_.str();
+  ASSERT_EQ(Run("traces", {"show", "11111111111111111111111111111111"}, "viewer"), 0) << err_.str();
   EXPECT_EQ(out_.str(), RenderWaterfall(service_.trace));
   EXPECT_EQ(Run("traces", {"show", "22222222222222222222222222222222"}, "viewer"), 1);
   EXPECT_THAT(err_.str(), HasSubstr("NOT_FOUND"));
@@ -261,8 +260,8 @@ TEST_F(RemoteCommandsTest, StatusShowsExporterCounters) {
   ASSERT_EQ(Run("status", {}, "viewer"), 0) << err_.str();
   const std::string out = out_.str();
   EXPECT_THAT(out, HasSubstr("DEAD_LTR"));
-  EXPECT_THAT(out, ::testing::ContainsRegex(
-                       "tempo +https://tempo:4317 +1200 +40 +35 +5 +17 +open"));
+  EXPECT_THAT(out,
+              ::testing::ContainsRegex("tempo +https://tempo:4317 +1200 +40 +35 +5 +17 +open"));
   EXPECT_THAT(out, HasSubstr("failed by reason: http_503=10 unavailable=30"));
   EXPECT_THAT(out, HasSubstr("last error: unavailable: connection refused"));
 }
@@ -273,9 +272,9 @@ TEST_F(RemoteCommandsTest, UsageAndConnectionErrors) {
   EXPECT_EQ(Run("traces", {"list"}, "nobody"), 1);  // no nobody.pem
   EXPECT_THAT(err_.str(), HasSubstr("nobody.pem"));
   std::ostringstream out, err;
-  EXPECT_EQ(RunRemoteCommand("status", {"--insecure", "--server", "10.1.2.3:7443"}, NoEnv(), out,
-                             err),
-            1);
+  EXPECT_EQ(
+      RunRemoteCommand("status", {"--insecure", "--server", "10.1.2.3:7443"}, NoEnv(), out, err),
+      1);
   EXPECT_THAT(err.str(), HasSubstr("only on loopback"));
 }
 

@@ -44,15 +44,15 @@ struct SessionStartOptions {
 // A remote command other than `session start`.
 struct RemoteOptions {
   ConnectionOptions connection;
-  std::string command;       // "session stop", "session list", "session show",
-                             // "traces list", "traces show", "agents list",
-                             // "exporters add", "exporters remove",
-                             // "exporters list", "status"
-  std::string argument;      // SESSION_ID, TRACE_ID (lower-case hex) or exporter NAME
-  bool all = false;          // session list --all: include stopped sessions
-  uint64_t since_ns = 0;     // traces list --since DURATION, as a duration in ns
-  std::string service;       // traces list --service NAME
-  uint32_t limit = 0;        // traces list --limit N (0: server default)
+  std::string command;    // "session stop", "session list", "session show",
+                          // "traces list", "traces show", "agents list",
+                          // "exporters add", "exporters remove",
+                          // "exporters list", "status"
+  std::string argument;   // SESSION_ID, TRACE_ID (lower-case hex) or exporter NAME
+  bool all = false;       // session list --all: include stopped sessions
+  uint64_t since_ns = 0;  // traces list --since DURATION, as a duration in ns
+  std::string service;    // traces list --service NAME
+  uint32_t limit = 0;     // traces list --limit N (0: server default)
   // exporters add: the request (exporter.name is `argument`).
   tracer::v1::AddExporterRequest add_exporter;
   bool help = false;

@@ -30,12 +30,35 @@ std::string StartError(std::vector<std::string> args) {
 }
 
 TEST(SessionStartTest, FullCommandLine) {
-  auto o = ParseSessionStart(
-      {"--nodes", "node-1,node-2", "--comm", "nginx", "--syscall-class", "%network", "-e",
-       "trace=openat,%file", "--filter-duration-gt", "250", "-f", "--http", "--sampler",
-       "parentbased_traceidratio", "--sampler-arg", "0.25", "--duration", "10m", "--max-spans",
-       "5000", "--name", "slow nginx", "--server", "cp:7443", "--certs", "/pki", "--user", "al"},
-      Env());
+  auto o = ParseSessionStart({"--nodes",
+                              "node-1,node-2",
+                              "--comm",
+                              "nginx",
+                              "--syscall-class",
+                              "%network",
+                              "-e",
+                              "trace=openat,%file",
+                              "--filter-duration-gt",
+                              "250",
+                              "-f",
+                              "--http",
+                              "--sampler",
+                              "parentbased_traceidratio",
+                              "--sampler-arg",
+                              "0.25",
+                              "--duration",
+                              "10m",
+                              "--max-spans",
+                              "5000",
+                              "--name",
+                              "slow nginx",
+                              "--server",
+                              "cp:7443",
+                              "--certs",
+                              "/pki",
+                              "--user",
+                              "al"},
+                             Env());
   ASSERT_TRUE(o.ok()) << o.status();
   const tracer::v1::Session& s = o->request.session();
   EXPECT_FALSE(s.nodes().all());
@@ -109,11 +132,14 @@ TEST(SessionStartTest, ClearErrors) {
   EXPECT_THAT(StartError({"--pid", "1", "--comm", "x"}), HasSubstr("only one target"));
   EXPECT_THAT(StartError({"--pid", "abc"}), HasSubstr("--pid abc"));
   EXPECT_THAT(StartError({"--comm", "a-very-long-command-name"}), HasSubstr("--comm"));
-  EXPECT_THAT(StartError({"--cgroup", "relative/path", }), HasSubstr("--cgroup"));
+  EXPECT_THAT(StartError({
+                  "--cgroup",
+                  "relative/path",
+              }),
+              HasSubstr("--cgroup"));
   EXPECT_THAT(StartError({"--all-processes", "--syscall-class", "bogus"}),
               HasSubstr("--syscall-class bogus"));
-  EXPECT_THAT(StartError({"--all-processes", "-e", "trace=notasyscall"}),
-              HasSubstr("notasyscall"));
+  EXPECT_THAT(StartError({"--all-processes", "-e", "trace=notasyscall"}), HasSubstr("notasyscall"));
   EXPECT_THAT(StartError({"--all-processes", "-e", "trace=!openat"}),
               HasSubstr("names and %classes only"));
   EXPECT_THAT(StartError({"--all-processes", "--sampler", "sometimes"}),
@@ -135,15 +161,15 @@ TEST(SessionStartTest, ClearErrors) {
 }
 
 TEST(RemoteTest, ParsesCommands) {
-  auto t = ParseRemote("traces", {"list", "--since", "10m", "--service", "nginx", "--insecure"},
-                       Env());
+  auto t =
+      ParseRemote("traces", {"list", "--since", "10m", "--service", "nginx", "--insecure"}, Env());
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->command, "traces list");
   EXPECT_EQ(t->since_ns, 600ull * 1000000000);
   EXPECT_EQ(t->service, "nginx");
 
-  auto show = ParseRemote("traces", {"show", "0AF7651916CD43DD8448EB211C80319C", "--insecure"},
-                          Env());
+  auto show =
+      ParseRemote("traces", {"show", "0AF7651916CD43DD8448EB211C80319C", "--insecure"}, Env());
   ASSERT_TRUE(show.ok()) << show.status();
   EXPECT_EQ(show->argument, "0af7651916cd43dd8448eb211c80319c");
 
@@ -199,16 +225,44 @@ std::string ExportersError(std::vector<std::string> args) {
 }
 
 TEST(ExportersOptionsTest, AddWithEveryFlag) {
-  auto o = ParseRemote(
-      "exporters",
-      {"add", "honeycomb", "--endpoint", "https://api.honeycomb.io", "--protocol",
-       "http/protobuf", "--header", "x-honeycomb-dataset=prod", "--header-from-env",
-       "x-honeycomb-team=HC_KEY", "--compression", "gzip", "--timeout", "2.5s", "--ca",
-       "/etc/ssl/ca.pem", "--client-cert", "/pki/me.pem", "--client-key", "/pki/me.key",
-       "--backend-insecure", "--max-batch-spans", "512", "--max-batch-bytes", "1048576",
-       "--breaker-failures", "3", "--breaker-open-for", "1m", "--retry-initial", "250ms",
-       "--retry-max", "10s", "--replace", "--certs", "/pki"},
-      ExporterEnv({{"HC_KEY", "s3cr3t"}}));
+  auto o = ParseRemote("exporters",
+                       {"add",
+                        "honeycomb",
+                        "--endpoint",
+                        "https://api.honeycomb.io",
+                        "--protocol",
+                        "http/protobuf",
+                        "--header",
+                        "x-honeycomb-dataset=prod",
+                        "--header-from-env",
+                        "x-honeycomb-team=HC_KEY",
+                        "--compression",
+                        "gzip",
+                        "--timeout",
+                        "2.5s",
+                        "--ca",
+                        "/etc/ssl/ca.pem",
+                        "--client-cert",
+                        "/pki/me.pem",
+                        "--client-key",
+                        "/pki/me.key",
+                        "--backend-insecure",
+                        "--max-batch-spans",
+                        "512",
+                        "--max-batch-bytes",
+                        "1048576",
+                        "--breaker-failures",
+                        "3",
+                        "--breaker-open-for",
+                        "1m",
+                        "--retry-initial",
+                        "250ms",
+                        "--retry-max",
+                        "10s",
+                        "--replace",
+                        "--certs",
+                        "/pki"},
+                       ExporterEnv({{"HC_KEY", "s3cr3t"}}));
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->command, "exporters add");
   EXPECT_EQ(o->argument, "honeycomb");
@@ -259,7 +313,8 @@ TEST(ExportersOptionsTest, AddMinimalRemoveList) {
 
 TEST(ExportersOptionsTest, Errors) {
   EXPECT_THAT(ExportersError({"add", "jaeger"}), HasSubstr("--endpoint URL is required"));
-  EXPECT_THAT(ExportersError({"add", "--endpoint", "j:4317"}), HasSubstr("takes one exporter NAME"));
+  EXPECT_THAT(ExportersError({"add", "--endpoint", "j:4317"}),
+              HasSubstr("takes one exporter NAME"));
   EXPECT_THAT(ExportersError({"add", "a", "b", "--endpoint", "j:4317"}),
               HasSubstr("takes one exporter NAME"));
   EXPECT_THAT(ExportersError({"add", "a", "--endpoint", "j:4317", "--protocol", "thrift"}),

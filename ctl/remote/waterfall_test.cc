@@ -56,8 +56,7 @@ TEST(WaterfallTest, GoldenTree) {
       "  read                  1.00ms |                  = |\n"
       "orphan [curl]           1.00ms |                   =|\n";
   std::string got = RenderWaterfall(trace, 20);
-  EXPECT_EQ(got, want)
-      << got;
+  EXPECT_EQ(got, want) << got;
 }
 
 TEST(WaterfallTest, EmptyAndDurations) {

@@ -14,8 +14,8 @@ int main(int argc, char** argv) {
     const std::string payload =
         spans == 0 ? std::string() : tracer::storage::testing::MakeOtlpBatch(i, spans);
     std::ofstream out(argv[i], std::ios::binary);
-    out << tracer::storage::EncodeRecord(tracer::storage::RecordType::kSpanBatch,
-                                         spans, 1700000000000000000 + i, payload);
+    out << tracer::storage::EncodeRecord(tracer::storage::RecordType::kSpanBatch, spans,
+                                         1700000000000000000 + i, payload);
     if (!out) {
       std::fprintf(stderr, "cannot write %s\n", argv[i]);
       return 1;

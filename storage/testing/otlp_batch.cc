@@ -9,14 +9,12 @@ namespace {
 
 namespace otelpb = ::opentelemetry::proto;
 
-void SetString(otelpb::common::v1::KeyValue* kv, const std::string& key,
-               const std::string& value) {
+void SetString(otelpb::common::v1::KeyValue* kv, const std::string& key, const std::string& value) {
   kv->set_key(key);
   kv->mutable_value()->set_string_value(value);
 }
 
-void SetInt(otelpb::common::v1::KeyValue* kv, const std::string& key,
-            int64_t value) {
+void SetInt(otelpb::common::v1::KeyValue* kv, const std::string& key, int64_t value) {
   kv->set_key(key);
   kv->mutable_value()->set_int_value(value);
 }
@@ -40,8 +38,7 @@ std::string MakeOtlpBatch(uint64_t id, uint32_t spans) {
   SetInt(resource->add_attributes(), "process.pid", 4000 + id % 1000);
   auto* scope_spans = rs.add_scope_spans();
   scope_spans->mutable_scope()->set_name("tracer.syscalls");
-  static const char* const kNames[] = {"openat", "read", "write", "close",
-                                       "mmap", "fstat"};
+  static const char* const kNames[] = {"openat", "read", "write", "close", "mmap", "fstat"};
   const uint64_t base_ns = 1700000000000000000ull + id * 1000000ull;
   for (uint32_t i = 0; i < spans; ++i) {
     auto* span = scope_spans->add_spans();
@@ -52,8 +49,7 @@ std::string MakeOtlpBatch(uint64_t id, uint32_t spans) {
     span->set_kind(otelpb::trace::v1::Span::SPAN_KIND_INTERNAL);
     span->set_start_time_unix_nano(base_ns + i * 1000ull);
     span->set_end_time_unix_nano(base_ns + i * 1000ull + 250 + i % 97);
-    SetString(span->add_attributes(), "syscall.args",
-              "3, \"/etc/ld.so.cache\", O_RDONLY");
+    SetString(span->add_attributes(), "syscall.args", "3, \"/etc/ld.so.cache\", O_RDONLY");
     SetInt(span->add_attributes(), "syscall.result", (id + i) % 7);
     SetInt(span->add_attributes(), "thread.id", 4000 + i % 4);
   }

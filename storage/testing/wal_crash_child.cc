@@ -66,8 +66,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (const char* name : {"fast", "slow"}) {
-    if (!(*wal)->RegisterConsumer(name, tracer::storage::StartPosition::kOldest)
-             .ok()) {
+    if (!(*wal)->RegisterConsumer(name, tracer::storage::StartPosition::kOldest).ok()) {
       return 1;
     }
   }
@@ -78,8 +77,7 @@ int main(int argc, char** argv) {
     for (uint64_t i = 0;; ++i) {
       const uint64_t id = tracer::storage::testing::CrashBatchId(round, t, i);
       const uint32_t spans = tracer::storage::testing::CrashBatchSpans(id);
-      auto seq = (*wal)->Append(
-          tracer::storage::testing::MakeOtlpBatch(id, spans), spans);
+      auto seq = (*wal)->Append(tracer::storage::testing::MakeOtlpBatch(id, spans), spans);
       if (!seq.ok()) {
         std::fprintf(stderr, "append: %s\n", seq.status().ToString().c_str());
         _exit(1);

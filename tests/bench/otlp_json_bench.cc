@@ -5,9 +5,9 @@
 
 #include <string>
 
+#include "google/protobuf/util/json_util.h"
 #include "otlp/otlp_json.h"
 #include "otlp/test_requests.h"
-#include "google/protobuf/util/json_util.h"
 
 namespace {
 

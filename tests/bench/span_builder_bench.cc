@@ -39,8 +39,8 @@ std::vector<capture::SyscallEvent> MakeEvents(size_t n) {
         e.args[0] = static_cast<uint64_t>(-100);
         e.args[2] = 02000000;
         e.ret = (i % 16 == 7) ? -2 : 3;
-        e.blobs.push_back({1, capture::BlobKind::kString, false,
-                           std::string_view(kPath, sizeof kPath - 1)});
+        e.blobs.push_back(
+            {1, capture::BlobKind::kString, false, std::string_view(kPath, sizeof kPath - 1)});
         break;
       default:  // read(0, "\0", 1) / write(1, "\0", 1)
         e.nr = i % 2;

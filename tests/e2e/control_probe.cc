@@ -119,13 +119,12 @@ int Raw(const std::shared_ptr<grpc::Channel>& channel) {
   std::condition_variable cv;
   bool done = false;
   grpc::Status result;
-  stub.UnaryCall(&ctx, FLAGS_method, grpc::StubOptions(), &request, &response,
-                 [&](grpc::Status s) {
-                   std::lock_guard<std::mutex> l(mu);
-                   result = std::move(s);
-                   done = true;
-                   cv.notify_one();
-                 });
+  stub.UnaryCall(&ctx, FLAGS_method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
+    std::lock_guard<std::mutex> l(mu);
+    result = std::move(s);
+    done = true;
+    cv.notify_one();
+  });
   std::unique_lock<std::mutex> l(mu);
   cv.wait(l, [&] { return done; });
   return Report(result);

@@ -7,8 +7,8 @@
 
 #include <deque>
 #include <map>
-#include <string>
 #include <memory>
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -26,14 +26,14 @@ struct FakeSocketEvent {
 
 struct FakeCaptureState {
   absl::Mutex mu;
-  int opened = 0;                                  // sources opened
-  int open_now = 0;                                // sources alive
-  capture::CaptureOptions last_options;            // of the latest open
-  std::vector<uint32_t> targets;                   // AddTarget calls, all sources
+  int opened = 0;                        // sources opened
+  int open_now = 0;                      // sources alive
+  capture::CaptureOptions last_options;  // of the latest open
+  std::vector<uint32_t> targets;         // AddTarget calls, all sources
   // Kernel-side targets of the source alive now (reset at each open).
-  std::vector<std::string> comm_targets;           // AddCommTarget calls
-  std::vector<std::string> cgroup_targets;         // AddCgroupTarget calls
-  bool trace_all = false;                          // last SetTraceAll
+  std::vector<std::string> comm_targets;    // AddCommTarget calls
+  std::vector<std::string> cgroup_targets;  // AddCgroupTarget calls
+  bool trace_all = false;                   // last SetTraceAll
   // AddCgroupTarget answers: path -> id; other paths are NOT_FOUND.
   std::map<std::string, uint64_t> cgroup_ids;
   // What TakeAdmission hands over (once each), as the kernel would record.

@@ -13,8 +13,8 @@
 
 #include "agent/capture/socket_events.h"
 #include "agent/protocols/http1/types.h"
-#include "common/clock.h"
 #include "agent/spans/trace_context.h"
+#include "common/clock.h"
 #include "opentelemetry/proto/trace/v1/trace.pb.h"
 
 namespace tracer::http {

@@ -26,9 +26,9 @@
 #include "absl/container/flat_hash_set.h"
 #include "agent/capture/socket_events.h"
 #include "agent/protocols/http1/flow_counters.h"
-#include "agent/protocols/http1/types.h"
-#include "agent/protocols/http1/span.h"
 #include "agent/protocols/http1/parse.h"
+#include "agent/protocols/http1/span.h"
+#include "agent/protocols/http1/types.h"
 
 namespace tracer::http {
 

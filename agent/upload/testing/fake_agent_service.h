@@ -14,8 +14,8 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <utility>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -96,9 +96,9 @@ class FakeAgentService final : public tracer::v1::AgentService::Service {
     return true;
   }
 
-  grpc::Status Upload(grpc::ServerContext* ctx,
-                      grpc::ServerReaderWriter<tracer::v1::UploadAck, tracer::v1::UploadRequest>*
-                          stream) override {
+  grpc::Status Upload(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<tracer::v1::UploadAck, tracer::v1::UploadRequest>* stream) override {
     {
       absl::MutexLock l(&mu_);
       upload_streams_.emplace_back();

@@ -19,11 +19,9 @@ std::string SpanId(uint64_t n);
 // SpanId(parent) or none when parent == 0, [start_ns, start_ns + 1000)) to
 // `request` under a resource with service.name `service` (one ResourceSpans
 // per call). `error` sets status ERROR.
-void AddSpan(opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest*
-                 request,
-             const std::string& service, uint64_t trace, uint64_t span,
-             uint64_t parent, uint64_t start_ns, const std::string& name,
-             bool error = false);
+void AddSpan(opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* request,
+             const std::string& service, uint64_t trace, uint64_t span, uint64_t parent,
+             uint64_t start_ns, const std::string& name, bool error = false);
 
 }  // namespace tracer::controlplane::testing
 

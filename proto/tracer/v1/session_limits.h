@@ -26,8 +26,8 @@ inline constexpr size_t kMaxSyscallClassBytes = 32;  // one class name
 inline constexpr size_t kMaxSyscallNames = 512;      // Capture.syscalls entries
 inline constexpr size_t kMaxSyscallNameBytes = 64;   // one syscall name
 inline constexpr uint64_t kMaxMinDurationUs = uint64_t{3600} * 1000000;  // 1 h, in µs
-inline constexpr uint64_t kMaxSessionDurationSeconds = 7 * 24 * 3600;   // 7 days
-inline constexpr uint64_t kMaxSessionSpans = uint64_t{1000000000000};   // 10^12
+inline constexpr uint64_t kMaxSessionDurationSeconds = 7 * 24 * 3600;    // 7 days
+inline constexpr uint64_t kMaxSessionSpans = uint64_t{1000000000000};    // 10^12
 
 }  // namespace tracer::v1
 

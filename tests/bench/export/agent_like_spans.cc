@@ -39,7 +39,7 @@ constexpr const char* kSyscalls[] = {"read",  "write", "openat",   "close",
 }  // namespace
 
 otlp::ExportTraceServiceRequest MakeAgentLikeRequest(int spans, uint64_t seed,
-                                                          uint64_t start_unix_ns) {
+                                                     uint64_t start_unix_ns) {
   std::mt19937_64 rng(seed);
   otlp::ExportTraceServiceRequest req;
   auto* rs = req.add_resource_spans();

@@ -32,7 +32,7 @@ namespace tracer::bench {
 // values derive deterministically from `seed`. Start times begin at
 // `start_unix_ns` and advance 1 µs per span.
 otlp::ExportTraceServiceRequest MakeAgentLikeRequest(int spans, uint64_t seed,
-                                                          uint64_t start_unix_ns);
+                                                     uint64_t start_unix_ns);
 
 }  // namespace tracer::bench
 

@@ -2,9 +2,9 @@
 
 #include <string>
 
+#include "gtest/gtest.h"
 #include "otlp/exporter.h"
 #include "otlp/test_requests.h"
-#include "gtest/gtest.h"
 #include "tests/bench/export/agent_like_spans.h"
 
 namespace tracer::bench {

@@ -106,8 +106,8 @@ int main(int argc, char** argv) {
   SpanCounter spans;
   std::unique_ptr<tracer::http::HttpFlowTracker> tracker;
   if (FLAGS_parse) {
-    tracker = std::make_unique<tracer::http::HttpFlowTracker>(tracer::http::HttpFlowOptions{},
-                                                              &spans);
+    tracker =
+        std::make_unique<tracer::http::HttpFlowTracker>(tracer::http::HttpFlowOptions{}, &spans);
   }
   Sink sink(tracker.get());
   if (auto st = source.AddTarget(FLAGS_pid); !st.ok()) {
@@ -139,13 +139,13 @@ int main(int argc, char** argv) {
   const auto c = source.Counters();
   uint64_t lost = c.sockets.ringbuf_drops + c.sockets.missed_calls + c.missed_syscalls;
   for (uint64_t d : c.ringbuf_drops_per_cpu) lost += d;
-  std::fprintf(stderr, "probe: %llu socket events, %llu syscall events, %llu SERVER spans, %llu "
-               "CLIENT spans; %llu events lost\n",
-               static_cast<unsigned long long>(sink.socket_events),
-               static_cast<unsigned long long>(sink.syscalls),
-               static_cast<unsigned long long>(spans.server),
-               static_cast<unsigned long long>(spans.client),
-               static_cast<unsigned long long>(lost));
+  std::fprintf(
+      stderr,
+      "probe: %llu socket events, %llu syscall events, %llu SERVER spans, %llu "
+      "CLIENT spans; %llu events lost\n",
+      static_cast<unsigned long long>(sink.socket_events),
+      static_cast<unsigned long long>(sink.syscalls), static_cast<unsigned long long>(spans.server),
+      static_cast<unsigned long long>(spans.client), static_cast<unsigned long long>(lost));
   if (tracker) {
     const auto h = tracker->counters();
     std::fprintf(stderr,

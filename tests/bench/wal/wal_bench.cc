@@ -63,8 +63,7 @@ double Median(std::vector<double> v) { return Percentile(std::move(v), 0.5); }
 
 // Runs `append(thread, batch)` from `threads` threads for --seconds.
 template <typename AppendFn>
-Result RunAppenders(int threads, const std::vector<std::string>& batches,
-                    AppendFn append) {
+Result RunAppenders(int threads, const std::vector<std::string>& batches, AppendFn append) {
   std::vector<std::vector<double>> lat(threads);
   std::vector<uint64_t> bytes(threads, 0);
   std::atomic<bool> stop{false};
@@ -99,8 +98,7 @@ Result RunAppenders(int threads, const std::vector<std::string>& batches,
   return r;
 }
 
-Result RunFsyncFile(const std::string& path, int threads,
-                    const std::vector<std::string>& batches) {
+Result RunFsyncFile(const std::string& path, int threads, const std::vector<std::string>& batches) {
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
   if (fd < 0) {
     std::perror("open baseline file");
@@ -109,8 +107,7 @@ Result RunFsyncFile(const std::string& path, int threads,
   std::mutex mu;
   Result r = RunAppenders(threads, batches, [&](const std::string& b) {
     std::lock_guard<std::mutex> lock(mu);
-    if (write(fd, b.data(), b.size()) != static_cast<ssize_t>(b.size()) ||
-        fdatasync(fd) != 0) {
+    if (write(fd, b.data(), b.size()) != static_cast<ssize_t>(b.size()) || fdatasync(fd) != 0) {
       std::perror("baseline write");
       std::exit(1);
     }
@@ -134,8 +131,7 @@ std::unique_ptr<RocksDbWal> OpenWal(const std::string& dir) {
   return std::move(*wal);
 }
 
-Result RunWal(RocksDbWal& wal, int threads,
-              const std::vector<std::string>& batches) {
+Result RunWal(RocksDbWal& wal, int threads, const std::vector<std::string>& batches) {
   return RunAppenders(threads, batches, [&](const std::string& b) {
     auto seq = wal.Append(b, static_cast<uint32_t>(FLAGS_spans));
     if (!seq.ok()) {
@@ -151,10 +147,9 @@ Result RunReplay(RocksDbWal& wal) {
   const absl::Time start = absl::Now();
   uint64_t spans = 0, bytes = 0, after = 0;
   for (;;) {
-    auto records =
-        wal.ReadFrom("replay", ReadLimits{.max_records = 256,
-                                          .max_bytes = size_t{64} << 20,
-                                          .after_seq = after});
+    auto records = wal.ReadFrom(
+        "replay",
+        ReadLimits{.max_records = 256, .max_bytes = size_t{64} << 20, .after_seq = after});
     if (!records.ok()) {
       std::fprintf(stderr, "read: %s\n", records.status().ToString().c_str());
       std::exit(1);
@@ -174,9 +169,8 @@ Result RunReplay(RocksDbWal& wal) {
 }
 
 void PrintRow(const char* name, const Result& r, double baseline_spans) {
-  std::printf("%-22s %12.0f %9.1f %10.0f %10.0f %9.2fx\n", name, r.spans_per_s,
-              r.mb_per_s, r.p50_us, r.p99_us,
-              baseline_spans > 0 ? r.spans_per_s / baseline_spans : 0.0);
+  std::printf("%-22s %12.0f %9.1f %10.0f %10.0f %9.2fx\n", name, r.spans_per_s, r.mb_per_s,
+              r.p50_us, r.p99_us, baseline_spans > 0 ? r.spans_per_s / baseline_spans : 0.0);
 }
 
 }  // namespace
@@ -194,15 +188,16 @@ int main(int argc, char** argv) {
   std::vector<std::string> batches;
   size_t batch_bytes = 0;
   for (uint64_t i = 0; i < 64; ++i) {
-    batches.push_back(tracer::storage::testing::MakeOtlpBatch(
-        i, static_cast<uint32_t>(FLAGS_spans)));
+    batches.push_back(
+        tracer::storage::testing::MakeOtlpBatch(i, static_cast<uint32_t>(FLAGS_spans)));
     batch_bytes += batches.back().size();
   }
-  std::printf("batch: %d spans, %.0f B/batch (%.0f B/span), %d s per case, "
-              "%d repeats, %u cores\n",
-              FLAGS_spans, static_cast<double>(batch_bytes) / batches.size(),
-              static_cast<double>(batch_bytes) / batches.size() / FLAGS_spans,
-              FLAGS_seconds, FLAGS_repeats, std::thread::hardware_concurrency());
+  std::printf(
+      "batch: %d spans, %.0f B/batch (%.0f B/span), %d s per case, "
+      "%d repeats, %u cores\n",
+      FLAGS_spans, static_cast<double>(batch_bytes) / batches.size(),
+      static_cast<double>(batch_bytes) / batches.size() / FLAGS_spans, FLAGS_seconds, FLAGS_repeats,
+      std::thread::hardware_concurrency());
 
   const int n = FLAGS_threads;
   std::vector<std::vector<Result>> runs(5);  // fsync1, fsyncN, wal1, walN, replay
@@ -224,11 +219,11 @@ int main(int argc, char** argv) {
       wal.reset();
       std::filesystem::remove_all(dir);
     }
-    std::printf("repeat %d: fsync1 %.0f  fsync%d %.0f  wal1 %.0f  wal%d %.0f  "
-                "replay %.0f spans/s\n",
-                rep + 1, runs[0].back().spans_per_s, n,
-                runs[1].back().spans_per_s, runs[2].back().spans_per_s, n,
-                runs[3].back().spans_per_s, runs[4].back().spans_per_s);
+    std::printf(
+        "repeat %d: fsync1 %.0f  fsync%d %.0f  wal1 %.0f  wal%d %.0f  "
+        "replay %.0f spans/s\n",
+        rep + 1, runs[0].back().spans_per_s, n, runs[1].back().spans_per_s,
+        runs[2].back().spans_per_s, n, runs[3].back().spans_per_s, runs[4].back().spans_per_s);
     std::fflush(stdout);
   }
   std::filesystem::remove_all(base);
@@ -243,11 +238,10 @@ int main(int argc, char** argv) {
     }
     return Result{Median(s), Median(m), Median(p50), Median(p99)};
   };
-  const Result f1 = median(0), fn = median(1), w1 = median(2), wn = median(3),
-               rp = median(4);
+  const Result f1 = median(0), fn = median(1), w1 = median(2), wn = median(3), rp = median(4);
   std::printf("\nmedians of %d repeats\n", FLAGS_repeats);
-  std::printf("%-22s %12s %9s %10s %10s %10s\n", "case", "spans/s", "MB/s",
-              "p50 us", "p99 us", "vs fsync");
+  std::printf("%-22s %12s %9s %10s %10s %10s\n", "case", "spans/s", "MB/s", "p50 us", "p99 us",
+              "vs fsync");
   const std::string fn_name = "fsync_file " + std::to_string(n) + " thr";
   const std::string wn_name = "wal append " + std::to_string(n) + " thr";
   PrintRow("fsync_file 1 thr", f1, f1.spans_per_s);
