@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "agent/capture/event_source.h"
 
 namespace tracer::ctl {
 
@@ -56,6 +57,9 @@ struct RunOptions {
   // --http-capture-bytes N: payload bytes copied per socket read/write
   // (0..16384; headers beyond it are not parsed, bodies are counted).
   uint32_t http_capture_bytes = 4096;
+  // --ring-buffer-size N: bytes of each kernel ring buffer (a power of two
+  // of at least one page; CaptureOptions::ringbuf_bytes).
+  uint32_t ring_buffer_bytes = capture::kDefaultRingbufBytes;
   bool help = false;  // -h/--help: print usage, exit 0
 };
 

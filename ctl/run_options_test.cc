@@ -210,6 +210,29 @@ TEST(RunOptions, HttpCaptureBytes) {
   }
 }
 
+TEST(RunOptions, RingBufferSize) {
+  auto o = Parse({"--", "true"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->ring_buffer_bytes, capture::kDefaultRingbufBytes);
+  const std::pair<const char*, uint32_t> good[] = {
+      {"4096", 4096u},      {"4K", 4096u},        {"4k", 4096u},
+      {"4KiB", 4096u},      {"256K", 256u << 10}, {"8M", 8u << 20},
+      {"16MiB", 16u << 20}, {"1G", 1u << 30},     {"1048576", 1u << 20}};
+  for (const auto& [arg, want] : good) {
+    o = Parse({"--ring-buffer-size", arg, "--", "true"});
+    ASSERT_TRUE(o.ok()) << arg << ": " << o.status();
+    EXPECT_EQ(o->ring_buffer_bytes, want) << arg;
+  }
+  // Not a power of two, below a page, above 1 GiB, not a number.
+  for (const char* bad : {"3000", "2048", "0", "12K", "6M", "2G", "4096G", "", "K", "x", "-4096",
+                          "+4096", "4 K", "4KB"}) {
+    o = Parse({"--ring-buffer-size", bad, "--", "true"});
+    ASSERT_FALSE(o.ok()) << bad;
+    EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(o.status().message().find("--ring-buffer-size"), std::string::npos) << bad;
+  }
+}
+
 TEST(RunOptions, Help) {
   auto o = Parse({"--help"});
   ASSERT_TRUE(o.ok());

@@ -45,6 +45,7 @@ capture::CaptureOptions CaptureOptionsFor(const RunOptions& o, const RunPlan& pl
   copts.stats_only = plan.stats_only;
   copts.sockets = plan.http_on;
   copts.socket_capture_bytes = o.http_capture_bytes;
+  copts.ringbuf_bytes = o.ring_buffer_bytes;
   return copts;
 }
 

@@ -2,6 +2,7 @@
 detaching, the root check, usage errors, a command that cannot be found."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -114,6 +115,29 @@ class CliTest(unittest.TestCase):
         for flag in ("-f", "-p", "-e trace=", "--stats", "--output", "--otlp-endpoint",
                      "--trace-parent", "OTEL_EXPORTER_OTLP_ENDPOINT"):
             self.assertIn(flag, p.stdout)
+
+    def test_ring_buffer_overflow_is_counted_and_reported(self):
+        # One page holds a few dozen records; dd makes 400000 calls.
+        out = os.path.join(self.tmp.name, "burst.jsonl")
+        p = u.run([u.tracectl(), "run", "--ring-buffer-size", "4096", "--output", out, "--",
+                   "dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=200000"])
+        self.assertEqual(p.returncode, 0, p.stderr)  # the command's exit status
+        m = re.search(r"^tracectl: (\d+) syscalls, .*; (\d+) events LOST: ring buffer full "
+                      r"\(cpu\d+: \d+", p.stderr, re.MULTILINE)
+        self.assertIsNotNone(m, p.stderr)
+        syscalls, lost = int(m.group(1)), int(m.group(2))
+        self.assertGreater(lost, 0)
+        rw = sum(1 for _, s in read_spans(out) if s["name"] in ("read", "write"))
+        # Every call of the burst is a span or counted as lost (the rest of
+        # the lost records are dd's other calls and process records).
+        self.assertGreaterEqual(rw + lost, 400000, p.stderr)
+        self.assertLess(rw, 400000)
+        self.assertLessEqual(rw, syscalls)
+        for bad in ("3000", "12K", "2G", "x"):
+            with self.subTest(bad):
+                p = u.run([u.tracectl(), "run", "--ring-buffer-size", bad, "--", "true"])
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn("--ring-buffer-size " + bad, p.stderr)
 
     def test_command_not_found_is_127(self):
         p = u.run([u.tracectl(), "run", "--", "no-such-command-anywhere"])
