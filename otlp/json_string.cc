@@ -1,5 +1,8 @@
 #include "otlp/json_string.h"
 
+#include <array>
+#include <cstring>
+
 namespace tracer::otlp {
 namespace {
 
@@ -46,58 +49,66 @@ std::string ReplaceInvalidUtf8(std::string_view s) {
 }
 
 void AppendJsonString(std::string_view s, std::string* out) {
-  out->push_back('"');
+  const size_t old = out->size();
+  out->resize(old + MaxJsonStringSize(s.size()));
+  char* end = WriteJsonString(s, out->data() + old);
+  out->resize(static_cast<size_t>(end - out->data()));
+}
+
+char* WriteJsonString(std::string_view s, char* out) {
+  // The escape of each byte below 0x80: 0 copies it, 'u' writes \u00XX,
+  // anything else c writes \c.
+  static constexpr auto kEscape = [] {
+    std::array<char, 128> t{};
+    for (int c = 0; c < 0x20; ++c) t[c] = 'u';
+    t['"'] = '"';
+    t['\\'] = '\\';
+    t['\n'] = 'n';
+    t['\r'] = 'r';
+    t['\t'] = 't';
+    t['\b'] = 'b';
+    t['\f'] = 'f';
+    return t;
+  }();
+  static constexpr char kDigits[] = "0123456789abcdef";
+  *out++ = '"';
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
   while (p < end) {
     const auto* run = p;
-    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') ++p;
-    out->append(reinterpret_cast<const char*>(run), p - run);
+    while (p < end && *p < 0x80 && kEscape[*p] == 0) ++p;
+    std::memcpy(out, run, static_cast<size_t>(p - run));
+    out += p - run;
     if (p == end) break;
-    unsigned char c = *p;
+    const unsigned char c = *p;
     if (c < 0x80) {
-      switch (c) {
-        case '"':
-          out->append("\\\"");
-          break;
-        case '\\':
-          out->append("\\\\");
-          break;
-        case '\n':
-          out->append("\\n");
-          break;
-        case '\r':
-          out->append("\\r");
-          break;
-        case '\t':
-          out->append("\\t");
-          break;
-        case '\b':
-          out->append("\\b");
-          break;
-        case '\f':
-          out->append("\\f");
-          break;
-        default: {
-          static constexpr char kDigits[] = "0123456789abcdef";
-          out->append("\\u00");
-          out->push_back(kDigits[c >> 4]);
-          out->push_back(kDigits[c & 0xf]);
-        }
+      const char e = kEscape[c];
+      *out++ = '\\';
+      if (e == 'u') {
+        *out++ = 'u';
+        *out++ = '0';
+        *out++ = '0';
+        *out++ = kDigits[c >> 4];
+        *out++ = kDigits[c & 0xf];
+      } else {
+        *out++ = e;
       }
       ++p;
       continue;
     }
-    size_t n = WellFormedUtf8Length(p, end);
+    const size_t n = WellFormedUtf8Length(p, end);
     if (n == 0) {
-      out->append("\xef\xbf\xbd");  // U+FFFD
+      std::memcpy(out, "\xef\xbf\xbd", 3);  // U+FFFD
+      out += 3;
       ++p;
     } else {
-      out->append(reinterpret_cast<const char*>(p), n);
+      std::memcpy(out, p, n);
+      out += n;
       p += n;
     }
   }
-  out->push_back('"');
+  *out++ = '"';
+  return out;
 }
 
 }  // namespace tracer::otlp

@@ -28,6 +28,15 @@ std::string ReplaceInvalidUtf8(std::string_view s);
 // valid JSON. `out` must not be null.
 void AppendJsonString(std::string_view s, std::string* out);
 
+// The most bytes WriteJsonString can write for a string of `n` bytes
+// (every byte a \u00XX escape, plus the quotes).
+constexpr size_t MaxJsonStringSize(size_t n) { return 6 * n + 2; }
+
+// The same literal as AppendJsonString, written to `out`, which must have
+// room for MaxJsonStringSize(s.size()) bytes; returns the end of what was
+// written. For writers that size their buffer up front.
+char* WriteJsonString(std::string_view s, char* out);
+
 }  // namespace tracer::otlp
 
 #endif  // TRACER_OTLP_JSON_STRING_H_

@@ -119,26 +119,21 @@ void MakeAgentLikeBatch(int spans, uint64_t seed, RecordStore* store) {
   }
 }
 
-std::vector<std::unique_ptr<RecordStore>> MakeCorpus() {
-  std::vector<std::unique_ptr<RecordStore>> corpus;
-
-  // An empty batch: no resource attributes, no scope name, no spans.
-  corpus.push_back(std::make_unique<RecordStore>());
-
-  // Agent-like spans.
-  corpus.push_back(std::make_unique<RecordStore>());
-  MakeAgentLikeBatch(64, 7, corpus.back().get());
-
-  // Every value type, escaping, non-UTF-8, extremes.
+// Every value type, escaping, extremes; strings that are not UTF-8 when
+// `non_utf8`.
+static std::unique_ptr<RecordStore> RichBatch(bool non_utf8) {
   auto store = std::make_unique<RecordStore>();
   RecordStore* st = store.get();
   std::string controls;
   for (int c = 0; c < 0x20; ++c) controls.push_back(static_cast<char>(c));
   controls += "\x7f\"\\/";
   const std::string_view kControls = st->Keep(controls);
-  const std::string_view kNonUtf8 = st->Keep(
-      "ok\xff\xfe bad \xc0\xaf overlong \xed\xa0\x80 surrogate \xf4\x90\x80\x80 big "
-      "\xe2\x82 truncated \xe2\x82\xac euro \xf0\x9f\x98\x80 emoji \x80");
+  // Named for the non_utf8 batch; valid UTF-8 (multi-byte) in the other.
+  const std::string_view kNonUtf8 =
+      non_utf8 ? st->Keep(
+                     "ok\xff\xfe bad \xc0\xaf overlong \xed\xa0\x80 surrogate \xf4\x90\x80\x80 big "
+                     "\xe2\x82 truncated \xe2\x82\xac euro \xf0\x9f\x98\x80 emoji \x80")
+               : st->Keep("valid \xe2\x82\xac euro \xf0\x9f\x98\x80 emoji \xc3\xa9");
   std::string all_bytes;
   for (int c = 0; c < 256; ++c) all_bytes.push_back(static_cast<char>(c));
   const std::string_view kAllBytes = st->Keep(all_bytes);
@@ -251,7 +246,21 @@ std::vector<std::unique_ptr<RecordStore>> MakeCorpus() {
     }
     st->spans().push_back(s);
   }
-  corpus.push_back(std::move(store));
+  return store;
+}
+
+std::vector<std::unique_ptr<RecordStore>> MakeCorpus() {
+  std::vector<std::unique_ptr<RecordStore>> corpus;
+
+  // An empty batch: no resource attributes, no scope name, no spans.
+  corpus.push_back(std::make_unique<RecordStore>());
+
+  // Agent-like spans.
+  corpus.push_back(std::make_unique<RecordStore>());
+  MakeAgentLikeBatch(64, 7, corpus.back().get());
+
+  corpus.push_back(RichBatch(/*non_utf8=*/false));
+  corpus.push_back(RichBatch(/*non_utf8=*/true));
 
   // One span, no resource attributes.
   corpus.push_back(std::make_unique<RecordStore>());

@@ -53,7 +53,8 @@ class RecordStore {
 // `seed`, into `store` (which must be empty).
 void MakeAgentLikeBatch(int spans, uint64_t seed, RecordStore* store);
 
-// A corpus covering every attribute type, empty and maximal values (ids of
+// A corpus (in this order: empty, agent-like, rich UTF-8, rich with bytes
+// that are not UTF-8, one span) covering every attribute type, empty and maximal values (ids of
 // 0xff, UINT64_MAX times, INT64_MIN/MAX, NaN and infinities), strings that
 // need JSON escaping (quotes, backslash, every control character), bytes
 // that are not UTF-8, events with and without attributes, every status and

@@ -3,6 +3,8 @@
 //   * today's path: build the ExportTraceServiceRequest messages on an
 //     arena (as the span builder does), then SerializeToString (OTLP
 //     protobuf) or the OTLP/JSON writer (otlp_json.h);
+//   * the direct encoders (otlp/wire): AppendProtobuf and AppendJson from
+//     the records into one reused buffer.
 // The counter ns_per_span is the wall time of one batch over its spans.
 //
 //   bazel run -c opt //tests/bench:otlp_encoding_bench --
@@ -13,6 +15,8 @@
 
 #include "google/protobuf/arena.h"
 #include "otlp/otlp_json.h"
+#include "otlp/wire/json_encoder.h"
+#include "otlp/wire/protobuf_encoder.h"
 #include "otlp/wire/test_records.h"
 #include "otlp/wire/to_message.h"
 
@@ -76,6 +80,34 @@ void BM_Today_Json(benchmark::State& state) {
   PerSpan(state, out.size());
 }
 BENCHMARK(BM_Today_Json);
+
+void BM_Direct_Protobuf(benchmark::State& state) {
+  testing::RecordStore store;
+  testing::MakeAgentLikeBatch(kSpans, 1, &store);
+  const SpanBatch batch = store.batch();
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    AppendProtobuf(batch, &out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  PerSpan(state, out.size());
+}
+BENCHMARK(BM_Direct_Protobuf);
+
+void BM_Direct_Json(benchmark::State& state) {
+  testing::RecordStore store;
+  testing::MakeAgentLikeBatch(kSpans, 1, &store);
+  const SpanBatch batch = store.batch();
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    AppendJson(batch, &out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  PerSpan(state, out.size());
+}
+BENCHMARK(BM_Direct_Json);
 
 }  // namespace
 }  // namespace tracer::otlp::wire

@@ -1,0 +1,294 @@
+#include "otlp/wire/protobuf_encoder.h"
+
+#include <cstring>
+
+namespace tracer::otlp::wire {
+namespace {
+
+// Wire types (protobuf encoding).
+constexpr uint8_t kVarint = 0;
+constexpr uint8_t kFixed64 = 1;
+constexpr uint8_t kLen = 2;
+constexpr uint8_t kFixed32 = 5;
+
+// A one-byte tag (field numbers 1..15).
+constexpr uint8_t Tag(int field, uint8_t wire_type) {
+  return static_cast<uint8_t>((field << 3) | wire_type);
+}
+
+inline size_t VarintSize(uint64_t v) {
+  // 1 + floor(log2(v|1)) / 7, without a loop.
+  const int bits = 64 - __builtin_clzll(v | 1);
+  return static_cast<size_t>((bits * 9 + 64) / 64);
+}
+
+// Size of a length-delimited field with a one-byte tag and `len` bytes.
+inline size_t LenField(size_t len) { return 1 + VarintSize(len) + len; }
+
+inline uint8_t* PutVarint(uint64_t v, uint8_t* p) {
+  while (v >= 0x80) {
+    *p++ = static_cast<uint8_t>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<uint8_t>(v);
+  return p;
+}
+
+inline uint8_t* PutBytes(const void* data, size_t n, uint8_t* p) {
+  std::memcpy(p, data, n);
+  return p + n;
+}
+
+inline uint8_t* PutLenField(uint8_t tag, std::string_view s, uint8_t* p) {
+  *p++ = tag;
+  p = PutVarint(s.size(), p);
+  return PutBytes(s.data(), s.size(), p);
+}
+
+inline uint8_t* PutFixed64(uint64_t v, uint8_t* p) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+  return p + 8;
+}
+
+inline uint8_t* PutFixed32(uint32_t v, uint8_t* p) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+  return p + 4;
+}
+
+template <size_t N>
+bool AllZero(const std::array<uint8_t, N>& id) {
+  uint8_t acc = 0;
+  for (uint8_t b : id) acc |= b;
+  return acc == 0;
+}
+
+inline bool HasStatus(const SpanRecord& s) {
+  return s.status_code != StatusCode::kUnset || !s.status_message.empty();
+}
+
+// ---------------------------------------------------------------- sizes
+
+// AnyValue (common.proto): string_value 1, bool_value 2, int_value 3,
+// double_value 4, bytes_value 7. The oneof member is written even when it
+// holds its default.
+size_t AnyValueSize(const Attribute& a) {
+  switch (a.type) {
+    case ValueType::kString:
+    case ValueType::kBytes:
+      return LenField(a.str.size());
+    case ValueType::kInt:
+      return 1 + VarintSize(static_cast<uint64_t>(a.int_value));
+    case ValueType::kDouble:
+      return 1 + 8;
+    case ValueType::kBool:
+      return 1 + 1;
+  }
+  return 0;
+}
+
+// KeyValue: key 1, value 2 (always present).
+inline size_t KeyValueSize(const Attribute& a) {
+  return (a.key.empty() ? 0 : LenField(a.key.size())) + LenField(AnyValueSize(a));
+}
+
+size_t AttributesSize(absl::Span<const Attribute> attrs) {
+  size_t n = 0;
+  for (const Attribute& a : attrs) n += LenField(KeyValueSize(a));
+  return n;
+}
+
+inline size_t Uint32FieldSize(uint32_t v) { return v == 0 ? 0 : 1 + VarintSize(v); }
+
+// Span.Event: time_unix_nano 1 (fixed64), name 2, attributes 3,
+// dropped_attributes_count 4.
+size_t EventSize(const Event& e) {
+  return (e.time_unix_nano != 0 ? 9 : 0) + (e.name.empty() ? 0 : LenField(e.name.size())) +
+         AttributesSize(e.attributes) + Uint32FieldSize(e.dropped_attributes_count);
+}
+
+// Status: message 2, code 3.
+inline size_t StatusSize(const SpanRecord& s) {
+  return (s.status_message.empty() ? 0 : LenField(s.status_message.size())) +
+         (s.status_code != StatusCode::kUnset ? 2 : 0);
+}
+
+// Span: trace_id 1, span_id 2, trace_state 3, parent_span_id 4, name 5,
+// kind 6, start_time_unix_nano 7 (fixed64), end_time_unix_nano 8 (fixed64),
+// attributes 9, dropped_attributes_count 10, events 11,
+// dropped_events_count 12, status 15, flags 16 (fixed32).
+size_t SpanSize(const SpanRecord& s) {
+  size_t n = (1 + 1 + 16) + (1 + 1 + 8);
+  if (!s.trace_state.empty()) n += LenField(s.trace_state.size());
+  if (!AllZero(s.parent_span_id)) n += 1 + 1 + 8;
+  if (!s.name.empty()) n += LenField(s.name.size());
+  if (s.kind != SpanKind::kUnspecified) n += 2;
+  if (s.start_time_unix_nano != 0) n += 9;
+  if (s.end_time_unix_nano != 0) n += 9;
+  n += AttributesSize(s.attributes);
+  n += Uint32FieldSize(s.dropped_attributes_count);
+  for (const Event& e : s.events) n += LenField(EventSize(e));
+  n += Uint32FieldSize(s.dropped_events_count);
+  if (HasStatus(s)) n += LenField(StatusSize(s));
+  if (s.flags != 0) n += 2 + 4;
+  return n;
+}
+
+// Resource: attributes 1.
+inline size_t ResourceSize(const SpanBatch& b) { return AttributesSize(b.resource_attributes); }
+
+// InstrumentationScope: name 1, version 2.
+inline size_t ScopeSize(const SpanBatch& b) {
+  return (b.scope_name.empty() ? 0 : LenField(b.scope_name.size())) +
+         (b.scope_version.empty() ? 0 : LenField(b.scope_version.size()));
+}
+
+// ScopeSpans: scope 1, spans 2.
+size_t ScopeSpansSize(const SpanBatch& b) {
+  size_t n = LenField(ScopeSize(b));
+  for (const SpanRecord& s : b.spans) n += LenField(SpanSize(s));
+  return n;
+}
+
+// ResourceSpans: resource 1, scope_spans 2.
+inline size_t ResourceSpansSize(const SpanBatch& b, size_t scope_spans_size) {
+  return LenField(ResourceSize(b)) + LenField(scope_spans_size);
+}
+
+// ---------------------------------------------------------------- writing
+
+uint8_t* PutAttributes(uint8_t tag, absl::Span<const Attribute> attrs, uint8_t* p) {
+  for (const Attribute& a : attrs) {
+    const size_t any = AnyValueSize(a);
+    *p++ = tag;
+    p = PutVarint((a.key.empty() ? 0 : LenField(a.key.size())) + LenField(any), p);
+    if (!a.key.empty()) p = PutLenField(Tag(1, kLen), a.key, p);
+    *p++ = Tag(2, kLen);
+    p = PutVarint(any, p);
+    switch (a.type) {
+      case ValueType::kString:
+        p = PutLenField(Tag(1, kLen), a.str, p);
+        break;
+      case ValueType::kBool:
+        *p++ = Tag(2, kVarint);
+        *p++ = a.bool_value ? 1 : 0;
+        break;
+      case ValueType::kInt:
+        *p++ = Tag(3, kVarint);
+        p = PutVarint(static_cast<uint64_t>(a.int_value), p);
+        break;
+      case ValueType::kDouble: {
+        *p++ = Tag(4, kFixed64);
+        uint64_t bits;
+        std::memcpy(&bits, &a.double_value, sizeof(bits));
+        p = PutFixed64(bits, p);
+        break;
+      }
+      case ValueType::kBytes:
+        p = PutLenField(Tag(7, kLen), a.str, p);
+        break;
+    }
+  }
+  return p;
+}
+
+inline uint8_t* PutUint32Field(uint8_t tag, uint32_t v, uint8_t* p) {
+  if (v == 0) return p;
+  *p++ = tag;
+  return PutVarint(v, p);
+}
+
+uint8_t* PutSpan(const SpanRecord& s, uint8_t* p) {
+  *p++ = Tag(2, kLen);  // ScopeSpans.spans
+  p = PutVarint(SpanSize(s), p);
+  *p++ = Tag(1, kLen);
+  *p++ = 16;
+  p = PutBytes(s.trace_id.data(), 16, p);
+  *p++ = Tag(2, kLen);
+  *p++ = 8;
+  p = PutBytes(s.span_id.data(), 8, p);
+  if (!s.trace_state.empty()) p = PutLenField(Tag(3, kLen), s.trace_state, p);
+  if (!AllZero(s.parent_span_id)) {
+    *p++ = Tag(4, kLen);
+    *p++ = 8;
+    p = PutBytes(s.parent_span_id.data(), 8, p);
+  }
+  if (!s.name.empty()) p = PutLenField(Tag(5, kLen), s.name, p);
+  if (s.kind != SpanKind::kUnspecified) {
+    *p++ = Tag(6, kVarint);
+    *p++ = static_cast<uint8_t>(s.kind);
+  }
+  if (s.start_time_unix_nano != 0) {
+    *p++ = Tag(7, kFixed64);
+    p = PutFixed64(s.start_time_unix_nano, p);
+  }
+  if (s.end_time_unix_nano != 0) {
+    *p++ = Tag(8, kFixed64);
+    p = PutFixed64(s.end_time_unix_nano, p);
+  }
+  p = PutAttributes(Tag(9, kLen), s.attributes, p);
+  p = PutUint32Field(Tag(10, kVarint), s.dropped_attributes_count, p);
+  for (const Event& e : s.events) {
+    *p++ = Tag(11, kLen);
+    p = PutVarint(EventSize(e), p);
+    if (e.time_unix_nano != 0) {
+      *p++ = Tag(1, kFixed64);
+      p = PutFixed64(e.time_unix_nano, p);
+    }
+    if (!e.name.empty()) p = PutLenField(Tag(2, kLen), e.name, p);
+    p = PutAttributes(Tag(3, kLen), e.attributes, p);
+    p = PutUint32Field(Tag(4, kVarint), e.dropped_attributes_count, p);
+  }
+  p = PutUint32Field(Tag(12, kVarint), s.dropped_events_count, p);
+  if (HasStatus(s)) {
+    *p++ = Tag(15, kLen);
+    p = PutVarint(StatusSize(s), p);
+    if (!s.status_message.empty()) p = PutLenField(Tag(2, kLen), s.status_message, p);
+    if (s.status_code != StatusCode::kUnset) {
+      *p++ = Tag(3, kVarint);
+      *p++ = static_cast<uint8_t>(s.status_code);
+    }
+  }
+  if (s.flags != 0) {
+    // Field 16, wire type 5: the tag is the two-byte varint 0x85 0x01.
+    *p++ = 0x80 | ((16 << 3) & 0x7f) | kFixed32;
+    *p++ = 0x01;
+    p = PutFixed32(s.flags, p);
+  }
+  return p;
+}
+
+// The request, given the size of its one ScopeSpans.
+uint8_t* PutRequest(const SpanBatch& batch, size_t scope_spans, uint8_t* p) {
+  *p++ = Tag(1, kLen);  // ExportTraceServiceRequest.resource_spans
+  p = PutVarint(ResourceSpansSize(batch, scope_spans), p);
+  *p++ = Tag(1, kLen);  // ResourceSpans.resource
+  p = PutVarint(ResourceSize(batch), p);
+  p = PutAttributes(Tag(1, kLen), batch.resource_attributes, p);
+  *p++ = Tag(2, kLen);  // ResourceSpans.scope_spans
+  p = PutVarint(scope_spans, p);
+  *p++ = Tag(1, kLen);  // ScopeSpans.scope
+  p = PutVarint(ScopeSize(batch), p);
+  if (!batch.scope_name.empty()) p = PutLenField(Tag(1, kLen), batch.scope_name, p);
+  if (!batch.scope_version.empty()) p = PutLenField(Tag(2, kLen), batch.scope_version, p);
+  for (const SpanRecord& s : batch.spans) p = PutSpan(s, p);
+  return p;
+}
+
+}  // namespace
+
+size_t ProtobufSize(const SpanBatch& batch) {
+  return LenField(ResourceSpansSize(batch, ScopeSpansSize(batch)));
+}
+
+uint8_t* WriteProtobuf(const SpanBatch& batch, uint8_t* buf) {
+  return PutRequest(batch, ScopeSpansSize(batch), buf);
+}
+
+void AppendProtobuf(const SpanBatch& batch, std::string* out) {
+  const size_t scope_spans = ScopeSpansSize(batch);
+  const size_t old = out->size();
+  out->resize(old + LenField(ResourceSpansSize(batch, scope_spans)));
+  PutRequest(batch, scope_spans, reinterpret_cast<uint8_t*>(out->data()) + old);
+}
+
+}  // namespace tracer::otlp::wire
