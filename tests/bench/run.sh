@@ -9,6 +9,9 @@ python3 tests/bench/syscall_overhead.py bazel-bin/ctl/tracectl "$@"
 echo "== HTTP capture overhead (wrk against nginx, tracectl run --http) =="
 bazel build //tests/bench/http:http_capture_probe
 python3 tests/bench/http_overhead.py bazel-bin/ctl/tracectl --repeats 5
+echo "== idle trace-agent: RSS and CPU, without and with a session matching nothing =="
+bazel build //agent:trace-agent //controlplane:trace-controlplane
+tests/bench/agent_idle.sh bazel-bin
 echo "== durable span WAL =="
 bazel build -c opt //tests/bench/wal:wal_bench
 bazel-out/k8-opt/bin/tests/bench/wal/wal_bench --repeats=5 --seconds=2
