@@ -1,6 +1,7 @@
 #include "otlp/json_string.h"
 
 #include <array>
+#include <cstdint>
 #include <cstring>
 
 namespace tracer::otlp {
@@ -74,7 +75,25 @@ char* WriteJsonString(std::string_view s, char* out) {
   *out++ = '"';
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
+  constexpr uint64_t k01 = 0x0101010101010101ull;
+  constexpr uint64_t k80 = 0x8080808080808080ull;
   while (p < end) {
+    // Eight bytes at a time while none is a control character, a quote, a
+    // backslash or above 0x7f (exact tests for a byte below 0x20 and for a
+    // zero byte, as in "Bit Twiddling Hacks").
+    while (end - p >= 8) {
+      uint64_t x;
+      std::memcpy(&x, p, 8);
+      const uint64_t quote = x ^ (k01 * '"');
+      const uint64_t backslash = x ^ (k01 * '\\');
+      const uint64_t special = (x | ((x - k01 * 0x20) & ~x) | ((quote - k01) & ~quote) |
+                                ((backslash - k01) & ~backslash)) &
+                               k80;
+      if (special != 0) break;
+      std::memcpy(out, p, 8);
+      out += 8;
+      p += 8;
+    }
     const auto* run = p;
     while (p < end && *p < 0x80 && kEscape[*p] == 0) ++p;
     std::memcpy(out, run, static_cast<size_t>(p - run));

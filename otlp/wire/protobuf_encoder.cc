@@ -1,6 +1,7 @@
 #include "otlp/wire/protobuf_encoder.h"
 
 #include <cstring>
+#include <vector>
 
 namespace tracer::otlp::wire {
 namespace {
@@ -71,7 +72,7 @@ inline bool HasStatus(const SpanRecord& s) {
 // AnyValue (common.proto): string_value 1, bool_value 2, int_value 3,
 // double_value 4, bytes_value 7. The oneof member is written even when it
 // holds its default.
-size_t AnyValueSize(const Attribute& a) {
+inline size_t AnyValueSize(const Attribute& a) {
   switch (a.type) {
     case ValueType::kString:
     case ValueType::kBytes:
@@ -91,20 +92,22 @@ inline size_t KeyValueSize(const Attribute& a) {
   return (a.key.empty() ? 0 : LenField(a.key.size())) + LenField(AnyValueSize(a));
 }
 
-size_t AttributesSize(absl::Span<const Attribute> attrs) {
+// The sizing pass records the size of every nested message the writing
+// pass needs, in writing order (a span's size before its attributes' and
+// events'), into `sizes`; the writing pass reads them back in order.
+using Sizes = std::vector<uint32_t>;
+
+size_t MeasureAttributes(absl::Span<const Attribute> attrs, Sizes& sizes) {
   size_t n = 0;
-  for (const Attribute& a : attrs) n += LenField(KeyValueSize(a));
+  for (const Attribute& a : attrs) {
+    const size_t kv = KeyValueSize(a);
+    sizes.push_back(static_cast<uint32_t>(kv));
+    n += LenField(kv);
+  }
   return n;
 }
 
 inline size_t Uint32FieldSize(uint32_t v) { return v == 0 ? 0 : 1 + VarintSize(v); }
-
-// Span.Event: time_unix_nano 1 (fixed64), name 2, attributes 3,
-// dropped_attributes_count 4.
-size_t EventSize(const Event& e) {
-  return (e.time_unix_nano != 0 ? 9 : 0) + (e.name.empty() ? 0 : LenField(e.name.size())) +
-         AttributesSize(e.attributes) + Uint32FieldSize(e.dropped_attributes_count);
-}
 
 // Status: message 2, code 3.
 inline size_t StatusSize(const SpanRecord& s) {
@@ -112,11 +115,25 @@ inline size_t StatusSize(const SpanRecord& s) {
          (s.status_code != StatusCode::kUnset ? 2 : 0);
 }
 
+// Span.Event: time_unix_nano 1 (fixed64), name 2, attributes 3,
+// dropped_attributes_count 4.
+size_t MeasureEvent(const Event& e, Sizes& sizes) {
+  const size_t slot = sizes.size();
+  sizes.push_back(0);
+  const size_t n =
+      (e.time_unix_nano != 0 ? 9 : 0) + (e.name.empty() ? 0 : LenField(e.name.size())) +
+      MeasureAttributes(e.attributes, sizes) + Uint32FieldSize(e.dropped_attributes_count);
+  sizes[slot] = static_cast<uint32_t>(n);
+  return n;
+}
+
 // Span: trace_id 1, span_id 2, trace_state 3, parent_span_id 4, name 5,
 // kind 6, start_time_unix_nano 7 (fixed64), end_time_unix_nano 8 (fixed64),
 // attributes 9, dropped_attributes_count 10, events 11,
 // dropped_events_count 12, status 15, flags 16 (fixed32).
-size_t SpanSize(const SpanRecord& s) {
+size_t MeasureSpan(const SpanRecord& s, Sizes& sizes) {
+  const size_t slot = sizes.size();
+  sizes.push_back(0);
   size_t n = (1 + 1 + 16) + (1 + 1 + 8);
   if (!s.trace_state.empty()) n += LenField(s.trace_state.size());
   if (!AllZero(s.parent_span_id)) n += 1 + 1 + 8;
@@ -124,17 +141,15 @@ size_t SpanSize(const SpanRecord& s) {
   if (s.kind != SpanKind::kUnspecified) n += 2;
   if (s.start_time_unix_nano != 0) n += 9;
   if (s.end_time_unix_nano != 0) n += 9;
-  n += AttributesSize(s.attributes);
+  n += MeasureAttributes(s.attributes, sizes);
   n += Uint32FieldSize(s.dropped_attributes_count);
-  for (const Event& e : s.events) n += LenField(EventSize(e));
+  for (const Event& e : s.events) n += LenField(MeasureEvent(e, sizes));
   n += Uint32FieldSize(s.dropped_events_count);
   if (HasStatus(s)) n += LenField(StatusSize(s));
   if (s.flags != 0) n += 2 + 4;
+  sizes[slot] = static_cast<uint32_t>(n);
   return n;
 }
-
-// Resource: attributes 1.
-inline size_t ResourceSize(const SpanBatch& b) { return AttributesSize(b.resource_attributes); }
 
 // InstrumentationScope: name 1, version 2.
 inline size_t ScopeSize(const SpanBatch& b) {
@@ -142,28 +157,45 @@ inline size_t ScopeSize(const SpanBatch& b) {
          (b.scope_version.empty() ? 0 : LenField(b.scope_version.size()));
 }
 
-// ScopeSpans: scope 1, spans 2.
-size_t ScopeSpansSize(const SpanBatch& b) {
-  size_t n = LenField(ScopeSize(b));
-  for (const SpanRecord& s : b.spans) n += LenField(SpanSize(s));
-  return n;
+// The sizes of one request: Resource (attributes 1), ScopeSpans (scope 1,
+// spans 2), ResourceSpans (resource 1, scope_spans 2) and the request
+// (resource_spans 1).
+struct RequestSizes {
+  size_t resource = 0;
+  size_t scope_spans = 0;
+  size_t resource_spans = 0;
+  size_t total = 0;
+};
+
+RequestSizes Measure(const SpanBatch& b, Sizes& sizes) {
+  sizes.clear();
+  RequestSizes r;
+  r.resource = MeasureAttributes(b.resource_attributes, sizes);
+  r.scope_spans = LenField(ScopeSize(b));
+  for (const SpanRecord& s : b.spans) r.scope_spans += LenField(MeasureSpan(s, sizes));
+  r.resource_spans = LenField(r.resource) + LenField(r.scope_spans);
+  r.total = LenField(r.resource_spans);
+  return r;
 }
 
-// ResourceSpans: resource 1, scope_spans 2.
-inline size_t ResourceSpansSize(const SpanBatch& b, size_t scope_spans_size) {
-  return LenField(ResourceSize(b)) + LenField(scope_spans_size);
+// One scratch buffer per thread: the sizing pass allocates only while it
+// grows past the largest batch the thread has encoded.
+Sizes& ThreadSizes() {
+  thread_local Sizes sizes;
+  return sizes;
 }
 
 // ---------------------------------------------------------------- writing
 
-uint8_t* PutAttributes(uint8_t tag, absl::Span<const Attribute> attrs, uint8_t* p) {
+uint8_t* PutAttributes(uint8_t tag, absl::Span<const Attribute> attrs, const uint32_t*& size,
+                       uint8_t* p) {
   for (const Attribute& a : attrs) {
-    const size_t any = AnyValueSize(a);
+    const size_t kv = *size++;
     *p++ = tag;
-    p = PutVarint((a.key.empty() ? 0 : LenField(a.key.size())) + LenField(any), p);
+    p = PutVarint(kv, p);
     if (!a.key.empty()) p = PutLenField(Tag(1, kLen), a.key, p);
     *p++ = Tag(2, kLen);
-    p = PutVarint(any, p);
+    p = PutVarint(AnyValueSize(a), p);
     switch (a.type) {
       case ValueType::kString:
         p = PutLenField(Tag(1, kLen), a.str, p);
@@ -197,9 +229,9 @@ inline uint8_t* PutUint32Field(uint8_t tag, uint32_t v, uint8_t* p) {
   return PutVarint(v, p);
 }
 
-uint8_t* PutSpan(const SpanRecord& s, uint8_t* p) {
+uint8_t* PutSpan(const SpanRecord& s, const uint32_t*& size, uint8_t* p) {
   *p++ = Tag(2, kLen);  // ScopeSpans.spans
-  p = PutVarint(SpanSize(s), p);
+  p = PutVarint(*size++, p);
   *p++ = Tag(1, kLen);
   *p++ = 16;
   p = PutBytes(s.trace_id.data(), 16, p);
@@ -225,17 +257,17 @@ uint8_t* PutSpan(const SpanRecord& s, uint8_t* p) {
     *p++ = Tag(8, kFixed64);
     p = PutFixed64(s.end_time_unix_nano, p);
   }
-  p = PutAttributes(Tag(9, kLen), s.attributes, p);
+  p = PutAttributes(Tag(9, kLen), s.attributes, size, p);
   p = PutUint32Field(Tag(10, kVarint), s.dropped_attributes_count, p);
   for (const Event& e : s.events) {
     *p++ = Tag(11, kLen);
-    p = PutVarint(EventSize(e), p);
+    p = PutVarint(*size++, p);
     if (e.time_unix_nano != 0) {
       *p++ = Tag(1, kFixed64);
       p = PutFixed64(e.time_unix_nano, p);
     }
     if (!e.name.empty()) p = PutLenField(Tag(2, kLen), e.name, p);
-    p = PutAttributes(Tag(3, kLen), e.attributes, p);
+    p = PutAttributes(Tag(3, kLen), e.attributes, size, p);
     p = PutUint32Field(Tag(4, kVarint), e.dropped_attributes_count, p);
   }
   p = PutUint32Field(Tag(12, kVarint), s.dropped_events_count, p);
@@ -257,38 +289,40 @@ uint8_t* PutSpan(const SpanRecord& s, uint8_t* p) {
   return p;
 }
 
-// The request, given the size of its one ScopeSpans.
-uint8_t* PutRequest(const SpanBatch& batch, size_t scope_spans, uint8_t* p) {
+// Writes the request measured as `r`, the nested sizes in `sizes`.
+uint8_t* PutRequest(const SpanBatch& batch, const RequestSizes& r, const Sizes& sizes, uint8_t* p) {
+  const uint32_t* size = sizes.data();
   *p++ = Tag(1, kLen);  // ExportTraceServiceRequest.resource_spans
-  p = PutVarint(ResourceSpansSize(batch, scope_spans), p);
+  p = PutVarint(r.resource_spans, p);
   *p++ = Tag(1, kLen);  // ResourceSpans.resource
-  p = PutVarint(ResourceSize(batch), p);
-  p = PutAttributes(Tag(1, kLen), batch.resource_attributes, p);
+  p = PutVarint(r.resource, p);
+  p = PutAttributes(Tag(1, kLen), batch.resource_attributes, size, p);
   *p++ = Tag(2, kLen);  // ResourceSpans.scope_spans
-  p = PutVarint(scope_spans, p);
+  p = PutVarint(r.scope_spans, p);
   *p++ = Tag(1, kLen);  // ScopeSpans.scope
   p = PutVarint(ScopeSize(batch), p);
   if (!batch.scope_name.empty()) p = PutLenField(Tag(1, kLen), batch.scope_name, p);
   if (!batch.scope_version.empty()) p = PutLenField(Tag(2, kLen), batch.scope_version, p);
-  for (const SpanRecord& s : batch.spans) p = PutSpan(s, p);
+  for (const SpanRecord& s : batch.spans) p = PutSpan(s, size, p);
   return p;
 }
 
 }  // namespace
 
-size_t ProtobufSize(const SpanBatch& batch) {
-  return LenField(ResourceSpansSize(batch, ScopeSpansSize(batch)));
-}
+size_t ProtobufSize(const SpanBatch& batch) { return Measure(batch, ThreadSizes()).total; }
 
 uint8_t* WriteProtobuf(const SpanBatch& batch, uint8_t* buf) {
-  return PutRequest(batch, ScopeSpansSize(batch), buf);
+  Sizes& sizes = ThreadSizes();
+  const RequestSizes r = Measure(batch, sizes);
+  return PutRequest(batch, r, sizes, buf);
 }
 
 void AppendProtobuf(const SpanBatch& batch, std::string* out) {
-  const size_t scope_spans = ScopeSpansSize(batch);
+  Sizes& sizes = ThreadSizes();
+  const RequestSizes r = Measure(batch, sizes);
   const size_t old = out->size();
-  out->resize(old + LenField(ResourceSpansSize(batch, scope_spans)));
-  PutRequest(batch, scope_spans, reinterpret_cast<uint8_t*>(out->data()) + old);
+  out->resize(old + r.total);
+  PutRequest(batch, r, sizes, reinterpret_cast<uint8_t*>(out->data()) + old);
 }
 
 }  // namespace tracer::otlp::wire

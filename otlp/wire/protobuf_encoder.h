@@ -5,11 +5,14 @@
 // presence rules of span_record.h). Field numbers are the official OTLP
 // .proto's (proto/opentelemetry/proto/...).
 //
-// Lengths of nested messages are computed before they are written (one
-// sizing pass over the batch, then one writing pass that sizes each span
-// and attribute again), so the output is written once, front to back, into
-// memory sized up front. No heap allocation other than growing the
-// caller's buffer. All functions are thread-safe (they only read the batch).
+// Lengths of nested messages are computed before they are written: a
+// sizing pass records every nested length in a per-thread scratch array,
+// then one writing pass writes the output once, front to back, into memory
+// sized up front. No heap allocation per span: only growing the caller's
+// buffer and, while a thread meets larger batches than before, its scratch
+// array (4 bytes per span, attribute and event). A batch must encode to
+// less than 2 GiB (protobuf's own limit). All functions are thread-safe
+// (they only read the batch).
 #ifndef TRACER_OTLP_WIRE_PROTOBUF_ENCODER_H_
 #define TRACER_OTLP_WIRE_PROTOBUF_ENCODER_H_
 
