@@ -24,6 +24,19 @@ size_t WellFormedUtf8Length(const unsigned char* p, const unsigned char* end) {
   return 0;
 }
 
+// Nonzero when one of the eight bytes in `x` is a control character, a
+// quote, a backslash or above 0x7f (exact tests for a byte below 0x20 and
+// for a zero byte, as in "Bit Twiddling Hacks").
+inline uint64_t NeedsEscape(uint64_t x) {
+  constexpr uint64_t k01 = 0x0101010101010101ull;
+  constexpr uint64_t k80 = 0x8080808080808080ull;
+  const uint64_t quote = x ^ (k01 * '"');
+  const uint64_t backslash = x ^ (k01 * '\\');
+  return (x | ((x - k01 * 0x20) & ~x) | ((quote - k01) & ~quote) |
+          ((backslash - k01) & ~backslash)) &
+         k80;
+}
+
 }  // namespace
 
 size_t Utf8SequenceLength(std::string_view s, size_t i) {
@@ -75,24 +88,28 @@ char* WriteJsonString(std::string_view s, char* out) {
   *out++ = '"';
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
-  constexpr uint64_t k01 = 0x0101010101010101ull;
-  constexpr uint64_t k80 = 0x8080808080808080ull;
   while (p < end) {
-    // Eight bytes at a time while none is a control character, a quote, a
-    // backslash or above 0x7f (exact tests for a byte below 0x20 and for a
-    // zero byte, as in "Bit Twiddling Hacks").
+    // Eight bytes at a time while none needs an escape.
     while (end - p >= 8) {
       uint64_t x;
       std::memcpy(&x, p, 8);
-      const uint64_t quote = x ^ (k01 * '"');
-      const uint64_t backslash = x ^ (k01 * '\\');
-      const uint64_t special = (x | ((x - k01 * 0x20) & ~x) | ((quote - k01) & ~quote) |
-                                ((backslash - k01) & ~backslash)) &
-                               k80;
+      const uint64_t special = NeedsEscape(x);
       if (special != 0) break;
       std::memcpy(out, p, 8);
       out += 8;
       p += 8;
+    }
+    // Fewer than eight bytes left: when the last eight bytes of the string
+    // need no escape, copy them (the ones already written were copied as
+    // they are, since they need none either) and stop.
+    if (end - p < 8 && s.size() >= 8) {
+      uint64_t x;
+      std::memcpy(&x, end - 8, 8);
+      if (NeedsEscape(x) == 0) {
+        std::memcpy(out - (p - (end - 8)), end - 8, 8);
+        out += end - p;
+        break;
+      }
     }
     const auto* run = p;
     while (p < end && *p < 0x80 && kEscape[*p] == 0) ++p;

@@ -1,5 +1,6 @@
 #include "otlp/wire/json_encoder.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -34,11 +35,20 @@ class Out {
   void Str(std::string_view v) { p_ = WriteJsonString(v, p_); }
   template <size_t N>
   void Hex(const std::array<uint8_t, N>& id) {
-    static constexpr char kDigits[] = "0123456789abcdef";
+    // Two hex digits per byte value.
+    static constexpr auto kPairs = [] {
+      std::array<char, 512> t{};
+      constexpr char kDigits[] = "0123456789abcdef";
+      for (int b = 0; b < 256; ++b) {
+        t[2 * b] = kDigits[b >> 4];
+        t[2 * b + 1] = kDigits[b & 0xf];
+      }
+      return t;
+    }();
     *p_++ = '"';
     for (uint8_t c : id) {
-      *p_++ = kDigits[c >> 4];
-      *p_++ = kDigits[c & 0xf];
+      std::memcpy(p_, &kPairs[2 * c], 2);
+      p_ += 2;
     }
     *p_++ = '"';
   }
