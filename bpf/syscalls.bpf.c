@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Syscall capture for traced processes (strace-like), CO-RE with libbpf.
  *
- * raw_tp/sys_enter   saves start time and arguments per thread (targets only)
- * raw_tp/sys_exit    emits one record per completed syscall, or adds to the
- *                    per-syscall totals in stats mode
+ * tp_btf/sys_enter   filter (traced tgid bit, then the syscall bitmap), then
+ *                    one store: the start time in the thread's `inflight`
+ *                    slot (execve/execveat also keep their arguments)
+ * tp_btf/sys_exit    the thread's slot says whether a traced call is in
+ *                    flight; then one record per completed syscall, the
+ *                    arguments read from the saved user registers, or an
+ *                    addition to the per-syscall totals in stats mode
  * raw_tp/sched_process_{fork,exec,exit}   process lifecycle of targets
  *
  * Targets: pids user space adds, their forks (follow_forks), and processes
@@ -46,9 +50,12 @@ const volatile __u32 exclude_tgid = 0;
 
 /* ---- run-time switches (.bss, written by user space after load) ---------- *
  * Plain globals, read on every check, so a change takes effect at the next
- * event. All zero: only the pids in `targets` (and their followed forks) are
- * traced, and an untraced thread's sys_enter costs one hash lookup. */
+ * event. All zero: only the pids in `traced_tgids` (and their followed
+ * forks) are traced, and an untraced thread's sys_enter costs one bit test. */
 
+/* Traced processes, one bit per tgid (see SYSCALLS_TGID_WORDS): the first
+ * check of every sys_enter, a plain load. */
+__u64 traced_tgids[SYSCALLS_TGID_WORDS] = {};
 /* Nonzero: every process except exclude_tgid is traced. */
 __u32 trace_all = 0;
 /* Nonzero: `comm_targets` is consulted at sched_process_exec. */
@@ -102,16 +109,30 @@ struct {
   __type(value, struct syscalls_admission);
 } admissions SEC(".maps");
 
-/* Syscall in flight per traced thread: task-local storage (no hashing on the
- * hot path, freed with the task, follows a thread that exec's and takes over
- * the leader's pid). Created at the first traced sys_enter of a thread and
- * rewritten in place after that. */
+/* Syscall in flight per thread: tid -> sys_enter time (ns; 0: none). An
+ * array: the lookup is inlined, no hashing, no helper call. Sized by user
+ * space to pid_max before load. A slot is set only at a traced sys_enter and
+ * cleared at its sys_exit, at fork (the new task's id) and at a traced
+ * thread's exit. */
 struct {
-  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-  __uint(map_flags, BPF_F_NO_PREALLOC);
-  __type(key, int);
-  __type(value, struct syscalls_pending);
-} pending SEC(".maps");
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, SYSCALLS_INFLIGHT_DEFAULT);
+  __type(key, __u32);
+  __type(value, __u64);
+} inflight SEC(".maps");
+
+/* Register arguments of an execve/execveat in flight (the new image clears
+ * the registers before sys_exit): tid -> args, written at sys_enter,
+ * deleted at sys_exit. */
+struct exec_args {
+  __u64 args[6];
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 1024);
+  __type(key, __u32);
+  __type(value, struct exec_args);
+} exec_args SEC(".maps");
 
 /* Filename + argv blobs of a successful execve/execveat, assembled at
  * sched_process_exec and sent with the syscall record at sys_exit:
@@ -520,7 +541,7 @@ static __always_inline __u32 blob__mm_argv(__u8 *buf, __u32 off, __u8 arg,
 }
 
 /* sched_process_exec of a traced execve/execveat: keep its blobs for
- * sys_exit. `nr` is the in-flight syscall (from `pending`). */
+ * sys_exit. `nr` is the in-flight syscall (from the saved orig_ax). */
 static __always_inline void exec__stash(__u32 tid, long nr, const char *filename) {
   __u32 zero = 0;
   struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
@@ -536,14 +557,36 @@ static __always_inline void exec__stash(__u32 tid, long nr, const char *filename
 
 /* ---- kernel-side target matching ------------------------------------------ */
 
-/* Adds the current process to `targets` and records why. Returns 1 when it
- * is now a target. */
-static __always_inline int target__add(__u32 tgid, __u32 reason, __u64 cgroup_id) {
+static __always_inline int tgid__traced(__u32 tgid) {
+  return (traced_tgids[(tgid >> 6) & (SYSCALLS_TGID_WORDS - 1)] >> (tgid & 63)) & 1;
+}
+
+/* Sets or clears tgid's bit (atomic: other CPUs and user space write the
+ * same words). tgid must be < SYSCALLS_TGID_LIMIT. */
+static __always_inline void tgid__mark(__u32 tgid, int traced) {
+  __u64 *w = &traced_tgids[(tgid >> 6) & (SYSCALLS_TGID_WORDS - 1)];
+  __u64 bit = 1ull << (tgid & 63);
+  if (traced)
+    __sync_fetch_and_or(w, bit);
+  else
+    __sync_fetch_and_and(w, ~bit);
+}
+
+/* Adds tgid to both target sets; 0 when it could not be added (counted). */
+static __always_inline int target__insert(__u32 tgid) {
   __u8 one = 1;
-  if (bpf_map_update_elem(&targets, &tgid, &one, BPF_ANY) != 0) {
+  if (tgid >= SYSCALLS_TGID_LIMIT || bpf_map_update_elem(&targets, &tgid, &one, BPF_ANY) != 0) {
     drops__add(SYSCALLS_DROP_TARGETS_FULL);
     return 0;
   }
+  tgid__mark(tgid, 1);
+  return 1;
+}
+
+/* Adds the current process to the targets and records why. Returns 1 when
+ * it is now a target. */
+static __always_inline int target__add(__u32 tgid, __u32 reason, __u64 cgroup_id) {
+  if (!target__insert(tgid)) return 0;
   struct syscalls_admission a = {};
   a.cgroup_id = cgroup_id;
   a.reason = reason;
@@ -566,7 +609,7 @@ static __always_inline __u64 cgroup__matching_target(void) {
   return 0;
 }
 
-/* First sys_enter of a thread whose process is not in `targets`, with
+/* First selected sys_enter of a process that is not a target, with
  * trace_all or a cgroup target in force: admits the process if it matches.
  * A cgroup match is preferred over trace_all so that the admission names
  * the more specific target. */
@@ -582,102 +625,117 @@ static __always_inline int target__admit_at_enter(__u32 tgid) {
 
 /* ---- syscalls ------------------------------------------------------------- */
 
-/* The x86-64 syscall argument registers sit together in struct pt_regs
- * (r10 r9 r8 ax cx dx si di): the user-space register frame, fixed by the
- * ptrace ABI. The asserts tie this window to the kernel's layout. */
-struct regs_window {
-  __u64 r10, r9, r8, ax, cx, dx, si, di;
-};
-#define REGS_WINDOW_OFFSET __builtin_offsetof(struct pt_regs, r10)
-_Static_assert(__builtin_offsetof(struct pt_regs, di) - REGS_WINDOW_OFFSET ==
-                   __builtin_offsetof(struct regs_window, di),
-               "pt_regs layout");
-_Static_assert(__builtin_offsetof(struct pt_regs, r8) - REGS_WINDOW_OFFSET ==
-                   __builtin_offsetof(struct regs_window, r8),
-               "pt_regs layout");
-_Static_assert(__builtin_offsetof(struct pt_regs, dx) - REGS_WINDOW_OFFSET ==
-                   __builtin_offsetof(struct regs_window, dx),
-               "pt_regs layout");
+/* The x86-64 syscall arguments as the entry code saved them in the user
+ * register frame (rdi rsi rdx r10 r8 r9). The kernel leaves them there until
+ * the return to user space for every syscall but execve/execveat (the new
+ * image starts with cleared registers) and rt_sigreturn (restores the
+ * interrupted frame; it takes no arguments). */
+static __always_inline void regs__args(const struct pt_regs *regs, __u64 *args) {
+  args[0] = regs->di;
+  args[1] = regs->si;
+  args[2] = regs->dx;
+  args[3] = regs->r10;
+  args[4] = regs->r8;
+  args[5] = regs->r9;
+}
 
-SEC("raw_tp/sys_enter")
-int handle_sys_enter(struct bpf_raw_tracepoint_args *ctx) {
-  long nr = ctx->args[1];
-  if (!filter__selected(nr)) return 0;
-  __u64 pid_tgid = bpf_get_current_pid_tgid();
-  __u32 tgid = pid_tgid >> 32;
-  /* A thread with `pending` storage belongs to a target (storage is created
-   * only below, and targets leave the map only when all their threads are
-   * gone), so traced threads skip the hash lookup. */
+static __always_inline int syscall__is_exec(long nr) {
+  return nr == __NR_execve || nr == __NR_execveat;
+}
+
+/* An `inflight` slot: the sys_enter time with bit 0 standing for "the call
+ * is rt_sigreturn" (which restores the interrupted frame, orig_ax = -1
+ * included, so sys_exit cannot read the number back); other numbers are in
+ * orig_ax at sys_exit. Never 0 (the clock counts from boot). Costs the
+ * start time its lowest bit (1 ns). */
+#define INFLIGHT_SIGRETURN 1ull
+static __always_inline __u64 inflight__value(__u64 now, long nr) {
+  return (now & ~INFLIGHT_SIGRETURN) | (nr == __NR_rt_sigreturn);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long nr) {
   struct task_struct *task = bpf_get_current_task_btf();
-  struct syscalls_pending *p = bpf_task_storage_get(&pending, task, 0, 0);
-  if (!p) {
-    /* Common untraced case: this one lookup, then two global loads. */
-    if (!bpf_map_lookup_elem(&targets, &tgid)) {
-      if (!(trace_all | cgroup_target_levels)) return 0;
-      if (!target__admit_at_enter(tgid)) return 0;
-    }
-    p = bpf_task_storage_get(&pending, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-    if (!p) {
-      drops__add(SYSCALLS_DROP_PENDING_FULL);
-      return 0;
-    }
-  }
-
-  if (stats_only) {
-    /* Totals need no arguments: skip reading the registers. */
-    if (nr == __NR_exit || nr == __NR_exit_group) return 0;
-    p->nr = nr;
-    p->start_ns = bpf_ktime_get_ns();
+  __u32 tgid = task->tgid;
+  if (!tgid__traced(tgid)) {
+    /* The untraced case: one bit test, then two global loads. */
+    if (!(trace_all | cgroup_target_levels)) return 0;
+    if (!filter__selected(nr)) return 0;
+    if (!target__admit_at_enter(tgid)) return 0;
+  } else if (!filter__selected(nr)) {
     return 0;
   }
-
-  /* One read of r10..di instead of six (hot path). */
-  struct regs_window w;
-  bpf_probe_read_kernel(&w, sizeof(w), (const void *)(ctx->args[0] + REGS_WINDOW_OFFSET));
-  struct syscalls_pending fresh;
-  fresh.args[0] = w.di;
-  fresh.args[1] = w.si;
-  fresh.args[2] = w.dx;
-  fresh.args[3] = w.r10;
-  fresh.args[4] = w.r8;
-  fresh.args[5] = w.r9;
-  fresh.nr = nr;
-  fresh.start_ns = bpf_ktime_get_ns();
 
   if (nr == __NR_exit || nr == __NR_exit_group) {
     /* Never returns. strace -c does not count these, so neither do totals;
      * the duration threshold cannot be met by a call without a duration. */
-    if (!stats_only && min_duration_ns == 0)
-      record__emit_plain(pid_tgid, nr, fresh.args, fresh.start_ns, 0, 0, SYSCALLS_F_NO_RETURN);
+    if (!stats_only && min_duration_ns == 0) {
+      __u64 args[6];
+      regs__args(regs, args);
+      record__emit_plain(bpf_get_current_pid_tgid(), nr, args, bpf_ktime_get_ns(), 0, 0,
+                         SYSCALLS_F_NO_RETURN);
+    }
     return 0;
   }
 
-  *p = fresh;
+  __u32 tid = task->pid;
+  __u64 *slot = bpf_map_lookup_elem(&inflight, &tid);
+  if (!slot) {
+    drops__add(SYSCALLS_DROP_PENDING_FULL);
+    return 0;
+  }
+  if (!stats_only && syscall__is_exec(nr)) {
+    struct exec_args a;
+    regs__args(regs, a.args);
+    if (bpf_map_update_elem(&exec_args, &tid, &a, BPF_ANY) != 0)
+      drops__add(SYSCALLS_DROP_EXEC_STASH);
+  }
+  *slot = inflight__value(bpf_ktime_get_ns(), nr);
   return 0;
 }
 
-SEC("raw_tp/sys_exit")
-int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx) {
-  __u64 pid_tgid = bpf_get_current_pid_tgid();
-  __u32 tid = (__u32)pid_tgid;
-  struct syscalls_pending *p = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, 0);
-  if (!p || p->start_ns == 0) return 0; /* not traced, or no enter seen */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret) {
+  /* The thread's slot is the whole filter: it is set only by a traced,
+   * selected sys_enter. */
+  struct task_struct *task = bpf_get_current_task_btf();
+  __u32 tid = task->pid;
+  __u64 *slot = bpf_map_lookup_elem(&inflight, &tid);
+  if (!slot) return 0;
+  __u64 v = *slot;
+  if (v == 0) return 0;
+  *slot = 0;
 
-  __u64 now = bpf_ktime_get_ns();
-  __u64 start_ns = p->start_ns;
-  __u64 duration_ns = now - start_ns;
-  long nr = p->nr;
-  long ret = ctx->args[1];
-  p->start_ns = 0;
-  int is_exec = nr == __NR_execve || nr == __NR_execveat;
+  __u64 start_ns = v & ~INFLIGHT_SIGRETURN;
+  __u64 duration_ns = bpf_ktime_get_ns() - start_ns;
+  long nr = (v & INFLIGHT_SIGRETURN) ? __NR_rt_sigreturn : regs->orig_ax;
+  int is_exec = syscall__is_exec(nr);
 
   if (min_duration_ns != 0 && duration_ns <= min_duration_ns) {
-    if (is_exec) bpf_map_delete_elem(&exec_stash, &tid);
+    if (is_exec) {
+      bpf_map_delete_elem(&exec_stash, &tid);
+      bpf_map_delete_elem(&exec_args, &tid);
+    }
     return 0;
   }
   if (stats_only) {
     totals__add(nr, ret, duration_ns);
     return 0;
+  }
+
+  __u64 pid_tgid = ((__u64)task->tgid << 32) | tid;
+  __u64 args[6];
+  if (is_exec) {
+    struct exec_args *a = bpf_map_lookup_elem(&exec_args, &tid);
+    if (a) {
+      __builtin_memcpy(args, a->args, sizeof(args));
+      bpf_map_delete_elem(&exec_args, &tid);
+    } else {
+      /* Admitted at exec (comm target): its sys_enter was not seen. */
+      __builtin_memset(args, 0, sizeof(args));
+    }
+  } else {
+    regs__args(regs, args);
   }
 
   const struct capture_spec *spec = 0;
@@ -687,29 +745,30 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx) {
     spec = &capture_specs[idx & (SYSCALLS_MAX_NR - 1)];
   }
   if (!is_exec && (!spec || spec->blob[0].mode == LEN_NONE)) {
-    record__emit_plain(pid_tgid, nr, p->args, start_ns, duration_ns, ret, 0);
+    record__emit_plain(pid_tgid, nr, args, start_ns, duration_ns, ret, 0);
     return 0;
   }
 
   if (!is_exec && spec->blob[0].kind == SYSCALLS_BLOB_BYTES && spec->blob[1].mode == LEN_NONE) {
-    record__emit_data(pid_tgid, nr, p->args, start_ns, duration_ns, ret, &spec->blob[0]);
+    record__emit_data(pid_tgid, nr, args, start_ns, duration_ns, ret, &spec->blob[0]);
     return 0;
   }
 
-  /* Other blob-carrying records: assemble in the per-CPU scratch, then copy. */
+  /* Other blob-carrying records: assemble in the per-CPU scratch, then copy
+   * (still one ring-buffer reservation). */
   __u32 zero = 0;
   struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
   if (!s) return 0;
   struct syscalls_syscall_record *r = (void *)s->buf;
-  record__fill(r, pid_tgid, nr, p->args, start_ns, duration_ns, ret, 0);
+  record__fill(r, pid_tgid, nr, args, start_ns, duration_ns, ret, 0);
   __u32 off = sizeof(*r);
   if (is_exec && ret != 0) {
     /* Failed exec: the caller's memory is still there, and the kernel has
      * already touched the filename. */
     __u8 file_arg = nr == __NR_execveat ? 1 : 0;
     struct blob_spec path = PATH(file_arg);
-    off = blob__capture(s->buf, off, &path, p->args, ret);
-    off = blob__argv(s->buf, off, file_arg + 1, p->args[file_arg + 1]);
+    off = blob__capture(s->buf, off, &path, args, ret);
+    off = blob__argv(s->buf, off, file_arg + 1, args[file_arg + 1]);
   } else if (is_exec) {
     struct exec_stash *st = bpf_map_lookup_elem(&exec_stash, &tid);
     if (st) {
@@ -723,8 +782,8 @@ int handle_sys_exit(struct bpf_raw_tracepoint_args *ctx) {
       bpf_map_delete_elem(&exec_stash, &tid);
     }
   } else {
-    off = blob__capture(s->buf, off, &spec->blob[0], p->args, ret);
-    off = blob__capture(s->buf, off, &spec->blob[1], p->args, ret);
+    off = blob__capture(s->buf, off, &spec->blob[0], args, ret);
+    off = blob__capture(s->buf, off, &spec->blob[1], args, ret);
   }
   barrier_var(off);
   off &= (SCRATCH_BYTES - 1);
@@ -752,30 +811,52 @@ static __always_inline struct syscalls_process_record *process__reserve(__u8 typ
   return r;
 }
 
+/* Clears a thread's in-flight slot (no write when already clear). */
+static __always_inline void inflight__clear(__u32 tid) {
+  __u64 *slot = bpf_map_lookup_elem(&inflight, &tid);
+  if (slot && *slot) *slot = 0;
+}
+
 SEC("raw_tp/sched_process_fork")
 int handle_fork(struct bpf_raw_tracepoint_args *ctx) {
-  if (!follow_forks) return 0;
   struct task_struct *parent = (struct task_struct *)ctx->args[0];
   struct task_struct *child = (struct task_struct *)ctx->args[1];
+  /* A new task starts with no syscall in flight, whatever a task that had
+   * its id before left behind. */
+  __u32 child_tid = BPF_CORE_READ(child, pid);
+  inflight__clear(child_tid);
+  if (!follow_forks) return 0;
   __u32 parent_tgid = BPF_CORE_READ(parent, tgid);
   __u32 child_tgid = BPF_CORE_READ(child, tgid);
   if (parent_tgid == child_tgid) return 0; /* a new thread, already covered */
-  if (!bpf_map_lookup_elem(&targets, &parent_tgid)) return 0;
+  if (!tgid__traced(parent_tgid)) return 0;
 
   /* Runs in the parent before the child is woken: the child's first
-   * syscall already finds itself in targets. */
-  __u8 one = 1;
-  if (bpf_map_update_elem(&targets, &child_tgid, &one, BPF_ANY) != 0) {
-    drops__add(SYSCALLS_DROP_TARGETS_FULL);
-    return 0;
-  }
-  struct syscalls_process_record *r =
-      process__reserve(SYSCALLS_REC_FORK, child_tgid, BPF_CORE_READ(child, pid));
+   * syscall already finds itself traced. */
+  if (!target__insert(child_tgid)) return 0;
+  struct syscalls_process_record *r = process__reserve(SYSCALLS_REC_FORK, child_tgid, child_tid);
   if (!r) return 0;
   r->parent_tgid = parent_tgid;
   bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), child->comm);
   bpf_ringbuf_submit(r, 0);
   return 0;
+}
+
+/* A non-leader thread's exec: it took over the leader's id, so what it
+ * keeps per thread moves from its old id to the new one. */
+static __always_inline void exec__move_thread(__u32 old_tid, __u32 tid) {
+  __u64 *from = bpf_map_lookup_elem(&inflight, &old_tid);
+  __u64 *to = bpf_map_lookup_elem(&inflight, &tid);
+  if (from && to) {
+    *to = *from;
+    *from = 0;
+  }
+  struct exec_args *a = bpf_map_lookup_elem(&exec_args, &old_tid);
+  if (a) {
+    struct exec_args copy = *a;
+    bpf_map_update_elem(&exec_args, &tid, &copy, BPF_ANY);
+    bpf_map_delete_elem(&exec_args, &old_tid);
+  }
 }
 
 SEC("raw_tp/sched_process_exec")
@@ -784,7 +865,8 @@ int handle_exec(struct bpf_raw_tracepoint_args *ctx) {
   __u32 tgid = pid_tgid >> 32;
   __u32 tid = (__u32)pid_tgid;
   struct task_struct *task = bpf_get_current_task_btf();
-  if (!bpf_map_lookup_elem(&targets, &tgid)) {
+  __u64 *slot = bpf_map_lookup_elem(&inflight, &tid);
+  if (!tgid__traced(tgid)) {
     /* Comm target: the new comm (set from the file name before this
      * tracepoint) is matched here, so the exec'ing call's own return and
      * everything after it are traced. */
@@ -794,28 +876,24 @@ int handle_exec(struct bpf_raw_tracepoint_args *ctx) {
     if (!bpf_map_lookup_elem(&comm_targets, comm)) return 0;
     if (!target__add(tgid, SYSCALLS_ADMIT_COMM, 0)) return 0;
     /* Its sys_enter was not seen: stand in for it so that sys_exit reports
-     * the execve/execveat. The call's number is in orig_ax; its argument
-     * registers were cleared by the loader, so args stay 0, and start_ns is
-     * now (the duration covers exec's tail only). */
-    struct syscalls_pending *np =
-        bpf_task_storage_get(&pending, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-    if (!np) {
+     * the execve/execveat. Its argument registers were cleared by the
+     * loader, so args stay 0, and start_ns is now (the duration covers
+     * exec's tail only). */
+    if (!slot) {
       drops__add(SYSCALLS_DROP_PENDING_FULL);
     } else {
-      struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-      long nr = BPF_CORE_READ(regs, orig_ax);
-      if (nr != __NR_execve && nr != __NR_execveat) nr = __NR_execve;
-      __builtin_memset(np->args, 0, sizeof(np->args));
-      np->nr = nr;
-      np->start_ns = bpf_ktime_get_ns();
+      *slot = inflight__value(bpf_ktime_get_ns(), __NR_execve);
     }
+  } else {
+    __u32 old_tid = (__u32)ctx->args[1];
+    if (old_tid != tid) exec__move_thread(old_tid, tid);
   }
 
   struct linux_binprm *bprm = (struct linux_binprm *)ctx->args[2];
   const char *filename = BPF_CORE_READ(bprm, filename);
-  if (!stats_only) {
-    struct syscalls_pending *p = bpf_task_storage_get(&pending, task, 0, 0);
-    if (p && p->start_ns != 0) exec__stash(tid, p->nr, filename);
+  if (!stats_only && slot && *slot != 0) {
+    struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+    exec__stash(tid, BPF_CORE_READ(regs, orig_ax), filename);
   }
 
   struct syscalls_process_record *r = process__reserve(SYSCALLS_REC_EXEC, tgid, tid);
@@ -836,14 +914,17 @@ int handle_exit(struct bpf_raw_tracepoint_args *ctx) {
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   __u32 tgid = pid_tgid >> 32;
   __u32 tid = (__u32)pid_tgid;
-  if (!bpf_map_lookup_elem(&targets, &tgid)) return 0;
-  bpf_map_delete_elem(&exec_stash, &tid); /* `pending` goes with the task */
+  if (!tgid__traced(tgid)) return 0;
+  bpf_map_delete_elem(&exec_stash, &tid);
+  bpf_map_delete_elem(&exec_args, &tid);
+  inflight__clear(tid);
 
   /* Fires for every exiting thread; report the process once, when the last
    * thread goes (signal->live has already been decremented). */
   struct task_struct *task = (struct task_struct *)ctx->args[0];
   if (BPF_CORE_READ(task, signal, live.counter) != 0) return 0;
   bpf_map_delete_elem(&targets, &tgid);
+  tgid__mark(tgid, 0);
 
   struct syscalls_process_record *r = process__reserve(SYSCALLS_REC_EXIT, tgid, tid);
   if (!r) return 0;

@@ -33,7 +33,27 @@
 /* Bump whenever a layout or a map changes meaning. The kernel program exposes
  * it as the read-only global `abi_version`; user space refuses to run when it
  * differs from the value it was compiled with. */
-#define SYSCALLS_ABI_VERSION 2
+#define SYSCALLS_ABI_VERSION 3
+
+/* Traced processes (ABI 3): bit (tgid % 64) of word tgid / 64 of the .bss
+ * array `traced_tgids` is set while tgid is traced; both sides set and clear
+ * bits with atomic or/and (U through the skeleton's mmap of .bss). It covers
+ * every pid the kernel can hand out (PID_MAX_LIMIT on 64-bit). The `targets`
+ * hash map holds the same set for the socket program, which shares it; K
+ * and U update both. */
+#define SYSCALLS_TGID_LIMIT (1u << 22)
+#define SYSCALLS_TGID_WORDS (SYSCALLS_TGID_LIMIT / 64)
+
+/* Syscall in flight per thread (ABI 3): the array map `inflight`, indexed by
+ * thread id, holds the sys_enter time (ns, 0: none in flight; bit 0 marks
+ * rt_sigreturn, whose number sys_exit cannot read back). U sizes it to
+ * the kernel's pid_max before load; a thread whose id lies beyond it is not
+ * traced and counted (SYSCALLS_DROP_PENDING_FULL). The arguments are read
+ * from the saved user registers at sys_exit, except for execve/execveat,
+ * whose registers the new image replaces: theirs are kept at sys_enter in
+ * `exec_args` (tid -> __u64[6]). The syscall number is read back from the
+ * saved orig_ax at sys_exit. */
+#define SYSCALLS_INFLIGHT_DEFAULT 32768
 
 /* Kernel-side target matching (ABI 2): besides the pids in `targets`, a
  * process is admitted (its tgid added to `targets` by K) when
@@ -123,7 +143,7 @@ enum syscalls_blob_flags {
 /* Indexes into the per-CPU `drops` array (K increments, U sums over CPUs). */
 enum syscalls_drop_reason {
   SYSCALLS_DROP_RINGBUF = 0,     /* ring buffer full: a record was lost */
-  SYSCALLS_DROP_PENDING_FULL = 1, /* per-thread storage not allocated: a syscall was missed */
+  SYSCALLS_DROP_PENDING_FULL = 1, /* thread id beyond `inflight`: a syscall was missed */
   SYSCALLS_DROP_EXEC_STASH = 2,  /* execve filename/argv could not be kept */
   SYSCALLS_DROP_TARGETS_FULL = 3, /* a forked child, or a process matched by
                                    * trace_all/cgroup/comm, could not be added */
@@ -146,7 +166,8 @@ struct syscalls_syscall_record {
   __u64 start_ns;    /* ns, bpf_ktime_get_ns() (CLOCK_MONOTONIC) at sys_enter */
   __u64 duration_ns; /* ns, sys_exit time minus start_ns; 0 when NO_RETURN */
   __s64 ret;         /* return value; -4095..-1 is -errno; 0 when NO_RETURN */
-  __u64 args[6];     /* raw register arguments at sys_enter (rdi rsi rdx r10 r8 r9) */
+  __u64 args[6];     /* raw register arguments (rdi rsi rdx r10 r8 r9), as saved at
+                      * syscall entry; read at sys_exit (execve/execveat: at sys_enter) */
 };
 
 /* Header of one captured argument payload, followed by `len` bytes. */
@@ -178,14 +199,6 @@ struct syscalls_totals {
   __u64 calls;    /* completed calls (plus exit/exit_group at entry) */
   __u64 errors;   /* calls that returned -4095..-1 */
   __u64 total_ns; /* ns, summed duration */
-};
-
-/* Value of the `pending` task-local storage, kernel-private: the sys_enter
- * half of a thread's syscall. start_ns == 0 means no syscall is in flight. */
-struct syscalls_pending {
-  __u64 start_ns; /* ns at sys_enter (K) */
-  __u64 args[6];  /* register arguments at sys_enter (K) */
-  __s64 nr;       /* syscall number (K) */
 };
 
 #endif /* TRACER_BPF_SYSCALLS_H_ */

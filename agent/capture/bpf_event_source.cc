@@ -80,6 +80,19 @@ int LibbpfLog(enum libbpf_print_level level, const char* format, va_list args) {
   return n;
 }
 
+// The kernel's pid_max (thread ids are below it), the size of the kernel
+// program's per-thread `inflight` table. Unreadable: the largest pid_max the
+// kernel allows, so that no thread falls outside.
+uint32_t KernelPidMax() {
+  uint32_t pid_max = SYSCALLS_TGID_LIMIT;
+  if (FILE* f = std::fopen("/proc/sys/kernel/pid_max", "r")) {
+    unsigned v = 0;
+    if (std::fscanf(f, "%u", &v) == 1 && v > 0 && v <= SYSCALLS_TGID_LIMIT) pid_max = v;
+    std::fclose(f);
+  }
+  return pid_max;
+}
+
 uint64_t NowMs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -201,6 +214,11 @@ absl::Status BpfEventSource::Configure() {
   for (int nr : options_.syscalls) ro->syscall_filter[nr / 64] |= uint64_t{1} << (nr % 64);
   RETURN_IF_ERROR(LibbpfStatus(bpf_map__set_max_entries(skel_->maps.events, options_.ringbuf_bytes),
                                "size the ring buffer"));
+  // One 8-byte slot per possible thread id (256 KiB for the default pid_max
+  // of 32768). A thread created after pid_max was raised beyond it is counted
+  // as missed, not traced.
+  RETURN_IF_ERROR(LibbpfStatus(bpf_map__set_max_entries(skel_->maps.inflight, KernelPidMax()),
+                               "size the in-flight syscall table"));
 
   // Load (the verifier runs here), then check what we loaded speaks our ABI.
   RETURN_IF_ERROR(LibbpfStatus(syscalls__load(skel_.get()), "load BPF programs"));
@@ -214,14 +232,14 @@ absl::Status BpfEventSource::Configure() {
     RETURN_IF_ERROR(LoadSockets());
   }
 
-  // Attach the raw tracepoints. With no syscall selected (trace=none) the
+  // Attach the tracepoints. With no syscall selected (trace=none) the
   // sys_enter/sys_exit pair would stop every call at its filter: it is not
   // attached at all, so it costs nothing on every syscall of the machine.
   if (options_.no_syscalls) {
     bpf_program__set_autoattach(skel_->progs.handle_sys_enter, false);
     bpf_program__set_autoattach(skel_->progs.handle_sys_exit, false);
   }
-  RETURN_IF_ERROR(LibbpfStatus(syscalls__attach(skel_.get()), "attach raw tracepoints"));
+  RETURN_IF_ERROR(LibbpfStatus(syscalls__attach(skel_.get()), "attach the syscall tracepoints"));
   if (sock_skel_) {
     RETURN_IF_ERROR(LibbpfStatus(sockets__attach(sock_skel_.get()),
                                  "attach the socket tracker's raw tracepoints"));
@@ -267,12 +285,22 @@ absl::Status BpfEventSource::LoadSockets() {
 }
 
 absl::Status BpfEventSource::AddTarget(uint32_t tgid) {
+  if (tgid == 0 || tgid >= SYSCALLS_TGID_LIMIT) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("pid ", tgid, " outside 1..", SYSCALLS_TGID_LIMIT - 1));
+  }
+  // The hash first (the socket program reads it), then the bit the syscall
+  // programs test: once the bit is set, both sets hold the process.
   const uint8_t one = 1;
   int err =
       bpf_map__update_elem(skel_->maps.targets, &tgid, sizeof tgid, &one, sizeof one, BPF_ANY);
-  if (err == 0) return absl::OkStatus();
-  absl::Status st = LibbpfStatus(err, absl::StrCat("add pid ", tgid, " to the target map"));
-  return absl::InternalError(st.message());
+  if (err != 0) {
+    absl::Status st = LibbpfStatus(err, absl::StrCat("add pid ", tgid, " to the target map"));
+    return absl::InternalError(st.message());
+  }
+  __atomic_fetch_or(&skel_->bss->traced_tgids[tgid / 64], uint64_t{1} << (tgid % 64),
+                    __ATOMIC_SEQ_CST);
+  return absl::OkStatus();
 }
 
 absl::Status BpfEventSource::AddCommTarget(const std::string& comm) {

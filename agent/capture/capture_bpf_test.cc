@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -24,6 +26,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -414,6 +417,62 @@ TEST_F(CaptureBpfTest, ExecOfCatReportsExecveOpenatReadWriteAndExit) {
   }
   EXPECT_EQ(source->Counters().events, sink.syscalls.size() + sink.processes.size());
   for (uint64_t d : source->Counters().ringbuf_drops_per_cpu) EXPECT_EQ(d, 0u);
+}
+
+// The arguments of a record are read from the saved registers at sys_exit:
+// they must be the caller's, for a six-argument call, for rt_sigreturn
+// (which replaces the registers, orig_ax included) and for an execve made by
+// a thread other than the leader (the new image clears the registers, and
+// the thread takes over the leader's id before its execve returns).
+TEST_F(CaptureBpfTest, ArgumentsAreTheCallersAfterSigreturnAndAThreadsExecve) {
+  auto source = Open(CaptureOptions{});
+  ASSERT_NE(source, nullptr);
+  const int devnull = DevNull();
+  GatedChild child(
+      [&] {
+        void* p = mmap(nullptr, 7 * 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) return 1;
+        signal(SIGUSR1, [](int) {});
+        raise(SIGUSR1);  // the handler returns through rt_sigreturn
+        std::thread([] {
+          execl("/bin/true", "/bin/true", "from-a-thread", static_cast<char*>(nullptr));
+        }).join();
+        return 127;  // not reached: the exec replaced every thread
+      },
+      [&] { dup2(devnull, 1); });
+  close(devnull);
+  const uint32_t pid = child.pid();
+  CollectingSink sink = TraceUntilExit(*source, child);
+
+  std::optional<Syscall> map;
+  for (const auto& s : sink.Of(pid, SYS_mmap)) {
+    if (s.args[1] == 7 * 4096) map = s;
+  }
+  ASSERT_TRUE(map.has_value());
+  EXPECT_EQ(map->args[0], 0u);
+  EXPECT_EQ(map->args[2], static_cast<uint64_t>(PROT_READ));
+  EXPECT_EQ(map->args[3], static_cast<uint64_t>(MAP_PRIVATE | MAP_ANONYMOUS));
+  EXPECT_EQ(map->args[5], 0u);
+  EXPECT_GT(map->ret, 0);
+
+  EXPECT_EQ(sink.Of(pid, SYS_rt_sigreturn).size(), 1u);
+  for (const auto& s : sink.syscalls) EXPECT_GE(s.nr, 0) << "a record without its number";
+
+  auto execs = sink.Of(pid, SYS_execve);
+  ASSERT_EQ(execs.size(), 1u);
+  EXPECT_EQ(execs[0].ret, 0);
+  EXPECT_EQ(execs[0].tid, pid);  // reported under the id it returned with
+  EXPECT_NE(execs[0].args[0], 0u) << "the caller's pointers, not the cleared registers";
+  EXPECT_NE(execs[0].args[1], 0u);
+  ASSERT_NE(execs[0].Blob(0), nullptr);
+  EXPECT_EQ(execs[0].Blob(0)->data, "/bin/true");
+  ASSERT_NE(execs[0].Blob(1), nullptr);
+  EXPECT_EQ(execs[0].Blob(1)->data,
+            absl::StrCat("/bin/true", std::string(1, '\0'), "from-a-thread"));
+  const ProcessEvent* exit = sink.Process(ProcessEvent::Kind::kExit, pid);
+  ASSERT_NE(exit, nullptr);
+  EXPECT_TRUE(WIFEXITED(exit->exit_code));
+  EXPECT_EQ(WEXITSTATUS(exit->exit_code), 0);
 }
 
 TEST_F(CaptureBpfTest, ErrorsPathsDataAndSockaddrs) {

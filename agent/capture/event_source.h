@@ -110,7 +110,8 @@ class EventSource {
   virtual ~EventSource() = default;
 
   // Starts tracing process `tgid` (all its threads). With follow_forks, its
-  // future children are traced too. Errors: INTERNAL if the map update fails.
+  // future children are traced too. Errors: INVALID_ARGUMENT for 0 or a pid
+  // the kernel cannot hand out (>= 2^22), INTERNAL if the map update fails.
   virtual absl::Status AddTarget(uint32_t tgid) = 0;
 
   // Kernel-side targets. Each makes the kernel add matching processes to the

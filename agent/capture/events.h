@@ -96,7 +96,7 @@ struct SyscallTotals {
 struct CaptureCounters {
   std::vector<uint64_t> ringbuf_drops_per_cpu;  // records lost: ring buffer full
   uint64_t events = 0;                          // records delivered to the sink
-  uint64_t missed_syscalls = 0;                 // not traced: per-thread storage not allocated
+  uint64_t missed_syscalls = 0;                 // not traced: thread id beyond the in-flight table
   uint64_t exec_args_lost = 0;                  // execve filename/argv not kept (map full)
   uint64_t forks_not_followed = 0;              // children not traced: target map full
   uint64_t invalid_records = 0;                 // records user space could not decode
