@@ -110,5 +110,30 @@ TEST(JsonEncoder, AppendsAfterExistingBytes) {
   EXPECT_EQ(reused, alone);
 }
 
+// A request of several ResourceSpans (one per traced process) equals the
+// message-built one in both encodings; an empty list is an empty request.
+TEST(Encoders, SeveralResourcesEqualMessageBuilt) {
+  auto corpus = testing::MakeCorpus();
+  for (size_t n = 0; n <= corpus.size(); ++n) {
+    SCOPED_TRACE(n);
+    std::vector<SpanBatch> parts;
+    for (size_t i = 0; i < n; ++i) parts.push_back(corpus[i]->batch());
+    google::protobuf::Arena arena;
+    const ExportTraceServiceRequest* want = ToMessage(parts, &arena);
+    EXPECT_EQ(want->resource_spans_size(), static_cast<int>(n));
+    std::string want_bytes;
+    ASSERT_TRUE(want->SerializeToString(&want_bytes));
+    std::string got;
+    AppendProtobuf(parts, &got);
+    EXPECT_EQ(got, want_bytes);
+
+    std::string want_json;
+    AppendOtlpJson(*want, &want_json);
+    std::string got_json;
+    AppendJson(parts, &got_json);
+    EXPECT_EQ(got_json, want_json);
+  }
+}
+
 }  // namespace
 }  // namespace tracer::otlp::wire

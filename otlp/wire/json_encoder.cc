@@ -154,6 +154,24 @@ void WriteAttributes(Out& o, absl::Span<const Attribute> attrs) {
         o.Lit(",\"value\":{\"bytesValue\":");
         o.Base64(a.str);
         break;
+      case ValueType::kStringArray:
+        o.Lit(",\"value\":{\"arrayValue\":{");
+        if (!a.strings.empty()) {
+          o.Lit("\"values\":[");
+          bool first_value = true;
+          for (std::string_view v : a.strings) {
+            o.Room(MaxJsonStringSize(v.size()) + kMember);
+            if (!first_value) o.Char(',');
+            first_value = false;
+            o.Lit("{\"stringValue\":");
+            o.Str(v);
+            o.Char('}');
+          }
+          o.Room(kMember);
+          o.Char(']');
+        }
+        o.Char('}');
+        break;
     }
     o.Lit("}}");
   }
@@ -277,12 +295,10 @@ void WriteSpan(Out& o, const SpanRecord& s) {
   o.Char('}');
 }
 
-}  // namespace
-
-void AppendJson(const SpanBatch& batch, std::string* out) {
-  Out o(out);
+// One ResourceSpans object of the request's resourceSpans array.
+void WriteResourceSpans(Out& o, const SpanBatch& batch) {
   o.Room(kSpanFixed);
-  o.Lit("{\"resourceSpans\":[{\"resource\":{");
+  o.Lit("{\"resource\":{");
   if (!batch.resource_attributes.empty()) WriteAttributes(o, batch.resource_attributes);
   o.Room(kMember + MaxJsonStringSize(batch.scope_name.size()) +
          MaxJsonStringSize(batch.scope_version.size()));
@@ -310,7 +326,33 @@ void AppendJson(const SpanBatch& batch, std::string* out) {
     o.Char(']');
   }
   o.Room(kMember);
-  o.Lit("}]}]}");
+  o.Lit("}]}");
+}
+
+}  // namespace
+
+void AppendJson(const SpanBatch& batch, std::string* out) {
+  AppendJson(absl::Span<const SpanBatch>(&batch, 1), out);
+}
+
+void AppendJson(absl::Span<const SpanBatch> resources, std::string* out) {
+  Out o(out);
+  o.Room(kMember);
+  if (resources.empty()) {
+    o.Lit("{}");  // an empty repeated field is omitted
+    o.Finish();
+    return;
+  }
+  o.Lit("{\"resourceSpans\":[");
+  bool first = true;
+  for (const SpanBatch& b : resources) {
+    o.Room(1);
+    if (!first) o.Char(',');
+    first = false;
+    WriteResourceSpans(o, b);
+  }
+  o.Room(kMember);
+  o.Lit("]}");
   o.Finish();
 }
 

@@ -18,6 +18,11 @@ namespace tracer::otlp::wire {
 // Appends the OTLP/JSON document of `batch` to `*out` (not null).
 void AppendJson(const SpanBatch& batch, std::string* out);
 
+// Appends the OTLP/JSON document of the request holding one ResourceSpans
+// per element of `resources`, in order (otlp_json of ToMessage(resources));
+// `{}` for an empty list, as for an empty request.
+void AppendJson(absl::Span<const SpanBatch> resources, std::string* out);
+
 }  // namespace tracer::otlp::wire
 
 #endif  // TRACER_OTLP_WIRE_JSON_ENCODER_H_

@@ -69,11 +69,20 @@ inline bool HasStatus(const SpanRecord& s) {
 
 // ---------------------------------------------------------------- sizes
 
+// ArrayValue of strings: values 1, each an AnyValue with string_value 1.
+inline size_t StringArraySize(absl::Span<const std::string_view> v) {
+  size_t n = 0;
+  for (std::string_view s : v) n += LenField(LenField(s.size()));
+  return n;
+}
+
 // AnyValue (common.proto): string_value 1, bool_value 2, int_value 3,
-// double_value 4, bytes_value 7. The oneof member is written even when it
-// holds its default.
+// double_value 4, array_value 5, bytes_value 7. The oneof member is written
+// even when it holds its default.
 inline size_t AnyValueSize(const Attribute& a) {
   switch (a.type) {
+    case ValueType::kStringArray:
+      return LenField(StringArraySize(a.strings));
     case ValueType::kString:
     case ValueType::kBytes:
       return LenField(a.str.size());
@@ -218,6 +227,15 @@ uint8_t* PutAttributes(uint8_t tag, absl::Span<const Attribute> attrs, const uin
       case ValueType::kBytes:
         p = PutLenField(Tag(7, kLen), a.str, p);
         break;
+      case ValueType::kStringArray:
+        *p++ = Tag(5, kLen);
+        p = PutVarint(StringArraySize(a.strings), p);
+        for (std::string_view v : a.strings) {
+          *p++ = Tag(1, kLen);  // ArrayValue.values
+          p = PutVarint(LenField(v.size()), p);
+          p = PutLenField(Tag(1, kLen), v, p);
+        }
+        break;
     }
   }
   return p;
@@ -323,6 +341,12 @@ void AppendProtobuf(const SpanBatch& batch, std::string* out) {
   const size_t old = out->size();
   out->resize(old + r.total);
   PutRequest(batch, r, sizes, reinterpret_cast<uint8_t*>(out->data()) + old);
+}
+
+void AppendProtobuf(absl::Span<const SpanBatch> resources, std::string* out) {
+  // A request is `repeated ResourceSpans resource_spans = 1`: the requests
+  // of one ResourceSpans each, concatenated, are the request of all.
+  for (const SpanBatch& b : resources) AppendProtobuf(b, out);
 }
 
 }  // namespace tracer::otlp::wire

@@ -35,6 +35,11 @@ uint8_t* WriteProtobuf(const SpanBatch& batch, uint8_t* buf);
 // Appends the encoding of `batch` to `*out` (not null), growing it once.
 void AppendProtobuf(const SpanBatch& batch, std::string* out);
 
+// Appends the ExportTraceServiceRequest holding one ResourceSpans per
+// element of `resources`, in order (what ToMessage(resources) serializes
+// to): the elements' encodings concatenated. Nothing for an empty list.
+void AppendProtobuf(absl::Span<const SpanBatch> resources, std::string* out);
+
 }  // namespace tracer::otlp::wire
 
 #endif  // TRACER_OTLP_WIRE_PROTOBUF_ENCODER_H_

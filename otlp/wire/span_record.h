@@ -8,8 +8,9 @@
 // What a record can say is the subset of OTLP the tracer emits: one
 // resource and one instrumentation scope per batch; spans with ids, parent,
 // W3C trace state and flags, name, kind, times, attributes, events and
-// status. Attribute values are string, int, double, bool or bytes (no
-// array or kvlist values); spans carry no links. Presence rules (the same in
+// status. Attribute values are string, int, double, bool, bytes or an
+// array of strings (HTTP header values; no other array and no kvlist
+// values); spans carry no links. Presence rules (the same in
 // both encoders and in ToMessage, the reference):
 //   * trace_id and span_id are always written (16 and 8 bytes);
 //   * parent_span_id is written unless it is all zero (a root span);
@@ -30,13 +31,14 @@
 namespace tracer::otlp::wire {
 
 // The type of an attribute's value (AnyValue's oneof member).
-enum class ValueType : uint8_t { kString, kInt, kDouble, kBool, kBytes };
+enum class ValueType : uint8_t { kString, kInt, kDouble, kBool, kBytes, kStringArray };
 
 // One attribute: a key and a value of one of the scalar AnyValue types.
 // Build it with the factory functions. `str` holds the value of kString
 // (any bytes; the JSON encoder replaces bytes that are not UTF-8 by U+FFFD,
-// as otlp_json does) and of kBytes (raw bytes, base64 in JSON); the
-// numeric members hold the others.
+// as otlp_json does) and of kBytes (raw bytes, base64 in JSON); `strings`
+// holds the elements of kStringArray (an AnyValue.array_value whose values
+// are all string_value, possibly none); the numeric members hold the others.
 struct Attribute {
   std::string_view key;
   ValueType type = ValueType::kString;
@@ -44,6 +46,7 @@ struct Attribute {
   int64_t int_value = 0;
   double double_value = 0;
   std::string_view str;
+  absl::Span<const std::string_view> strings;
 
   static constexpr Attribute String(std::string_view k, std::string_view v) {
     Attribute a;
@@ -78,6 +81,13 @@ struct Attribute {
     a.key = k;
     a.type = ValueType::kBytes;
     a.str = v;
+    return a;
+  }
+  static constexpr Attribute StringArray(std::string_view k, absl::Span<const std::string_view> v) {
+    Attribute a;
+    a.key = k;
+    a.type = ValueType::kStringArray;
+    a.strings = v;
     return a;
   }
 };
@@ -124,7 +134,8 @@ struct SpanRecord {
 
 // One ExportTraceServiceRequest: a single ResourceSpans (the resource's
 // attributes) with a single ScopeSpans (scope name and version) holding
-// `spans` in order.
+// `spans` in order. A request of several ResourceSpans is a list of these
+// (the encoders' absl::Span<const SpanBatch> overloads).
 struct SpanBatch {
   absl::Span<const Attribute> resource_attributes;
   std::string_view scope_name;

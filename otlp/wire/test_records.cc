@@ -19,6 +19,11 @@ absl::Span<const Attribute> RecordStore::KeepAttributes(std::vector<Attribute> a
   return attributes_.back();
 }
 
+absl::Span<const std::string_view> RecordStore::KeepViews(std::vector<std::string_view> views) {
+  views_.push_back(std::move(views));
+  return views_.back();
+}
+
 absl::Span<const Event> RecordStore::KeepEvents(std::vector<Event> events) {
   events_.push_back(std::move(events));
   return events_.back();
@@ -175,6 +180,10 @@ static std::unique_ptr<RecordStore> RichBatch(bool non_utf8) {
       Attribute::Bytes("x.one", "\x01"),
       Attribute::Bytes("x.two", "\xfe\xff"),
       Attribute::Bytes("x.all", kAllBytes),
+      Attribute::StringArray("a.empty", {}),
+      Attribute::StringArray("a.one", st->KeepViews({"text/html"})),
+      Attribute::StringArray("a.escapes",
+                             st->KeepViews({"", kControls, kNonUtf8, kMedium, "\"q\""})),
   });
   absl::Span<const Attribute> event_attrs = st->KeepAttributes({
       Attribute::String("exception.message", "boom\n\tat line 1"),
@@ -305,7 +314,7 @@ std::vector<Attribute> ReadAttributes(ByteReader& r, RecordStore* store) {
   std::vector<Attribute> attrs(r.U8() % 6);
   for (Attribute& a : attrs) {
     const std::string_view key = store->Keep(r.Str());
-    switch (r.U8() % 5) {
+    switch (r.U8() % 6) {
       case 0:
         a = Attribute::String(key, store->Keep(r.Str()));
         break;
@@ -322,9 +331,15 @@ std::vector<Attribute> ReadAttributes(ByteReader& r, RecordStore* store) {
       case 3:
         a = Attribute::Bool(key, r.U8() & 1);
         break;
-      default:
+      case 4:
         a = Attribute::Bytes(key, store->Keep(r.Str()));
         break;
+      default: {
+        std::vector<std::string_view> values(r.U8() % 4);
+        for (std::string_view& v : values) v = store->Keep(r.Str());
+        a = Attribute::StringArray(key, store->KeepViews(std::move(values)));
+        break;
+      }
     }
   }
   return attrs;

@@ -26,6 +26,8 @@ class RecordStore {
   std::string_view Keep(std::string_view s);
   // A stable copy of `attrs` (strings in them must already be kept).
   absl::Span<const Attribute> KeepAttributes(std::vector<Attribute> attrs);
+  // A stable copy of `views` (the bytes they view must already be kept).
+  absl::Span<const std::string_view> KeepViews(std::vector<std::string_view> views);
   // A stable copy of `events`.
   absl::Span<const Event> KeepEvents(std::vector<Event> events);
 
@@ -42,6 +44,7 @@ class RecordStore {
  private:
   std::deque<std::string> strings_;
   std::deque<std::vector<Attribute>> attributes_;
+  std::deque<std::vector<std::string_view>> views_;
   std::deque<std::vector<Event>> events_;
   std::vector<SpanRecord> spans_;
 };

@@ -44,14 +44,16 @@ void AddAttributes(absl::Span<const Attribute> attrs,
       case ValueType::kBytes:
         v->set_bytes_value(std::string(a.str));
         break;
+      case ValueType::kStringArray: {
+        common::ArrayValue* array = v->mutable_array_value();
+        for (std::string_view e : a.strings) array->add_values()->set_string_value(std::string(e));
+        break;
+      }
     }
   }
 }
 
-}  // namespace
-
-ExportTraceServiceRequest* ToMessage(const SpanBatch& batch, google::protobuf::Arena* arena) {
-  auto* req = google::protobuf::Arena::CreateMessage<ExportTraceServiceRequest>(arena);
+void AddResourceSpans(const SpanBatch& batch, ExportTraceServiceRequest* req) {
   auto* rs = req->add_resource_spans();
   AddAttributes(batch.resource_attributes, rs->mutable_resource()->mutable_attributes());
   auto* ss = rs->add_scope_spans();
@@ -84,6 +86,19 @@ ExportTraceServiceRequest* ToMessage(const SpanBatch& batch, google::protobuf::A
       s->mutable_status()->set_message(std::string(r.status_message));
     }
   }
+}
+
+}  // namespace
+
+ExportTraceServiceRequest* ToMessage(const SpanBatch& batch, google::protobuf::Arena* arena) {
+  return ToMessage(absl::Span<const SpanBatch>(&batch, 1), arena);
+}
+
+ExportTraceServiceRequest* ToMessage(absl::Span<const SpanBatch> resources,
+                                     google::protobuf::Arena* arena) {
+  auto* req = google::protobuf::Arena::CreateMessage<ExportTraceServiceRequest>(arena);
+  req->mutable_resource_spans()->Reserve(static_cast<int>(resources.size()));
+  for (const SpanBatch& b : resources) AddResourceSpans(b, req);
   return req;
 }
 

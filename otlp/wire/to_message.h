@@ -16,6 +16,11 @@ namespace tracer::otlp::wire {
 // go away afterwards. Never fails; thread-safe for distinct arenas.
 ExportTraceServiceRequest* ToMessage(const SpanBatch& batch, google::protobuf::Arena* arena);
 
+// The same for a request of one ResourceSpans per element of `resources`,
+// in order (none for an empty list).
+ExportTraceServiceRequest* ToMessage(absl::Span<const SpanBatch> resources,
+                                     google::protobuf::Arena* arena);
+
 }  // namespace tracer::otlp::wire
 
 #endif  // TRACER_OTLP_WIRE_TO_MESSAGE_H_
