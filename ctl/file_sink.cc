@@ -16,17 +16,19 @@ absl::StatusOr<std::unique_ptr<FileSink>> FileSink::Create(const std::string& pa
   return std::unique_ptr<FileSink>(new FileSink(*std::move(file)));
 }
 
-FileSink::FileSink(std::unique_ptr<otlp::SpanExporter> file) : file_(std::move(file)) {}
+FileSink::FileSink(std::unique_ptr<otlp::FileExporter> file) : file_(std::move(file)) {}
 
 void FileSink::OnBatch(std::shared_ptr<const spans::SpanBatch> batch) {
-  if (!batch->sampled || batch->span_count == 0) return;
-  absl::StatusOr<otlp::ExportResult> written = file_->Export(batch->request);
+  if (!batch->sampled || batch->span_count() == 0) return;
+  // OTLP/JSON straight from the batch's span records (no message objects).
+  absl::StatusOr<otlp::ExportResult> written =
+      file_->ExportJson([&batch](std::string* line) { batch->AppendJson(line); });
   absl::MutexLock lock(&mu_);
   if (written.ok()) {
-    spans_written_ += batch->span_count;
+    spans_written_ += batch->span_count();
     return;
   }
-  spans_failed_ += batch->span_count;
+  spans_failed_ += batch->span_count();
   if (first_error_.ok()) first_error_ = written.status();
 }
 

@@ -1,5 +1,6 @@
 // FileSink: `tracectl run --output FILE` — every sampled span batch written
-// as one OTLP JSON line (otlp/file_exporter.h) on the thread that hands it
+// as one OTLP JSON line (encoded from its span records, written by
+// otlp/file_exporter.h) on the thread that hands it
 // over (the WAL writer's, or the span stage's without a WAL). A local file
 // needs no queue: a disk that falls behind slows the pipeline down
 // (back-pressure), it does not lose spans.
@@ -15,7 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "agent/spans/span_builder.h"
-#include "otlp/exporter.h"
+#include "otlp/file_exporter.h"
 
 namespace tracer::ctl {
 
@@ -37,9 +38,9 @@ class FileSink : public spans::BatchSink {
   std::string Summary() const;
 
  private:
-  explicit FileSink(std::unique_ptr<otlp::SpanExporter> file);
+  explicit FileSink(std::unique_ptr<otlp::FileExporter> file);
 
-  const std::unique_ptr<otlp::SpanExporter> file_;
+  const std::unique_ptr<otlp::FileExporter> file_;
   mutable absl::Mutex mu_;
   uint64_t spans_written_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t spans_failed_ ABSL_GUARDED_BY(mu_) = 0;

@@ -52,6 +52,21 @@ absl::StatusOr<ExportResult> FileExporter::Export(const ExportTraceServiceReques
   }
   line_.clear();
   AppendOtlpJson(request, &line_);
+  return WriteLine();
+}
+
+absl::StatusOr<ExportResult> FileExporter::ExportJson(
+    const std::function<void(std::string*)>& encode) {
+  absl::MutexLock lock(&mu_);
+  if (file_ == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(Describe(), ": exporter is shut down"));
+  }
+  line_.clear();
+  encode(&line_);
+  return WriteLine();
+}
+
+absl::StatusOr<ExportResult> FileExporter::WriteLine() {
   line_.push_back('\n');
   errno = 0;
   if (std::fwrite(line_.data(), 1, line_.size(), file_) != line_.size()) {

@@ -8,6 +8,7 @@
 #define TRACER_OTLP_FILE_EXPORTER_H_
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -34,6 +35,13 @@ class FileExporter : public SpanExporter {
   ~FileExporter() override;
 
   absl::StatusOr<ExportResult> Export(const ExportTraceServiceRequest& request) override;
+
+  // Writes one request already encoded as OTLP/JSON (one line, no newline;
+  // e.g. otlp/wire's AppendJson) followed by a newline: what Export writes
+  // for the same request. `*encode` appends the JSON to the buffer it is
+  // given; it runs under the exporter's lock, into a buffer reused across
+  // calls. Errors as Export().
+  absl::StatusOr<ExportResult> ExportJson(const std::function<void(std::string*)>& encode);
   absl::Status Shutdown() override;
   std::string Describe() const override;
 
@@ -42,6 +50,8 @@ class FileExporter : public SpanExporter {
 
  private:
   FileExporter(std::string path, FILE* file, bool owned);
+  // Writes line_ and a newline.
+  absl::StatusOr<ExportResult> WriteLine() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status ErrnoError(const char* op, int err) const;
 
   const std::string path_;

@@ -36,7 +36,7 @@ class CollectingSink : public spans::BatchSink {
   }
   size_t spans() {
     size_t n = 0;
-    for (auto& b : batches()) n += b->span_count;
+    for (auto& b : batches()) n += b->span_count();
     return n;
   }
 
@@ -140,7 +140,7 @@ TEST_F(SessionManagerTest, PidSessionCapturesFiltersAndTagsSpans) {
   absl::SleepFor(absl::Milliseconds(100));
   auto batches = sink_.batches();
   ASSERT_EQ(sink_.spans(), 1u);  // the process span is still open
-  const auto& rs = batches[0]->request.resource_spans(0);
+  const auto& rs = batches[0]->request().resource_spans(0);
   bool has_session = false;
   for (const auto& kv : rs.resource().attributes()) {
     if (kv.key() == "tracer.session.id") has_session = kv.value().string_value() == "s-1";
@@ -256,7 +256,7 @@ TEST_F(SessionManagerTest, CommTargetAttachesMatchingProcessesAndFollowsForks) {
   auto batches = sink_.batches();
   std::string trace;
   for (auto& b : batches)
-    for (auto& rs : b->request.resource_spans())
+    for (auto& rs : b->request().resource_spans())
       for (auto& sp : rs.scope_spans(0).spans()) {
         if (trace.empty()) trace = sp.trace_id();
         EXPECT_EQ(sp.trace_id(), trace);
@@ -285,7 +285,7 @@ capture::KernelAdmission Admission(capture::KernelAdmission::Reason reason, uint
 std::set<std::string> SessionsOfSpans(CollectingSink& sink) {
   std::set<std::string> out;
   for (auto& b : sink.batches())
-    for (auto& rs : b->request.resource_spans())
+    for (auto& rs : b->request().resource_spans())
       for (const auto& kv : rs.resource().attributes())
         if (kv.key() == "tracer.session.id") out.insert(kv.value().string_value());
   return out;
@@ -437,7 +437,7 @@ std::vector<std::pair<int64_t, opentelemetry::proto::trace::v1::Span>> AllSpans(
     CollectingSink& sink) {
   std::vector<std::pair<int64_t, opentelemetry::proto::trace::v1::Span>> out;
   for (const auto& b : sink.batches()) {
-    for (const auto& rs : b->request.resource_spans()) {
+    for (const auto& rs : b->request().resource_spans()) {
       int64_t pid = 0;
       for (const auto& kv : rs.resource().attributes()) {
         if (kv.key() == "process.pid") pid = kv.value().int_value();

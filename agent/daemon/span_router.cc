@@ -42,9 +42,9 @@ void SpanRouter::Route(Session& s, uint32_t pid) {
     return pipeline::ShouldSample(s.spec.sampling(), id, std::nullopt);
   };
   o.on_batch = [this, &s](const spans::SpanBatch& batch, bool passed_on) {
-    s.spans_captured += batch.span_count;
-    counters_.spans_captured += batch.span_count;
-    if (!passed_on) counters_.spans_sampled_out += batch.span_count;
+    s.spans_captured += batch.span_count();
+    counters_.spans_captured += batch.span_count();
+    if (!passed_on) counters_.spans_sampled_out += batch.span_count();
   };
   o.on_http_span = [this](uint32_t, const opentelemetry::proto::trace::v1::Span& span) {
     ++counters_.http_spans;

@@ -38,7 +38,7 @@ class SpanCollector : public spans::BatchSink {
   void OnBatch(std::shared_ptr<const spans::SpanBatch> batch) override {
     absl::MutexLock l(&mu_);
     ++batches_;
-    for (const auto& rs : batch->request.resource_spans()) {
+    for (const auto& rs : batch->request().resource_spans()) {
       for (const auto& ss : rs.scope_spans()) {
         for (const auto& s : ss.spans()) spans_.push_back(s);
       }

@@ -62,7 +62,7 @@ void TraceBuilder::Finish(uint64_t now_mono_ns) {
 
 void TraceBuilder::Gate::OnBatch(std::shared_ptr<const spans::SpanBatch> batch) {
   TraceBuilderCounters& c = owner->counters_;
-  const uint64_t n = batch->span_count;
+  const uint64_t n = batch->span_count();
   c.spans_batched += n;
   const bool pass = sampled && batch->sampled && downstream != nullptr;
   if (!pass) c.spans_sampled_out += n;

@@ -12,7 +12,7 @@ namespace {
 class Batches : public spans::BatchSink {
  public:
   void OnBatch(std::shared_ptr<const spans::SpanBatch> batch) override {
-    spans += batch->span_count;
+    spans += batch->span_count();
     ++batches;
   }
   size_t spans = 0;

@@ -27,7 +27,6 @@ void WalStage::OnBatch(std::shared_ptr<const spans::SpanBatch> batch) {
 }
 
 void WalStage::Run() {
-  std::string payload;
   while (true) {
     std::shared_ptr<const spans::SpanBatch> batch;
     {
@@ -41,19 +40,19 @@ void WalStage::Run() {
       batch = std::move(pending_.front());
       pending_.pop_front();
     }
-    payload.clear();
-    batch->request.SerializeToString(&payload);
-    auto seq = wal_->Append(payload, static_cast<uint32_t>(batch->span_count));
+    // The batch's OTLP protobuf bytes, encoded here (off the span thread).
+    const std::string& payload = batch->protobuf();
+    auto seq = wal_->Append(payload, static_cast<uint32_t>(batch->span_count()));
     {
       absl::MutexLock lock(&mu_);
       if (!seq.ok()) {
         ++counters_.batches_failed;
-        counters_.spans_failed += batch->span_count;
+        counters_.spans_failed += batch->span_count();
         if (first_error_.ok()) first_error_ = seq.status();
         continue;
       }
       ++counters_.batches_appended;
-      counters_.spans_appended += batch->span_count;
+      counters_.spans_appended += batch->span_count();
       counters_.last_seq = *seq;
     }
     if (downstream_ != nullptr) downstream_->OnBatch(std::move(batch));

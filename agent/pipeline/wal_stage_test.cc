@@ -15,9 +15,10 @@ using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
 
 std::shared_ptr<const spans::SpanBatch> MakeBatch(int spans, const std::string& name) {
   auto b = std::make_shared<spans::SpanBatch>();
-  auto* ss = b->mutable_request()->add_resource_spans()->add_scope_spans();
-  for (int i = 0; i < spans; ++i) ss->add_spans()->set_name(name);
-  b->span_count = spans;
+  const size_t resource = b->AddResource();
+  const std::string_view stored = b->arena().Copy(name);
+  for (int i = 0; i < spans; ++i) b->AddSpan(resource).name = stored;
+  b->Seal();
   return b;
 }
 
@@ -27,7 +28,7 @@ class Recorder : public spans::BatchSink {
   explicit Recorder(storage::Wal* wal) : wal_(wal) {}
   void OnBatch(std::shared_ptr<const spans::SpanBatch> batch) override {
     absl::MutexLock l(&mu_);
-    names.push_back(batch->request.resource_spans(0).scope_spans(0).spans(0).name());
+    names.push_back(batch->request().resource_spans(0).scope_spans(0).spans(0).name());
     durable_when_forwarded.push_back(wal_->Stats().appended_records);
   }
   absl::Mutex mu_;

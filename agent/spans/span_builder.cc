@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "agent/spans/attributes.h"
 #include "agent/spans/proc_info.h"
 #include "agent/strace/format.h"
 #include "otlp/semconv.h"
@@ -16,34 +15,111 @@
 namespace tracer::spans {
 namespace {
 
-using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using opentelemetry::proto::resource::v1::Resource;
-using opentelemetry::proto::trace::v1::ResourceSpans;
+namespace wire = otlp::wire;
 using opentelemetry::proto::trace::v1::Span;
-using opentelemetry::proto::trace::v1::Status;
+using wire::Attribute;
+using wire::SpanRecord;
 
 // Exited processes are remembered for a while so syscall records delivered
 // after the exit record (ring-buffer order is per CPU) still find their span.
 constexpr size_t kMaxExitedProcessesKept = 1024;
 
-google::protobuf::ArenaOptions BatchArenaOptions() {
-  google::protobuf::ArenaOptions o;
-  // A 512-span batch is a few hundred KiB; grow to large blocks quickly.
-  o.start_block_size = 64 << 10;
-  o.max_block_size = 1 << 20;
-  return o;
+// At most this many spans' worth of room is reserved per batch up front.
+constexpr size_t kMaxReservedSpans = 4096;
+
+// A message id into a record's fixed-size id: zero-padded or cut.
+template <size_t N>
+void CopyId(const std::string& from, std::array<uint8_t, N>* to) {
+  to->fill(0);
+  std::memcpy(to->data(), from.data(), std::min(from.size(), N));
 }
 
-void SetBytes(std::string* dst, const uint8_t* data, size_t n) {
-  dst->assign(reinterpret_cast<const char*>(data), n);
+// Copies `attrs` (their strings and string arrays too) into `arena`.
+absl::Span<const Attribute> CopyAttributes(absl::Span<const Attribute> attrs, SpanArena& arena) {
+  if (attrs.empty()) return {};
+  Attribute* out = arena.AllocateArray<Attribute>(attrs.size());
+  for (size_t i = 0; i < attrs.size(); ++i) {
+    Attribute a = attrs[i];
+    a.key = arena.Copy(a.key);
+    a.str = arena.Copy(a.str);
+    if (!a.strings.empty()) {
+      auto* v = arena.AllocateArray<std::string_view>(a.strings.size());
+      for (size_t k = 0; k < a.strings.size(); ++k) v[k] = arena.Copy(a.strings[k]);
+      a.strings = absl::Span<const std::string_view>(v, a.strings.size());
+    }
+    out[i] = a;
+  }
+  return absl::Span<const Attribute>(out, attrs.size());
+}
+
+// Converts message attributes into arena attributes; returns how many could
+// not be represented (left out).
+uint32_t ConvertAttributes(
+    const google::protobuf::RepeatedPtrField<opentelemetry::proto::common::v1::KeyValue>& kvs,
+    SpanArena& arena, absl::Span<const Attribute>* out) {
+  using opentelemetry::proto::common::v1::AnyValue;
+  if (kvs.empty()) {
+    *out = {};
+    return 0;
+  }
+  Attribute* attrs = arena.AllocateArray<Attribute>(static_cast<size_t>(kvs.size()));
+  size_t n = 0;
+  uint32_t dropped = 0;
+  for (const auto& kv : kvs) {
+    const std::string_view key = arena.Copy(kv.key());
+    const AnyValue& v = kv.value();
+    switch (v.value_case()) {
+      case AnyValue::kStringValue:
+        attrs[n++] = Attribute::String(key, arena.Copy(v.string_value()));
+        break;
+      case AnyValue::kBoolValue:
+        attrs[n++] = Attribute::Bool(key, v.bool_value());
+        break;
+      case AnyValue::kIntValue:
+        attrs[n++] = Attribute::Int(key, v.int_value());
+        break;
+      case AnyValue::kDoubleValue:
+        attrs[n++] = Attribute::Double(key, v.double_value());
+        break;
+      case AnyValue::kBytesValue:
+        attrs[n++] = Attribute::Bytes(key, arena.Copy(v.bytes_value()));
+        break;
+      case AnyValue::kArrayValue: {
+        const auto& values = v.array_value().values();
+        bool strings = true;
+        for (const AnyValue& e : values) strings = strings && e.has_string_value();
+        if (!strings) {
+          ++dropped;
+          break;
+        }
+        auto* views = arena.AllocateArray<std::string_view>(static_cast<size_t>(values.size()));
+        for (int k = 0; k < values.size(); ++k) views[k] = arena.Copy(values[k].string_value());
+        attrs[n++] = Attribute::StringArray(
+            key, absl::Span<const std::string_view>(views, static_cast<size_t>(values.size())));
+        break;
+      }
+      default:
+        ++dropped;
+        break;
+    }
+  }
+  *out = absl::Span<const Attribute>(attrs, n);
+  return dropped;
+}
+
+// Sets the string attribute `key` in `attrs`: replaces the first entry with
+// that key, else appends.
+void SetString(std::vector<Attribute>& attrs, std::string_view key, std::string_view value) {
+  for (Attribute& a : attrs) {
+    if (a.key == key) {
+      a = Attribute::String(a.key, value);
+      return;
+    }
+  }
+  attrs.push_back(Attribute::String(key, value));
 }
 
 }  // namespace
-
-SpanBatch::SpanBatch()
-    : arena(BatchArenaOptions()),
-      mutable_request_(google::protobuf::Arena::CreateMessage<ExportTraceServiceRequest>(&arena)),
-      request(*mutable_request_) {}
 
 // What the builder knows about one traced process.
 struct SpanBuilder::Process {
@@ -59,8 +135,7 @@ struct SpanBuilder::Process {
   // Where this process's spans go in the current batch; valid only while
   // batch_seq == SpanBuilder::batch_seq_.
   uint64_t batch_seq = 0;
-  ResourceSpans* resource_spans = nullptr;
-  google::protobuf::RepeatedPtrField<Span>* spans = nullptr;
+  size_t resource = 0;
 };
 
 SpanBuilder::SpanBuilder(SpanBuilderOptions options, BatchSink* sink)
@@ -78,11 +153,14 @@ SpanBuilder::SpanBuilder(SpanBuilderOptions options, BatchSink* sink)
 SpanBuilder::~SpanBuilder() = default;
 
 void SpanBuilder::StartBatch() {
-  batch_ = std::make_shared<SpanBatch>();
+  batch_ = std::make_shared<SpanBatch>(std::min(options_.max_batch_spans, kMaxReservedSpans));
   batch_->sampled = sampled_;
+  batch_trace_state_ =
+      options_.parent ? batch_->arena().Copy(options_.parent->trace_state) : std::string_view();
   ++batch_seq_;
   batch_processes_.clear();
   retired_.clear();
+  message_arena_.Reset();
 }
 
 std::optional<SpanId> SpanBuilder::ProcessSpanId(uint32_t tgid) const {
@@ -156,55 +234,109 @@ void SpanBuilder::AddRootProcess(uint32_t tgid, uint64_t start_mono_ns) {
   }
 }
 
-google::protobuf::RepeatedPtrField<Span>& SpanBuilder::SpansOf(Process& p) {
+size_t SpanBuilder::ResourceOf(Process& p) {
   if (p.batch_seq != batch_seq_) {
-    ResourceSpans* rs = batch_->mutable_request()->add_resource_spans();
-    auto* ss = rs->add_scope_spans();
-    ss->mutable_scope()->set_name(kScopeName);
-    ss->mutable_scope()->set_version(kScopeVersion);
     p.batch_seq = batch_seq_;
-    p.resource_spans = rs;
-    p.spans = ss->mutable_spans();
+    p.resource = batch_->AddResource();
     batch_processes_.push_back(&p);
   }
-  return *p.spans;
+  return p.resource;
 }
 
-Span& SpanBuilder::AddSpan(Process& p) {
-  Span* s = SpansOf(p).Add();
-  SetBytes(s->mutable_trace_id(), trace_id_.data(), trace_id_.size());
-  SpanId id = ids_.NewSpanId();
-  SetBytes(s->mutable_span_id(), id.data(), id.size());
-  s->set_flags(span_flags_);
-  if (options_.parent && !options_.parent->trace_state.empty()) {
-    s->set_trace_state(options_.parent->trace_state);
-  }
-  s->set_kind(Span::SPAN_KIND_INTERNAL);
-  return *s;
+SpanRecord& SpanBuilder::NewSpan(Process& p) {
+  SpanRecord& s = batch_->AddSpan(ResourceOf(p));
+  std::memcpy(s.trace_id.data(), trace_id_.data(), trace_id_.size());
+  const SpanId id = ids_.NewSpanId();
+  std::memcpy(s.span_id.data(), id.data(), id.size());
+  s.flags = span_flags_;
+  s.trace_state = batch_trace_state_;
+  s.kind = wire::SpanKind::kInternal;
+  return s;
 }
 
-void SpanBuilder::AddSpan(uint32_t tgid, Span span) { AddSpan(tgid, new Span(std::move(span))); }
-
-void SpanBuilder::AddSpan(uint32_t tgid, Span* span) {
-  if (sampled_ && (span->flags() & kTraceFlagSampled) == 0) {
-    ++counters_.added_spans_unsampled;
-    if (span->GetArena() == nullptr) delete span;  // an arena's span goes with its batch
-    return;
-  }
+SpanBuilder::Process& SpanBuilder::ProcessForAdded(uint32_t tgid, uint64_t start_unix_ns) {
   // The span's start in the events' clock (ToUnixNs undone), in case the
   // process is discovered here.
-  const uint64_t start_mono = static_cast<uint64_t>(
-      static_cast<int64_t>(span->start_time_unix_nano()) - options_.clock.offset_ns());
-  Process& p = ProcessFor(tgid, start_mono);
-  // AddAllocated links a span on the batch's own arena in as is, hands a
-  // heap object to the arena (Arena::Own) and copies another arena's.
-  SpansOf(p).AddAllocated(span);
+  const uint64_t start_mono =
+      static_cast<uint64_t>(static_cast<int64_t>(start_unix_ns) - options_.clock.offset_ns());
+  return ProcessFor(tgid, start_mono);
+}
+
+void SpanBuilder::AddSpan(uint32_t tgid, const SpanRecord& span) {
+  if (sampled_ && (span.flags & kTraceFlagSampled) == 0) {
+    ++counters_.added_spans_unsampled;
+    return;
+  }
+  Process& p = ProcessForAdded(tgid, span.start_time_unix_nano);
+  SpanArena& arena = batch_->arena();
+  SpanRecord& s = batch_->AddSpan(ResourceOf(p));
+  s = span;
+  s.trace_state = arena.Copy(span.trace_state);
+  s.name = arena.Copy(span.name);
+  s.status_message = arena.Copy(span.status_message);
+  s.attributes = CopyAttributes(span.attributes, arena);
+  if (!span.events.empty()) {
+    auto* events = arena.AllocateArray<wire::Event>(span.events.size());
+    for (size_t i = 0; i < span.events.size(); ++i) {
+      wire::Event e = span.events[i];
+      e.name = arena.Copy(e.name);
+      e.attributes = CopyAttributes(e.attributes, arena);
+      events[i] = e;
+    }
+    s.events = absl::Span<const wire::Event>(events, span.events.size());
+  }
   ++counters_.added_spans;
   SpanAdded();
 }
 
+void SpanBuilder::AddSpan(uint32_t tgid, const Span& span) {
+  if (sampled_ && (span.flags() & kTraceFlagSampled) == 0) {
+    ++counters_.added_spans_unsampled;
+    return;
+  }
+  Process& p = ProcessForAdded(tgid, span.start_time_unix_nano());
+  SpanArena& arena = batch_->arena();
+  SpanRecord& s = batch_->AddSpan(ResourceOf(p));
+  CopyId(span.trace_id(), &s.trace_id);
+  CopyId(span.span_id(), &s.span_id);
+  CopyId(span.parent_span_id(), &s.parent_span_id);
+  s.trace_state = arena.Copy(span.trace_state());
+  s.flags = span.flags();
+  s.name = arena.Copy(span.name());
+  s.kind = static_cast<wire::SpanKind>(span.kind());
+  s.start_time_unix_nano = span.start_time_unix_nano();
+  s.end_time_unix_nano = span.end_time_unix_nano();
+  s.dropped_attributes_count =
+      span.dropped_attributes_count() + ConvertAttributes(span.attributes(), arena, &s.attributes);
+  if (span.events_size() > 0) {
+    auto* events = arena.AllocateArray<wire::Event>(static_cast<size_t>(span.events_size()));
+    for (int i = 0; i < span.events_size(); ++i) {
+      const Span::Event& from = span.events(i);
+      wire::Event& e = events[i];
+      e = wire::Event();
+      e.time_unix_nano = from.time_unix_nano();
+      e.name = arena.Copy(from.name());
+      e.dropped_attributes_count = from.dropped_attributes_count() +
+                                   ConvertAttributes(from.attributes(), arena, &e.attributes);
+    }
+    s.events = absl::Span<const wire::Event>(events, static_cast<size_t>(span.events_size()));
+  }
+  s.dropped_events_count = span.dropped_events_count();
+  if (span.has_status()) {
+    s.status_code = static_cast<wire::StatusCode>(span.status().code());
+    s.status_message = arena.Copy(span.status().message());
+  }
+  ++counters_.added_spans;
+  SpanAdded();
+}
+
+void SpanBuilder::AddSpan(uint32_t tgid, Span* span) {
+  AddSpan(tgid, static_cast<const Span&>(*span));
+  if (span->GetArena() == nullptr) delete span;  // an arena's span goes with its arena
+}
+
 void SpanBuilder::SpanAdded() {
-  if (++batch_->span_count >= options_.max_batch_spans) Flush();
+  if (batch_->span_count() >= options_.max_batch_spans) Flush();
 }
 
 void SpanBuilder::OnSyscall(const capture::SyscallEvent& e) {
@@ -222,33 +354,34 @@ void SpanBuilder::OnSyscall(const capture::SyscallEvent& e) {
     }
   }
 
-  Span& s = AddSpan(p);
-  SetBytes(s.mutable_parent_span_id(), p.span_id.data(), p.span_id.size());
-  std::string_view name = syscalls::SyscallName(e.nr);
-  s.set_name(name.data(), name.size());
+  SpanRecord& s = NewSpan(p);
+  std::memcpy(s.parent_span_id.data(), p.span_id.data(), p.span_id.size());
+  const std::string_view name = syscalls::SyscallName(e.nr);  // static storage
+  s.name = name;
   const uint64_t start = options_.clock.ToUnixNs(e.start_ns);
-  s.set_start_time_unix_nano(start);
-  s.set_end_time_unix_nano(e.no_return ? start : start + e.duration_ns);
+  s.start_time_unix_nano = start;
+  s.end_time_unix_nano = e.no_return ? start : start + e.duration_ns;
 
-  Attributes& attrs = *s.mutable_attributes();
-  attrs.Reserve(6);
-  AddString(attrs, otlp::semconv::kSyscallName, name);
-  AddInt(attrs, otlp::semconv::kSyscallNumber, e.nr);
-  AddString(attrs, otlp::semconv::kSyscallArgs, strace::FormatArgs(e));
-  AddString(attrs, otlp::semconv::kSyscallResult, strace::FormatResult(e));
-  AddDouble(attrs, otlp::semconv::kSyscallDurationUs, static_cast<double>(e.duration_ns) / 1000.0);
-  AddInt(attrs, otlp::semconv::kThreadId, e.tid);
+  SpanArena& arena = batch_->arena();
+  Attribute* attrs = arena.AllocateArray<Attribute>(6);
+  attrs[0] = Attribute::String(otlp::semconv::kSyscallName, name);
+  attrs[1] = Attribute::Int(otlp::semconv::kSyscallNumber, e.nr);
+  text_.clear();
+  strace::AppendArgs(e, strace::FormatOptions(), &text_);
+  attrs[2] = Attribute::String(otlp::semconv::kSyscallArgs, arena.Copy(text_));
+  text_.clear();
+  strace::AppendResult(e, &text_);
+  attrs[3] = Attribute::String(otlp::semconv::kSyscallResult, arena.Copy(text_));
+  attrs[4] = Attribute::Double(otlp::semconv::kSyscallDurationUs,
+                               static_cast<double>(e.duration_ns) / 1000.0);
+  attrs[5] = Attribute::Int(otlp::semconv::kThreadId, e.tid);
+  s.attributes = absl::Span<const Attribute>(attrs, 6);
 
   if (!e.no_return && strace::IsError(e.ret)) {
-    Status* st = s.mutable_status();
-    st->set_code(Status::STATUS_CODE_ERROR);
+    s.status_code = wire::StatusCode::kError;
     const int err = static_cast<int>(-e.ret);
-    std::string_view errno_name = syscalls::ErrnoName(err);
-    if (errno_name.empty()) {
-      st->set_message(absl::StrCat("errno ", err));
-    } else {
-      st->set_message(errno_name.data(), errno_name.size());
-    }
+    const std::string_view errno_name = syscalls::ErrnoName(err);  // static storage
+    s.status_message = errno_name.empty() ? arena.Copy(absl::StrCat("errno ", err)) : errno_name;
   }
   ++counters_.syscall_spans;
   SpanAdded();
@@ -295,68 +428,81 @@ void SpanBuilder::OnProcess(const capture::ProcessEvent& e) {
 
 void SpanBuilder::EndProcessSpan(Process& p, uint64_t end_mono_ns, const int32_t* wait_status) {
   p.open = false;
-  Span& s = AddSpan(p);
-  // AddSpan drew a fresh id; the process span's id is the one its children
+  SpanRecord& s = NewSpan(p);
+  // NewSpan drew a fresh id; the process span's id is the one its children
   // already reference.
-  SetBytes(s.mutable_span_id(), p.span_id.data(), p.span_id.size());
+  std::memcpy(s.span_id.data(), p.span_id.data(), p.span_id.size());
   if (p.parent_span_id) {
-    SetBytes(s.mutable_parent_span_id(), p.parent_span_id->data(), p.parent_span_id->size());
+    std::memcpy(s.parent_span_id.data(), p.parent_span_id->data(), p.parent_span_id->size());
   }
-  if (!p.exe_name.empty()) {
-    s.set_name(p.exe_name);
-  } else {
-    s.set_name(absl::StrCat("pid ", p.tgid));
-  }
-  s.set_start_time_unix_nano(options_.clock.ToUnixNs(p.start_mono_ns));
-  s.set_end_time_unix_nano(options_.clock.ToUnixNs(std::max(end_mono_ns, p.start_mono_ns)));
-  Attributes& attrs = *s.mutable_attributes();
-  AddInt(attrs, otlp::semconv::kProcessPid, p.tgid);
+  SpanArena& arena = batch_->arena();
+  s.name = arena.Copy(!p.exe_name.empty() ? p.exe_name : absl::StrCat("pid ", p.tgid));
+  s.start_time_unix_nano = options_.clock.ToUnixNs(p.start_mono_ns);
+  s.end_time_unix_nano = options_.clock.ToUnixNs(std::max(end_mono_ns, p.start_mono_ns));
+  Attribute* attrs = arena.AllocateArray<Attribute>(2);
+  size_t n = 0;
+  attrs[n++] = Attribute::Int(otlp::semconv::kProcessPid, p.tgid);
   if (wait_status != nullptr) {
     std::string signal_name;
     const int code = ExitCodeFromWaitStatus(*wait_status, &signal_name);
-    AddInt(attrs, otlp::semconv::kProcessExitCode, code);
+    attrs[n++] = Attribute::Int(otlp::semconv::kProcessExitCode, code);
     if (!signal_name.empty()) {
-      s.mutable_status()->set_code(Status::STATUS_CODE_ERROR);
-      s.mutable_status()->set_message(signal_name);
+      s.status_code = wire::StatusCode::kError;
+      s.status_message = arena.Copy(signal_name);
     } else if (code != 0) {
-      s.mutable_status()->set_code(Status::STATUS_CODE_ERROR);
-      s.mutable_status()->set_message(absl::StrCat("exit code ", code));
+      s.status_code = wire::StatusCode::kError;
+      s.status_message = arena.Copy(absl::StrCat("exit code ", code));
     }
     exited_order_.push_back(p.tgid);
   }
+  s.attributes = absl::Span<const Attribute>(attrs, n);
   ++counters_.process_spans;
   SpanAdded();
 }
 
-void SpanBuilder::FillResource(const Process& p, Resource& r) const {
-  Attributes& attrs = *r.mutable_attributes();
-  attrs.Reserve(12 + static_cast<int>(options_.resource_attributes.size()));
+void SpanBuilder::FillResource(const Process& p) {
+  SpanArena& arena = batch_->arena();
+  std::vector<Attribute>& attrs = resource_scratch_;
+  attrs.clear();
   // semconv service.name: unknown_service:<executable> when nobody named it.
   if (!options_.service_name.empty()) {
-    AddString(attrs, otlp::semconv::kServiceName, options_.service_name);
+    attrs.push_back(Attribute::String(otlp::semconv::kServiceName, options_.service_name));
   } else if (!p.exe_name.empty()) {
-    AddString(attrs, otlp::semconv::kServiceName, p.exe_name);
+    attrs.push_back(Attribute::String(otlp::semconv::kServiceName, p.exe_name));
   } else {
-    AddString(attrs, otlp::semconv::kServiceName, "unknown_service");
+    attrs.push_back(Attribute::String(otlp::semconv::kServiceName, "unknown_service"));
   }
-  if (!options_.host_name.empty()) AddString(attrs, otlp::semconv::kHostName, options_.host_name);
-  AddString(attrs, otlp::semconv::kOsType, "linux");
-  AddInt(attrs, otlp::semconv::kProcessPid, p.tgid);
-  if (p.parent_pid) AddInt(attrs, otlp::semconv::kProcessParentPid, *p.parent_pid);
-  if (!p.exe_path.empty()) AddString(attrs, otlp::semconv::kProcessExecutablePath, p.exe_path);
-  if (!p.exe_name.empty()) AddString(attrs, otlp::semconv::kProcessExecutableName, p.exe_name);
-  if (!p.command_line.empty()) AddString(attrs, otlp::semconv::kProcessCommandLine, p.command_line);
-  AddString(attrs, otlp::semconv::kTelemetrySdkName, kSdkName);
-  AddString(attrs, otlp::semconv::kTelemetrySdkLanguage, kSdkLanguage);
-  AddString(attrs, otlp::semconv::kTelemetrySdkVersion, kScopeVersion);
+  if (!options_.host_name.empty()) {
+    attrs.push_back(Attribute::String(otlp::semconv::kHostName, options_.host_name));
+  }
+  attrs.push_back(Attribute::String(otlp::semconv::kOsType, "linux"));
+  attrs.push_back(Attribute::Int(otlp::semconv::kProcessPid, p.tgid));
+  if (p.parent_pid)
+    attrs.push_back(Attribute::Int(otlp::semconv::kProcessParentPid, *p.parent_pid));
+  if (!p.exe_path.empty()) {
+    attrs.push_back(Attribute::String(otlp::semconv::kProcessExecutablePath, p.exe_path));
+  }
+  if (!p.exe_name.empty()) {
+    attrs.push_back(Attribute::String(otlp::semconv::kProcessExecutableName, p.exe_name));
+  }
+  if (!p.command_line.empty()) {
+    attrs.push_back(Attribute::String(otlp::semconv::kProcessCommandLine, p.command_line));
+  }
+  attrs.push_back(Attribute::String(otlp::semconv::kTelemetrySdkName, kSdkName));
+  attrs.push_back(Attribute::String(otlp::semconv::kTelemetrySdkLanguage, kSdkLanguage));
+  attrs.push_back(Attribute::String(otlp::semconv::kTelemetrySdkVersion, kScopeVersion));
   for (const auto& [key, value] : options_.resource_attributes) SetString(attrs, key, value);
+  // Every view above points at the builder's or the process's strings: the
+  // batch gets its own copies.
+  batch_->SetResourceAttributes(p.resource, CopyAttributes(attrs, arena));
 }
 
 void SpanBuilder::Flush() {
-  if (batch_->span_count == 0) return;
+  if (batch_->span_count() == 0) return;
   // Resources are written now, so each reflects its process as of this batch
   // (an exec earlier in the batch renamed the service).
-  for (Process* p : batch_processes_) FillResource(*p, *p->resource_spans->mutable_resource());
+  for (Process* p : batch_processes_) FillResource(*p);
+  batch_->Seal();
   ++counters_.batches;
   std::shared_ptr<const SpanBatch> done = std::move(batch_);
   StartBatch();

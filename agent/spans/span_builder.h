@@ -1,5 +1,7 @@
 // SpanBuilder: capture events (agent/capture/events.h) -> OpenTelemetry spans
-// as OTLP protobuf messages, batched.
+// as compact span records in batches (span_batch.h): no message objects and
+// no heap allocation per span (strings and attribute arrays go to the
+// batch's arena; the strace-style text is formatted into one reused buffer).
 //
 // Span model (see the Spans section of the design page):
 //  - One *process span* per traced process, from fork/exec/attach to exit,
@@ -52,54 +54,14 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "agent/capture/events.h"
+#include "agent/spans/span_batch.h"
 #include "agent/spans/trace_context.h"
 #include "common/clock.h"
 #include "google/protobuf/arena.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "opentelemetry/proto/trace/v1/trace.pb.h"
+#include "otlp/wire/span_record.h"
 
 namespace tracer::spans {
-
-// InstrumentationScope of the spans (OTLP ScopeSpans.scope) and the
-// telemetry.sdk.* identity in every resource.
-inline constexpr char kScopeName[] = "tracer.syscalls";
-inline constexpr char kScopeVersion[] = "0.1.0";
-inline constexpr char kSdkName[] = "tracer";
-inline constexpr char kSdkLanguage[] = "cpp";
-
-// One batch of spans, ready to export: an OTLP ExportTraceServiceRequest
-// (opentelemetry/proto/collector/trace/v1) holding one ResourceSpans per
-// traced process that has spans in the batch, each with exactly one
-// ScopeSpans (scope kScopeName/kScopeVersion).
-//
-// Memory: `request` lives on `arena` (protobuf arena allocation, so building
-// a batch does not heap-allocate per span); it is valid as long as the
-// SpanBatch is. Batches are handed out as shared_ptr<const SpanBatch> and are
-// immutable from then on, so any number of threads may read one.
-struct SpanBatch {
-  SpanBatch();
-  SpanBatch(const SpanBatch&) = delete;
-  SpanBatch& operator=(const SpanBatch&) = delete;
-
-  // Write access for the producer, before the batch is shared.
-  opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* mutable_request() {
-    return mutable_request_;
-  }
-
-  google::protobuf::Arena arena;
-
- private:
-  // Arena-owned; declared after `arena`, which must outlive it.
-  opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* const mutable_request_;
-
- public:
-  // The spans (read access; the same message as mutable_request()).
-  const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest& request;
-  // Number of spans across all ResourceSpans of `request`.
-  size_t span_count = 0;
-  // False when the parent context's sampled flag is off: the spans exist for
-  // local display but must not be exported (W3C Trace Context §3.2.2.5.1).
-  bool sampled = true;
-};
 
 // Receives finished batches. Implementations decide where batches go (WAL,
 // exporter, file); they may keep the shared_ptr as long as they like.
@@ -187,7 +149,7 @@ class SpanBuilder : public capture::EventSink {
   // resource and batching; may hand a full batch to the sink. The span is
   // taken as is: its trace id, ids, parent, times (Unix ns) and flags are
   // the caller's. A process the builder does not know is discovered like a
-  // syscall's (ProcessFor: /proc when read_proc), with `span`'s start time.
+  // syscall's (ProcessFor: /proc when read_proc), with the span's start time.
   //
   // Sampling (W3C Trace Context §3.2.2.5.1): SpanBatch::sampled is one flag
   // for the whole batch. A span whose flags have the sampled bit off (a
@@ -197,19 +159,26 @@ class SpanBuilder : public capture::EventSink {
   // builder itself is unsampled, every span is kept (its batches are only
   // displayed locally).
   //
-  // `span` is either on span_arena() (created there with
-  // google::protobuf::Arena::CreateMessage since the builder's last call: it
-  // joins the batch without a copy) or a heap object the builder takes
-  // over, as protobuf's AddAllocated does. A span on another arena is
-  // copied.
-  void AddSpan(uint32_t tgid, opentelemetry::proto::trace::v1::Span* span);
-  // The same for a span passed by value (moved to the heap, then added).
-  void AddSpan(uint32_t tgid, opentelemetry::proto::trace::v1::Span span);
+  // The record form: every byte `span` views (strings, attribute and event
+  // arrays) is copied into the batch, so the caller's storage may go away
+  // when the call returns.
+  void AddSpan(uint32_t tgid, const otlp::wire::SpanRecord& span);
 
-  // The arena of the current batch, for building a span that AddSpan()
-  // takes next. Valid until the next call into the builder (a flush starts
-  // a new batch on a new arena).
-  google::protobuf::Arena* span_arena() { return &batch_->arena; }
+  // The same for a protobuf Span, converted into a record (its strings
+  // copied into the batch). Attribute values the records cannot hold (kvlist
+  // values, arrays of anything but strings, no value) are left out and
+  // counted in the span's dropped_attributes_count; ids shorter or longer
+  // than 16 / 8 bytes are zero-padded / cut. `span` is either on
+  // span_arena() or any other arena (left there) or a heap object the
+  // builder takes over and deletes.
+  void AddSpan(uint32_t tgid, opentelemetry::proto::trace::v1::Span* span);
+  // The same for a span passed by value.
+  void AddSpan(uint32_t tgid, const opentelemetry::proto::trace::v1::Span& span);
+
+  // An arena for building a protobuf span that AddSpan() takes next. Valid
+  // until the next call into the builder (its memory is reused once the
+  // current batch has been handed over).
+  google::protobuf::Arena* span_arena() { return &message_arena_; }
 
   // Hands the current batch to the sink if it holds any span.
   void Flush();
@@ -232,12 +201,16 @@ class SpanBuilder : public capture::EventSink {
 
   Process& NewProcess(uint32_t tgid, uint64_t start_mono_ns, const Process* parent);
   Process& ProcessFor(uint32_t tgid, uint64_t ts_mono_ns);
-  // The span list of `p` in the current batch (created on first use).
-  google::protobuf::RepeatedPtrField<opentelemetry::proto::trace::v1::Span>& SpansOf(Process& p);
-  opentelemetry::proto::trace::v1::Span& AddSpan(Process& p);
+  // The resource index of `p` in the current batch (opened on first use).
+  size_t ResourceOf(Process& p);
+  // A new record in `p`'s resource with the builder's trace id, a fresh span
+  // id, flags, trace state and kind INTERNAL.
+  otlp::wire::SpanRecord& NewSpan(Process& p);
+  // The process a span added from outside belongs to.
+  Process& ProcessForAdded(uint32_t tgid, uint64_t start_unix_ns);
   void SpanAdded();
   void EndProcessSpan(Process& p, uint64_t end_mono_ns, const int32_t* wait_status);
-  void FillResource(const Process& p, opentelemetry::proto::resource::v1::Resource& r) const;
+  void FillResource(const Process& p);
   void ForgetOldExitedProcesses();
   void StartBatch();
 
@@ -254,6 +227,10 @@ class SpanBuilder : public capture::EventSink {
 
   std::shared_ptr<SpanBatch> batch_;
   uint64_t batch_seq_ = 0;
+  std::string_view batch_trace_state_;  // the parent's tracestate, in batch_'s arena
+  std::string text_;                    // strace-style text, formatted here first
+  std::vector<otlp::wire::Attribute> resource_scratch_;
+  google::protobuf::Arena message_arena_;  // span_arena(); reset per batch
   std::vector<Process*> batch_processes_;  // processes with spans in batch_
   // Processes replaced (pid reuse) while they had spans in batch_; kept
   // until the batch is handed over, when their resource is written.

@@ -13,6 +13,7 @@
 #include "agent/strace/format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "otlp/otlp_json.h"
 
 namespace tracer::spans {
 namespace {
@@ -57,7 +58,7 @@ std::map<std::string, AnyValue> AttrMap(const google::protobuf::RepeatedPtrField
 std::vector<Seen> AllSpans(const CollectingSink& sink) {
   std::vector<Seen> out;
   for (const auto& b : sink.batches) {
-    for (const auto& rs : b->request.resource_spans()) {
+    for (const auto& rs : b->request().resource_spans()) {
       auto res = AttrMap(rs.resource().attributes());
       for (const auto& ss : rs.scope_spans()) {
         for (const Span& s : ss.spans()) out.push_back({res, s});
@@ -222,7 +223,7 @@ TEST(SpanBuilderTest, UnsampledParentStillBuildsSpansMarkedUnsampled) {
   b.Finish(2000);
   ASSERT_EQ(sink.batches.size(), 1u);
   EXPECT_FALSE(sink.batches[0]->sampled);
-  EXPECT_EQ(sink.batches[0]->span_count, 2u);
+  EXPECT_EQ(sink.batches[0]->span_count(), 2u);
   for (const Seen& s : AllSpans(sink)) EXPECT_EQ(s.span.flags(), 0u);
 }
 
@@ -259,7 +260,7 @@ TEST(SpanBuilderTest, ResourceAttributesFollowSemanticConventions) {
 
   // One ResourceSpans per process, each with the one scope.
   ASSERT_EQ(sink.batches.size(), 1u);
-  const auto& req = sink.batches[0]->request;
+  const auto& req = sink.batches[0]->request();
   ASSERT_EQ(req.resource_spans_size(), 2);
   for (const auto& rs : req.resource_spans()) {
     ASSERT_EQ(rs.scope_spans_size(), 1);
@@ -385,17 +386,17 @@ TEST(SpanBuilderTest, BatchesAreHandedOverAtMaxSize) {
   const size_t expected[] = {10, 10, 5, 2};
   for (size_t i = 0; i < 4; ++i) {
     size_t counted = 0;
-    for (const auto& rs : sink.batches[i]->request.resource_spans()) {
+    for (const auto& rs : sink.batches[i]->request().resource_spans()) {
       for (const auto& ss : rs.scope_spans()) counted += ss.spans_size();
     }
-    EXPECT_EQ(sink.batches[i]->span_count, expected[i]) << i;
+    EXPECT_EQ(sink.batches[i]->span_count(), expected[i]) << i;
     EXPECT_EQ(counted, expected[i]) << i;
     // Each batch names its processes' resources.
-    for (const auto& rs : sink.batches[i]->request.resource_spans()) {
+    for (const auto& rs : sink.batches[i]->request().resource_spans()) {
       EXPECT_TRUE(AttrMap(rs.resource().attributes()).count("process.pid"));
     }
   }
-  EXPECT_EQ(sink.batches[0]->request.resource_spans_size(), 2);
+  EXPECT_EQ(sink.batches[0]->request().resource_spans_size(), 2);
   EXPECT_EQ(b.counters().batches, 4u);
 }
 
@@ -413,7 +414,7 @@ TEST(SpanBuilderTest, EachBatchCarriesTheProcessCurrentResource) {
   b.OnSyscall(Syscall(100, kRead, 1, 1500));  // batch 2 full: cat
   ASSERT_EQ(sink.batches.size(), 2u);
   auto service = [](const SpanBatch& batch) {
-    return AttrMap(batch.request.resource_spans(0).resource().attributes())
+    return AttrMap(batch.request().resource_spans(0).resource().attributes())
         .at("service.name")
         .string_value();
   };
@@ -587,11 +588,11 @@ TEST(SpanBuilderTest, AddedSpanLandsInItsProcessResourceAndBatch) {
   // ResourceSpans in the single batch.
   ASSERT_EQ(sink.batches.size(), 1u);
   int pid100_resources = 0;
-  for (const auto& rs : sink.batches[0]->request.resource_spans()) {
+  for (const auto& rs : sink.batches[0]->request().resource_spans()) {
     if (AttrMap(rs.resource().attributes())["process.pid"].int_value() == 100) ++pid100_resources;
   }
   EXPECT_EQ(pid100_resources, 1);
-  EXPECT_EQ(sink.batches[0]->span_count, spans.size());
+  EXPECT_EQ(sink.batches[0]->span_count(), spans.size());
 }
 
 TEST(SpanBuilderTest, AddedSpansCountTowardsBatchSize) {
@@ -604,33 +605,36 @@ TEST(SpanBuilderTest, AddedSpansCountTowardsBatchSize) {
   EXPECT_TRUE(sink.batches.empty());
   b.AddSpan(100, ExternalSpan(b, "B", kTraceFlagSampled, 1200));
   ASSERT_EQ(sink.batches.size(), 1u);
-  EXPECT_EQ(sink.batches[0]->span_count, 2u);
+  EXPECT_EQ(sink.batches[0]->span_count(), 2u);
 }
 
-TEST(SpanBuilderTest, SpanBuiltOnTheBatchArenaJoinsItWithoutACopy) {
+TEST(SpanBuilderTest, SpansOnAnyArenaOrTheHeapJoinTheBatch) {
   CollectingSink sink;
   SpanBuilder b(TestOptions(), &sink);
   b.AddRootProcess(100, 1000);
   google::protobuf::Arena* arena = b.span_arena();
   Span* built = google::protobuf::Arena::CreateMessage<Span>(arena);
   *built = ExternalSpan(b, "GET", kTraceFlagSampled, 1100);
+  const std::string want_get = built->SerializeAsString();
   b.AddSpan(100, built);
   // A sampled-off span on the arena is dropped and left to the arena.
   Span* unsampled = google::protobuf::Arena::CreateMessage<Span>(b.span_arena());
   *unsampled = ExternalSpan(b, "HEAD", /*flags=*/0, 1150);
   b.AddSpan(100, unsampled);
-  // A heap span is taken over (Arena::Own), one on another arena copied.
+  // A heap span is taken over (and deleted), one on another arena left there.
   Span* heap = new Span(ExternalSpan(b, "PUT", kTraceFlagSampled, 1200));
+  const std::string want_put = heap->SerializeAsString();
   b.AddSpan(100, heap);
   google::protobuf::Arena other;
   Span* foreign = google::protobuf::Arena::CreateMessage<Span>(&other);
   *foreign = ExternalSpan(b, "POST", kTraceFlagSampled, 1300);
   b.AddSpan(100, foreign);
+  EXPECT_EQ(foreign->name(), "POST") << "left on its arena";
   b.Flush();
   ASSERT_EQ(sink.batches.size(), 1u);
   const SpanBatch& batch = *sink.batches[0];
   std::vector<const Span*> server;
-  for (const auto& rs : batch.request.resource_spans()) {
+  for (const auto& rs : batch.request().resource_spans()) {
     for (const auto& ss : rs.scope_spans()) {
       for (const Span& s : ss.spans()) {
         if (s.kind() == Span::SPAN_KIND_SERVER) server.push_back(&s);
@@ -638,12 +642,10 @@ TEST(SpanBuilderTest, SpanBuiltOnTheBatchArenaJoinsItWithoutACopy) {
     }
   }
   ASSERT_EQ(server.size(), 3u);
-  EXPECT_EQ(server[0], built) << "linked in as built, not copied";
-  EXPECT_EQ(server[0]->name(), "GET");
-  EXPECT_EQ(server[1]->name(), "PUT");
-  EXPECT_EQ(server[1], heap) << "taken over, not copied";
+  // Every field survives the conversion into the batch's records.
+  EXPECT_EQ(server[0]->SerializeAsString(), want_get);
+  EXPECT_EQ(server[1]->SerializeAsString(), want_put);
   EXPECT_EQ(server[2]->name(), "POST");
-  EXPECT_NE(server[2], foreign);
   EXPECT_EQ(b.counters().added_spans, 3u);
   EXPECT_EQ(b.counters().added_spans_unsampled, 1u);
 }
@@ -672,7 +674,135 @@ TEST(SpanBuilderTest, UnsampledBuilderKeepsUnsampledAddedSpans) {
   ASSERT_EQ(sink.batches.size(), 1u);
   EXPECT_FALSE(sink.batches[0]->sampled);
   EXPECT_EQ(b.counters().added_spans, 1u);
-  EXPECT_EQ(sink.batches[0]->span_count, 2u);
+  EXPECT_EQ(sink.batches[0]->span_count(), 2u);
+}
+
+// Every attribute type HTTP spans use (header values are string arrays),
+// an event, a status, a trace state and a parent survive the conversion; a
+// value records cannot hold is left out and counted.
+TEST(SpanBuilderTest, AddedMessageSpanKeepsEveryFieldItCanHold) {
+  CollectingSink sink;
+  SpanBuilder b(TestOptions(), &sink);
+  b.AddRootProcess(100, 1000);
+  Span in = ExternalSpan(b, "GET", kTraceFlagSampled, 1100);
+  in.set_parent_span_id("\x09\x08\x07\x06\x05\x04\x03\x02");
+  in.set_trace_state("vendor=1,other=\"x\"");
+  auto add = [&in](const std::string& key) {
+    KeyValue* kv = in.add_attributes();
+    kv->set_key(key);
+    return kv->mutable_value();
+  };
+  add("s")->set_string_value("text \xff not UTF-8 \"quoted\"\n");
+  add("i")->set_int_value(-42);
+  add("d")->set_double_value(0.25);
+  add("b")->set_bool_value(true);
+  add("x")->set_bytes_value(std::string("\0\x01\xff", 3));
+  auto* headers = add("http.request.header.accept")->mutable_array_value();
+  headers->add_values()->set_string_value("text/html");
+  headers->add_values()->set_string_value("");
+  add("http.response.header.empty")->mutable_array_value();
+  add("kv")->mutable_kvlist_value();  // not a record value: left out
+  Span::Event* ev = in.add_events();
+  ev->set_name("exception");
+  ev->set_time_unix_nano(static_cast<uint64_t>(kOffset) + 1150);
+  KeyValue* ek = ev->add_attributes();
+  ek->set_key("exception.message");
+  ek->mutable_value()->set_string_value("boom");
+  in.mutable_status()->set_code(Status::STATUS_CODE_ERROR);
+  in.mutable_status()->set_message("500 Internal Server Error");
+
+  Span want = in;
+  want.mutable_attributes()->RemoveLast();
+  want.set_dropped_attributes_count(1);
+  b.AddSpan(100, in);
+  b.Flush();
+  ASSERT_EQ(sink.batches.size(), 1u);
+  const Span& got = sink.batches[0]->request().resource_spans(0).scope_spans(0).spans(0);
+  EXPECT_EQ(got.SerializeAsString(), want.SerializeAsString()) << got.DebugString();
+}
+
+// A record's strings and arrays are copied: the caller's may go away.
+TEST(SpanBuilderTest, AddedRecordIsCopiedIntoTheBatch) {
+  namespace wire = otlp::wire;
+  CollectingSink sink;
+  SpanBuilder b(TestOptions(), &sink);
+  b.AddRootProcess(100, 1000);
+  {
+    std::string name = "POST";
+    std::string key = "http.request.header.x-id";
+    std::vector<std::string_view> values = {"a", "bb"};
+    std::string path = "/items/7";
+    std::vector<wire::Attribute> attrs = {wire::Attribute::String("url.path", path),
+                                          wire::Attribute::StringArray(key, values)};
+    wire::SpanRecord r;
+    r.trace_id[0] = 1;
+    r.span_id[0] = 2;
+    r.flags = kTraceFlagSampled;
+    r.name = name;
+    r.kind = wire::SpanKind::kServer;
+    r.start_time_unix_nano = static_cast<uint64_t>(kOffset) + 1200;
+    r.end_time_unix_nano = static_cast<uint64_t>(kOffset) + 1300;
+    r.attributes = attrs;
+    b.AddSpan(100, r);
+    name.assign(name.size(), '#');
+    key.assign(key.size(), '#');
+    values = {"zz", "zz"};
+    path.assign(path.size(), '#');
+    attrs.clear();
+    r.flags = 0;  // unsampled: refused by a sampled builder
+    b.AddSpan(100, r);
+  }
+  b.Flush();
+  ASSERT_EQ(sink.batches.size(), 1u);
+  EXPECT_EQ(sink.batches[0]->span_count(), 1u);
+  const Span& got = sink.batches[0]->request().resource_spans(0).scope_spans(0).spans(0);
+  EXPECT_EQ(got.name(), "POST");
+  EXPECT_EQ(got.kind(), Span::SPAN_KIND_SERVER);
+  ASSERT_EQ(got.attributes_size(), 2);
+  EXPECT_EQ(got.attributes(0).value().string_value(), "/items/7");
+  EXPECT_EQ(got.attributes(1).key(), "http.request.header.x-id");
+  ASSERT_EQ(got.attributes(1).value().array_value().values_size(), 2);
+  EXPECT_EQ(got.attributes(1).value().array_value().values(1).string_value(), "bb");
+  EXPECT_EQ(b.counters().added_spans, 1u);
+  EXPECT_EQ(b.counters().added_spans_unsampled, 1u);
+}
+
+// The batch's wire forms are the encodings of its message form: protobuf
+// bytes equal the message's serialization, JSON equals otlp_json's, for a
+// batch of several processes (spans interleaved) with every span kind.
+TEST(SpanBuilderTest, EncodedFormsEqualTheMessageForm) {
+  CollectingSink sink;
+  SpanBuilderOptions o = TestOptions();
+  o.resource_attributes = {{"tracer.session.id", "s-1"}, {"host.name", "replaced"}};
+  SpanBuilder b(o, &sink);
+  b.AddRootProcess(100, 1000);
+  b.OnProcess(Exec(100, "/bin/sh", 1010));
+  b.OnSyscall(Syscall(100, kRead, 5, 1100));
+  b.OnProcess(Fork(100, 101, 1200));
+  b.OnSyscall(Syscall(101, kOpenat, -2, 1300));
+  b.OnSyscall(Syscall(100, kRead, 0, 1400));
+  b.AddSpan(101, ExternalSpan(b, "GET", kTraceFlagSampled, 1450));
+  b.OnProcess(Exit(101, 9, 1500));  // SIGKILL
+  b.OnSyscall(Syscall(100, kExitGroup, 0, 1600));
+  b.Finish(2000);
+  ASSERT_EQ(sink.batches.size(), 1u);
+  const SpanBatch& batch = *sink.batches[0];
+  EXPECT_EQ(batch.request().resource_spans_size(), 2);
+  EXPECT_EQ(batch.span_count(), 7u);
+  std::string want;
+  ASSERT_TRUE(batch.request().SerializeToString(&want));
+  EXPECT_EQ(batch.protobuf(), want);
+  std::string want_json, got_json;
+  otlp::AppendOtlpJson(batch.request(), &want_json);
+  batch.AppendJson(&got_json);
+  EXPECT_EQ(got_json, want_json);
+  // Spans stay grouped by process, in the order each was added.
+  const auto& first = batch.request().resource_spans(0).scope_spans(0).spans();
+  ASSERT_EQ(first.size(), 4);
+  EXPECT_EQ(first[0].name(), "read");
+  EXPECT_EQ(first[1].name(), "read");
+  EXPECT_EQ(first[2].name(), "exit_group");
+  EXPECT_EQ(first[3].name(), "sh");
 }
 
 TEST(ExitCodeFromWaitStatusTest, NormalExit) {

@@ -221,7 +221,8 @@ std::string FormatClone(const SyscallEvent& e) {
   return out;
 }
 
-std::string FormatPositional(const SyscallEvent& e, const Signature& sig, const FormatOptions& o) {
+void AppendPositional(const SyscallEvent& e, const Signature& sig, const FormatOptions& o,
+                      std::string* out) {
   int count = std::min<int>(sig.arg_count, 6);
   bool is_fcntl = count == 3 && sig.kinds[1] == ArgKind::kFcntlCmd;
   if (is_fcntl && !FcntlTakesArg(e.args[1])) count = 2;
@@ -231,16 +232,14 @@ std::string FormatPositional(const SyscallEvent& e, const Signature& sig, const 
     uint64_t flags = e.args[count - 2];
     if (!(flags & O_CREAT) && (flags & O_TMPFILE) != O_TMPFILE) --count;
   }
-  std::string out;
   for (int i = 0; i < count; ++i) {
-    if (i > 0) out += ", ";
+    if (i > 0) out->append(", ");
     if (is_fcntl && i == 2) {
-      out += FcntlArg(e.args[1], e.args[2]);
+      out->append(FcntlArg(e.args[1], e.args[2]));
     } else {
-      out += FormatOne(e, sig, i, o);
+      out->append(FormatOne(e, sig, i, o));
     }
   }
-  return out;
 }
 
 }  // namespace
@@ -250,21 +249,39 @@ bool IsError(int64_t ret) { return ret < 0 && ret >= -kMaxErrno; }
 std::string FormatArgs(const SyscallEvent& event) { return FormatArgs(event, FormatOptions()); }
 
 std::string FormatArgs(const SyscallEvent& event, const FormatOptions& options) {
+  std::string out;
+  AppendArgs(event, options, &out);
+  return out;
+}
+
+void AppendArgs(const SyscallEvent& event, const FormatOptions& options, std::string* out) {
   if (const Signature* sig = FindSignature(event.nr)) {
     switch (sig->layout) {
       case Layout::kClone:
-        return FormatClone(event);
+        out->append(FormatClone(event));
+        return;
       case Layout::kPositional:
-        return FormatPositional(event, *sig, options);
+        AppendPositional(event, *sig, options, out);
+        return;
     }
   }
   int count = syscalls::SyscallArgCount(event.nr).value_or(6);
-  std::string out;
   for (int i = 0; i < count; ++i) {
-    if (i > 0) out += ", ";
-    out += Hex(event.args[i]);
+    if (i > 0) out->append(", ");
+    out->append(Hex(event.args[i]));
   }
-  return out;
+}
+
+void AppendResult(const SyscallEvent& event, std::string* out) {
+  // The common cases without a temporary string.
+  if (!event.no_return && !IsError(event.ret)) {
+    const Signature* sig = FindSignature(event.nr);
+    if (sig == nullptr || sig->result == ResultKind::kDecimal) {
+      absl::StrAppend(out, event.ret);
+      return;
+    }
+  }
+  out->append(FormatResult(event));
 }
 
 std::string FormatResult(const SyscallEvent& event) {

@@ -37,6 +37,9 @@ struct FormatOptions {
 // The argument list without the surrounding parentheses.
 std::string FormatArgs(const capture::SyscallEvent& event, const FormatOptions& options);
 std::string FormatArgs(const capture::SyscallEvent& event);
+// The same text appended to `*out` (not null), for callers that reuse one
+// buffer.
+void AppendArgs(const capture::SyscallEvent& event, const FormatOptions& options, std::string* out);
 
 // The return value as strace prints it after "= ":
 //   "3"                                      success (decimal)
@@ -48,6 +51,8 @@ std::string FormatArgs(const capture::SyscallEvent& event);
 //   "-1 (errno 4000)"                        an errno value without a name
 //   "?"                                      no_return (exit, exit_group)
 std::string FormatResult(const capture::SyscallEvent& event);
+// The same text appended to `*out` (not null).
+void AppendResult(const capture::SyscallEvent& event, std::string* out);
 
 // True if `ret` is an error return, i.e. -errno: -4095..-1 (the kernel's
 // IS_ERR_VALUE range).

@@ -3,11 +3,16 @@
 # records the method and the last results). Needs root for BPF.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-bazel build //ctl:tracectl
-echo "== syscall capture overhead (dd, 4M syscalls) =="
-python3 tests/bench/syscall_overhead.py bazel-bin/ctl/tracectl "$@"
+bazel build -c opt //ctl:tracectl //tests/bench/export:sink_receiver //tests/bench:span_path_bench
+echo "== syscall capture overhead (dd, 4M syscalls; --output, tree to a file, OTLP/gRPC) =="
+python3 tests/bench/syscall_overhead.py bazel-out/k8-opt/bin/ctl/tracectl \
+  --receiver bazel-out/k8-opt/bin/tests/bench/export/sink_receiver "$@"
+echo "== user space per syscall span (recorded records, no kernel) =="
+bazel-out/k8-opt/bin/tests/bench/span_path_bench --benchmark_repetitions=5 \
+  --benchmark_report_aggregates_only=true 2>&1 | grep -E "^BM_|^-|^Benchmark"
 echo "== HTTP capture overhead (wrk against nginx, tracectl run --http) =="
 bazel build //tests/bench/http:http_capture_probe
+bazel build //ctl:tracectl
 python3 tests/bench/http_overhead.py bazel-bin/ctl/tracectl --repeats 5
 echo "== idle trace-agent: RSS and CPU, without and with a session matching nothing =="
 bazel build //agent:trace-agent //controlplane:trace-controlplane

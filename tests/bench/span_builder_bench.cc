@@ -17,7 +17,7 @@ namespace {
 
 class DroppingSink : public BatchSink {
  public:
-  void OnBatch(std::shared_ptr<const SpanBatch> batch) override { spans += batch->span_count; }
+  void OnBatch(std::shared_ptr<const SpanBatch> batch) override { spans += batch->span_count(); }
   uint64_t spans = 0;
 };
 

@@ -4,10 +4,13 @@
 Measures, in one run, the wall time of
     dd if=/dev/zero of=/dev/null bs=1 count=N      (2*N syscalls)
 untraced, under `tracectl run --output /dev/null` (every syscall captured and
-turned into an OTLP span), under `tracectl run --stats` (counted in the
-kernel), and under `strace -f -c` (the peer), REPEATS times each, interleaved,
-and reports medians and ratios against the untraced median. Ring-buffer drops
-reported by tracectl are recorded too.
+turned into an OTLP span), under `tracectl run` with its terminal tree
+redirected to a file, under `tracectl run --otlp-endpoint` exporting over
+OTLP/gRPC to a local receiver (with --receiver), under `tracectl run --stats`
+(counted in the kernel), and under `strace -f -c` (the peer), REPEATS times
+each, interleaved, and reports medians and ratios against the untraced
+median, and each case's peak RSS (tracectl's, for the tracectl cases).
+Ring-buffer drops reported by tracectl are recorded too.
 
 With --floor LOADER (tests/bench/floor:syscall_floor_main) the same run also
 times dd with empty programs on sys_enter/sys_exit (raw_tp pair, tp_btf pair)
@@ -20,25 +23,56 @@ programs too, with --floor).
 
 Usage: syscall_overhead.py TRACECTL [--count N] [--repeats R] [--markdown FILE]
                            [--floor LOADER] [--bpf-stats] [--no-strace]
-                           [--compare OTHER_TRACECTL]
+                           [--compare OTHER_TRACECTL] [--receiver SINK_RECEIVER]
 """
 import argparse
 import json
+import os
 import re
 import statistics
+import tempfile
 import subprocess
 import sys
 import threading
 import time
 
 
-def timed(cmd):
+def timed(cmd, stderr_file=None):
+    """Runs cmd; returns (wall seconds, stderr text, peak RSS of the child in KiB)."""
     t0 = time.monotonic()
-    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    dt = time.monotonic() - t0
-    if p.returncode != 0:
-        sys.exit(f"failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr[-2000:]}")
-    return dt, p.stderr
+    if stderr_file:
+        with open(stderr_file, "w") as f:
+            p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=f)
+            _, status, usage = os.wait4(p.pid, 0)
+        dt = time.monotonic() - t0
+        with open(stderr_file, errors="replace") as f:
+            err = f.read()
+        rc = os.waitstatus_to_exitcode(status)
+    else:
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        err = p.stderr.read()
+        _, status, usage = os.wait4(p.pid, 0)
+        dt = time.monotonic() - t0
+        rc = os.waitstatus_to_exitcode(status)
+    if rc != 0:
+        sys.exit(f"failed ({rc}): {' '.join(cmd)}\n{err[-2000:]}")
+    return dt, err, usage.ru_maxrss
+
+
+def start_receiver(binary):
+    """Starts the local OTLP sink receiver; returns (process, grpc port)."""
+    ready = tempfile.mktemp(prefix="sink_receiver_ready.")
+    p = subprocess.Popen([binary, f"--ready_file={ready}"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        if os.path.exists(ready) and os.path.getsize(ready) > 0:
+            with open(ready) as f:
+                info = json.load(f)
+            os.unlink(ready)
+            return p, info["grpc"]
+        time.sleep(0.05)
+    p.terminate()
+    sys.exit("sink receiver did not start")
 
 
 def bpf_prog_stats():
@@ -93,15 +127,23 @@ def main():
     ap.add_argument("--compare", metavar="TRACECTL",
                     help="another tracectl build (e.g. the previous commit's): its two tracectl "
                          "cases are timed in the same interleaved run, marked (other)")
+    ap.add_argument("--receiver", help="sink_receiver binary: adds the OTLP/gRPC export case")
     a = ap.parse_args()
 
     dd = ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", f"count={a.count}"]
+    receiver = None
     cases = {
         "untraced": dd,
         "tracectl run --output /dev/null": [a.tracectl, "run", "--output", "/dev/null", "--"] + dd,
-        "tracectl run --stats": [a.tracectl, "run", "--stats", "--"] + dd,
-        "strace -f -c": ["strace", "-f", "-c", "-o", "/dev/null"] + dd,
+        # The tree goes to stderr, which this case sends to a file.
+        "tracectl run (terminal tree to a file)": [a.tracectl, "run", "--"] + dd,
     }
+    if a.receiver:
+        receiver, port = start_receiver(a.receiver)
+        cases["tracectl run --otlp-endpoint (gRPC, local receiver)"] = [
+            a.tracectl, "run", "--otlp-endpoint", f"http://127.0.0.1:{port}", "--"] + dd
+    cases["tracectl run --stats"] = [a.tracectl, "run", "--stats", "--"] + dd
+    cases["strace -f -c"] = ["strace", "-f", "-c", "-o", "/dev/null"] + dd
     if a.no_strace:
         del cases["strace -f -c"]
     if a.compare:
@@ -114,34 +156,46 @@ def main():
             cases[label] = [a.floor, f"--hooks={hooks}", "--"] + dd
     times = {k: [] for k in cases}
     dd_own = {k: [] for k in cases}  # dd's own elapsed time ("copied, X s")
+    rss = {k: [] for k in cases}  # peak RSS, KiB
     drops = {}  # case -> ring-buffer drops reported, per run
-    for r in range(max(a.repeats, a.strace_repeats)):
-        for name, cmd in cases.items():
-            limit = a.strace_repeats if name.startswith("strace") else a.repeats
-            if r >= limit:
-                continue
-            dt, err = timed(cmd)
-            times[name].append(dt)
-            m = re.search(r"copied, ([\d.]+) s", err)
-            if m:
-                dd_own[name].append(float(m.group(1)))
-            if "--output" in cmd:
-                m = re.search(r"(\d+) events (lost|LOST)", err)
-                drops.setdefault(name, []).append(int(m.group(1)) if m else -1)
-            print(f"  {name:34s} run {r + 1}: {dt:8.3f} s", file=sys.stderr)
+    tree_file = tempfile.mktemp(prefix="syscall_overhead_tree.")
+    try:
+        for r in range(max(a.repeats, a.strace_repeats)):
+            for name, cmd in cases.items():
+                limit = a.strace_repeats if name.startswith("strace") else a.repeats
+                if r >= limit:
+                    continue
+                dt, err, maxrss = timed(cmd, tree_file if "tree" in name else None)
+                times[name].append(dt)
+                rss[name].append(maxrss)
+                m = re.search(r"copied, ([\d.]+) s", err)
+                if m:
+                    dd_own[name].append(float(m.group(1)))
+                if "tracectl run" in name and "--stats" not in name:
+                    m = re.search(r"(\d+) events (lost|LOST)", err)
+                    drops.setdefault(name, []).append(int(m.group(1)) if m else -1)
+                print(f"  {name:52s} run {r + 1}: {dt:8.3f} s  {maxrss / 1024:6.1f} MiB",
+                      file=sys.stderr)
+    finally:
+        if receiver:
+            receiver.terminate()
+            receiver.wait()
+        if os.path.exists(tree_file):
+            os.unlink(tree_file)
 
     base = statistics.median(times["untraced"])
     base_dd = statistics.median(dd_own["untraced"])
-    rows = ["| case | median wall time of the whole run (s) | ratio | median time dd itself took (s) | ratio | runs |",
-            "|---|---|---|---|---|---|"]
+    rows = ["| case | median wall time of the whole run (s) | ratio | median time dd itself took (s) | ratio | median peak RSS (MiB) | runs |",
+            "|---|---|---|---|---|---|---|"]
     for name, ts in times.items():
         med = statistics.median(ts)
         own = statistics.median(dd_own[name]) if dd_own[name] else float("nan")
+        peak = statistics.median(rss[name]) / 1024
         rows.append(f"| {name} | {med:.3f} | {med / base:.2f}x | {own:.3f} | "
-                    f"{own / base_dd:.2f}x | {len(ts)} |")
+                    f"{own / base_dd:.2f}x | {peak:.1f} | {len(ts)} |")
     table = "\n".join(rows)
     summary = (f"Workload: `{' '.join(dd)}` ({2 * a.count:,} syscalls). "
-               "Ring-buffer drops under full capture, per run: " +
+               "Events lost per run: " +
                "; ".join(f"{k}: {v}" for k, v in drops.items()) + ".")
     if a.bpf_stats:
         # Program names (bpftool prints the BTF name, else the kernel's 15 bytes).
