@@ -13,6 +13,7 @@
 #include "agent/capture/event_source.h"
 #include "agent/pipeline/node_pipeline.h"
 #include "common/clock.h"
+#include "common/memory_reuse.h"
 #include "ctl/run/run_export.h"
 #include "ctl/run/run_plan.h"
 #include "ctl/run/run_sinks.h"
@@ -52,6 +53,7 @@ int TraceUntilDone(pipeline::NodePipeline& node, capture::EventSource& source,
 }  // namespace
 
 int RunCommand(const RunOptions& o) {
+  common::KeepFreedMemoryForReuse();  // the span path reuses its large blocks
   const EnvLookup env = ProcessEnv();
   run::RunPlan plan;
   if (auto rc = run::PlanRun(o, env, &plan)) return *rc;

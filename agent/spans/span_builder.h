@@ -216,7 +216,7 @@ class SpanBuilder : public capture::EventSink {
 
   const SpanBuilderOptions options_;
   BatchSink* const sink_;
-  IdGenerator ids_;
+  LocalIdGenerator ids_;  // the builder is single-threaded
   TraceId trace_id_;
   uint32_t span_flags_ = kTraceFlagSampled;
   bool sampled_ = true;

@@ -242,13 +242,12 @@ std::string FormatTraceparent(const TraceContext& context) {
                       Hex(&context.flags, 1));
 }
 
-IdGenerator::IdGenerator() : rng_(RandomSeed()) {}
+LocalIdGenerator::LocalIdGenerator() : rng_(RandomSeed()) {}
 
-IdGenerator::IdGenerator(uint64_t seed) : rng_(seed) {}
+LocalIdGenerator::LocalIdGenerator(uint64_t seed) : rng_(seed) {}
 
-TraceId IdGenerator::NewTraceId() {
+TraceId LocalIdGenerator::NewTraceId() {
   TraceId id;
-  absl::MutexLock lock(&mu_);
   do {
     uint64_t hi = rng_(), lo = rng_();
     for (int i = 0; i < 8; ++i) {
@@ -259,14 +258,27 @@ TraceId IdGenerator::NewTraceId() {
   return id;
 }
 
-SpanId IdGenerator::NewSpanId() {
+SpanId LocalIdGenerator::NewSpanId() {
   SpanId id;
-  absl::MutexLock lock(&mu_);
   do {
     uint64_t v = rng_();
     for (int i = 0; i < 8; ++i) id[i] = static_cast<uint8_t>(v >> (56 - 8 * i));
   } while (IsZero(id));
   return id;
+}
+
+IdGenerator::IdGenerator() = default;
+
+IdGenerator::IdGenerator(uint64_t seed) : ids_(seed) {}
+
+TraceId IdGenerator::NewTraceId() {
+  absl::MutexLock lock(&mu_);
+  return ids_.NewTraceId();
+}
+
+SpanId IdGenerator::NewSpanId() {
+  absl::MutexLock lock(&mu_);
+  return ids_.NewSpanId();
 }
 
 }  // namespace tracer::spans

@@ -103,8 +103,28 @@ bool ParseLowerHex(std::string_view hex, uint8_t* out, size_t n);
 bool IsZero(const TraceId& id);
 bool IsZero(const SpanId& id);
 
-// Generates random trace and span ids (never all zeros). Thread-safe: one
-// generator may be shared; calls are serialized by an internal mutex.
+// Generates random trace and span ids (never all zeros) from a 64-bit
+// Mersenne Twister. Not thread-safe: for one thread (a SpanBuilder's), where
+// the hot path should not pay for a lock; IdGenerator is the shared one.
+class LocalIdGenerator {
+ public:
+  // Seeds from std::random_device.
+  LocalIdGenerator();
+  // Seeds deterministically (for tests that need repeatable ids).
+  explicit LocalIdGenerator(uint64_t seed);
+
+  LocalIdGenerator(const LocalIdGenerator&) = delete;
+  LocalIdGenerator& operator=(const LocalIdGenerator&) = delete;
+
+  TraceId NewTraceId();
+  SpanId NewSpanId();
+
+ private:
+  std::mt19937_64 rng_;
+};
+
+// The same ids, thread-safe: one generator may be shared; calls are
+// serialized by an internal mutex.
 class IdGenerator {
  public:
   // Seeds a 64-bit Mersenne Twister from std::random_device.
@@ -120,7 +140,7 @@ class IdGenerator {
 
  private:
   absl::Mutex mu_;
-  std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
+  LocalIdGenerator ids_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tracer::spans

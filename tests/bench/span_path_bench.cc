@@ -8,9 +8,12 @@
 // per syscall (TreePrinter to /dev/null) is measured on the same events.
 //
 // Workloads: `dd bs=1` (read/write of one byte, the dd run) and a
-// mix with openat paths and failures.
+// mix with openat paths and failures. The _NoWal cases leave the WAL append
+// out (the breakdown).
 //
 //   bazel run -c opt //tests/bench:span_path_bench -- --benchmark_repetitions=5
+// The allocator keeps freed memory for reuse, as in tracectl run
+// (common/memory_reuse.h).
 //   (TEST_TMPDIR or /dev/shm holds the WAL; set SPAN_PATH_BENCH_DIR to choose)
 #include <unistd.h>
 
@@ -27,6 +30,7 @@
 #include "agent/capture/syscalls_abi.h"
 #include "agent/spans/span_builder.h"
 #include "benchmark/benchmark.h"
+#include "common/memory_reuse.h"
 #include "ctl/tree_printer.h"
 #include "storage/rocksdb_wal.h"
 
@@ -106,12 +110,16 @@ std::string BenchDir() {
 
 // What the run's pipeline does with each batch: the WAL append of its OTLP
 // protobuf bytes, then (json) the --output line.
+// With no WAL (nullptr), the protobuf bytes are encoded and dropped: the
+// breakdown's "without the WAL append" rows.
 class WalSink : public spans::BatchSink {
  public:
   WalSink(storage::Wal* wal, bool json) : wal_(wal), json_(json) {}
   void OnBatch(std::shared_ptr<const spans::SpanBatch> batch) override {
-    auto seq = wal_->Append(batch->protobuf(), static_cast<uint32_t>(batch->span_count()));
-    if (!seq.ok()) std::abort();
+    if (wal_ != nullptr) {
+      auto seq = wal_->Append(batch->protobuf(), static_cast<uint32_t>(batch->span_count()));
+      if (!seq.ok()) std::abort();
+    }
     bytes += batch->protobuf().size();
     if (json_) {
       line_.clear();
@@ -132,20 +140,24 @@ class WalSink : public spans::BatchSink {
 };
 
 void RunSpanPath(benchmark::State& state, const std::vector<std::vector<uint8_t>>& records,
-                 bool json) {
+                 bool json, bool with_wal = true) {
   const std::string dir =
       BenchDir() + "/span_path_bench." + std::to_string(getpid()) + "." + std::to_string(json);
   std::filesystem::remove_all(dir);
-  storage::WalOptions wo;
-  wo.data_dir = dir;
-  wo.policy = storage::CapPolicy::kDropOldest;  // the benchmark never trims
-  auto wal = storage::RocksDbWal::Open(wo);
-  if (!wal.ok()) {
-    state.SkipWithError(std::string(wal.status().message()).c_str());
-    return;
+  std::unique_ptr<storage::RocksDbWal> wal;
+  if (with_wal) {
+    storage::WalOptions wo;
+    wo.data_dir = dir;
+    wo.policy = storage::CapPolicy::kDropOldest;  // the benchmark never trims
+    auto opened = storage::RocksDbWal::Open(wo);
+    if (!opened.ok()) {
+      state.SkipWithError(std::string(opened.status().message()).c_str());
+      return;
+    }
+    wal = *std::move(opened);
   }
   {
-    WalSink sink(wal->get(), json);
+    WalSink sink(wal.get(), json);
     spans::SpanBuilderOptions options;
     options.read_proc = false;
     options.host_name = "bench-host";
@@ -168,7 +180,7 @@ void RunSpanPath(benchmark::State& state, const std::vector<std::vector<uint8_t>
     state.counters["bytes_per_span"] =
         static_cast<double>(sink.bytes) / static_cast<double>(state.iterations());
   }
-  wal->reset();
+  wal.reset();
   std::filesystem::remove_all(dir);
 }
 
@@ -187,6 +199,15 @@ void BM_SpanPath_Protobuf_Mixed(benchmark::State& state) {
 void BM_SpanPath_Json_Mixed(benchmark::State& state) {
   static const auto records = MixedRecords(4096);
   RunSpanPath(state, records, /*json=*/true);
+}
+
+void BM_SpanPath_Protobuf_Dd_NoWal(benchmark::State& state) {
+  static const auto records = DdRecords(4096);
+  RunSpanPath(state, records, /*json=*/false, /*with_wal=*/false);
+}
+void BM_SpanPath_Json_Dd_NoWal(benchmark::State& state) {
+  static const auto records = DdRecords(4096);
+  RunSpanPath(state, records, /*json=*/true, /*with_wal=*/false);
 }
 
 // The terminal tree (tracectl run without --output): one line per syscall,
@@ -217,9 +238,18 @@ BENCHMARK(BM_SpanPath_Protobuf_Dd)->MinTime(1.0);
 BENCHMARK(BM_SpanPath_Json_Dd)->MinTime(1.0);
 BENCHMARK(BM_SpanPath_Protobuf_Mixed)->MinTime(1.0);
 BENCHMARK(BM_SpanPath_Json_Mixed)->MinTime(1.0);
+BENCHMARK(BM_SpanPath_Protobuf_Dd_NoWal)->MinTime(1.0);
+BENCHMARK(BM_SpanPath_Json_Dd_NoWal)->MinTime(1.0);
 BENCHMARK(BM_TreePerSyscall_Dd)->MinTime(1.0);
 
 }  // namespace
 }  // namespace tracer
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  tracer::common::KeepFreedMemoryForReuse();  // as tracectl run does
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

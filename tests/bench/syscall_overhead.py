@@ -125,8 +125,8 @@ def main():
                     help="also report the kernel's run time per program call (bpf_stats)")
     ap.add_argument("--no-strace", action="store_true", help="leave out strace -f -c")
     ap.add_argument("--compare", metavar="TRACECTL",
-                    help="another tracectl build (e.g. the previous commit's): its two tracectl "
-                         "cases are timed in the same interleaved run, marked (other)")
+                    help="another tracectl build (e.g. the previous commit's): every tracectl "
+                         "case is timed with it too, in the same interleaved run, marked (other)")
     ap.add_argument("--receiver", help="sink_receiver binary: adds the OTLP/gRPC export case")
     a = ap.parse_args()
 
@@ -147,9 +147,10 @@ def main():
     if a.no_strace:
         del cases["strace -f -c"]
     if a.compare:
-        cases["(other) tracectl run --output /dev/null"] = [a.compare, "run", "--output",
-                                                            "/dev/null", "--"] + dd
-        cases["(other) tracectl run --stats"] = [a.compare, "run", "--stats", "--"] + dd
+        # Every tracectl case again with the other build, in the same rounds.
+        for label, cmd in list(cases.items()):
+            if cmd and cmd[0] == a.tracectl:
+                cases["(other) " + label] = [a.compare] + cmd[1:]
     if a.floor:
         for hooks, label in [("raw_tp", "empty raw_tp pair"), ("tp_btf", "empty tp_btf pair"),
                              ("clock", "tp_btf pair: task + clock only")]:
