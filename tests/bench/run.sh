@@ -3,10 +3,12 @@
 # records the method and the last results). Needs root for BPF.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-bazel build -c opt //ctl:tracectl //tests/bench/export:sink_receiver //tests/bench:span_path_bench
-echo "== syscall capture overhead (dd, 4M syscalls; --output, tree to a file, OTLP/gRPC) =="
+bazel build -c opt //ctl:tracectl //tests/bench/export:sink_receiver //tests/bench:span_path_bench \
+  //tests/bench/floor:syscall_floor_main
+echo "== syscall capture overhead (dd, 4M syscalls; --output, tree to a file, OTLP/gRPC; hook floors) =="
 python3 tests/bench/syscall_overhead.py bazel-out/k8-opt/bin/ctl/tracectl \
-  --receiver bazel-out/k8-opt/bin/tests/bench/export/sink_receiver "$@"
+  --receiver bazel-out/k8-opt/bin/tests/bench/export/sink_receiver \
+  --floor bazel-out/k8-opt/bin/tests/bench/floor/syscall_floor_main "$@"
 echo "== user space per syscall span (recorded records, no kernel) =="
 bazel-out/k8-opt/bin/tests/bench/span_path_bench --benchmark_repetitions=5 \
   --benchmark_report_aggregates_only=true 2>&1 | grep -E "^BM_|^-|^Benchmark"

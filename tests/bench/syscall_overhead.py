@@ -21,9 +21,14 @@ statistics cost time themselves) and the kernel's run_time_ns / run_cnt
 of every sys_enter / sys_exit program is printed, ns per call (floor
 programs too, with --floor).
 
+With --cpu, dd runs under /usr/bin/time (tracectl with -f to follow it) and
+its own CPU time (user + system, from wait4) is reported too: on a shared
+machine it moves far less than wall time with the other load, and it is what
+the kernel programs add to the traced process.
+
 Usage: syscall_overhead.py TRACECTL [--count N] [--repeats R] [--markdown FILE]
                            [--floor LOADER] [--bpf-stats] [--no-strace]
-                           [--compare OTHER_TRACECTL] [--receiver SINK_RECEIVER]
+                           [--compare OTHER_TRACECTL] [--receiver SINK_RECEIVER] [--cpu]
 """
 import argparse
 import json
@@ -76,29 +81,32 @@ def start_receiver(binary):
 
 
 def bpf_prog_stats():
-    """{program name: (run_time_ns, run_cnt)} of the loaded programs."""
+    """{program id: (name, run_time_ns, run_cnt)} of the loaded programs."""
     out = subprocess.run(["bpftool", "prog", "show", "--json"], capture_output=True, text=True)
     if out.returncode != 0:
         return {}
     stats = {}
     for prog in json.loads(out.stdout or "[]"):
         if "run_cnt" in prog:
-            stats[prog.get("name", "?")] = (prog.get("run_time_ns", 0), prog["run_cnt"])
+            stats[prog["id"]] = (prog.get("name", "?"), prog.get("run_time_ns", 0),
+                                 prog["run_cnt"])
     return stats
 
 
 def run_with_bpf_stats(cmd, names):
-    """Runs cmd with kernel.bpf_stats_enabled=1, sampling the programs' counters
-    every 50 ms while it runs; returns {name: ns per run} of the last sample
-    taken before the programs went away."""
+    """Runs cmd with kernel.bpf_stats_enabled=1, sampling the counters of the
+    programs it loads (named in `names`; programs loaded before it started
+    are not its own) every 50 ms; returns {name: (ns per run, runs)} of the
+    last sample taken before the programs went away."""
+    before = set(bpf_prog_stats())
     last = {}
     done = threading.Event()
 
     def sample():
         while not done.is_set():
-            got = {n: v for n, v in bpf_prog_stats().items() if n in names}
-            if got:
-                last.update(got)
+            for pid, (name, ns, cnt) in bpf_prog_stats().items():
+                if pid not in before and name in names:
+                    last[name] = (ns, cnt)
             time.sleep(0.05)
 
     subprocess.run(["sysctl", "-q", "kernel.bpf_stats_enabled=1"], check=True)
@@ -128,21 +136,28 @@ def main():
                     help="another tracectl build (e.g. the previous commit's): every tracectl "
                          "case is timed with it too, in the same interleaved run, marked (other)")
     ap.add_argument("--receiver", help="sink_receiver binary: adds the OTLP/gRPC export case")
+    ap.add_argument("--cpu", action="store_true",
+                    help="also report dd's own CPU time (dd under /usr/bin/time; tracectl -f)")
     a = ap.parse_args()
 
     dd = ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", f"count={a.count}"]
+    workload = " ".join(dd)
+    run = ["run"]
+    if a.cpu:
+        dd = ["/usr/bin/time", "-f", "dd cpu %U %S"] + dd
+        run = ["run", "-f"]
     receiver = None
     cases = {
         "untraced": dd,
-        "tracectl run --output /dev/null": [a.tracectl, "run", "--output", "/dev/null", "--"] + dd,
+        "tracectl run --output /dev/null": [a.tracectl] + run + ["--output", "/dev/null", "--"] + dd,
         # The tree goes to stderr, which this case sends to a file.
-        "tracectl run (terminal tree to a file)": [a.tracectl, "run", "--"] + dd,
+        "tracectl run (terminal tree to a file)": [a.tracectl] + run + ["--"] + dd,
     }
     if a.receiver:
         receiver, port = start_receiver(a.receiver)
         cases["tracectl run --otlp-endpoint (gRPC, local receiver)"] = [
-            a.tracectl, "run", "--otlp-endpoint", f"http://127.0.0.1:{port}", "--"] + dd
-    cases["tracectl run --stats"] = [a.tracectl, "run", "--stats", "--"] + dd
+            a.tracectl] + run + ["--otlp-endpoint", f"http://127.0.0.1:{port}", "--"] + dd
+    cases["tracectl run --stats"] = [a.tracectl] + run + ["--stats", "--"] + dd
     cases["strace -f -c"] = ["strace", "-f", "-c", "-o", "/dev/null"] + dd
     if a.no_strace:
         del cases["strace -f -c"]
@@ -158,6 +173,7 @@ def main():
     times = {k: [] for k in cases}
     dd_own = {k: [] for k in cases}  # dd's own elapsed time ("copied, X s")
     rss = {k: [] for k in cases}  # peak RSS, KiB
+    dd_cpu = {k: [] for k in cases}  # dd's user + system time (--cpu)
     drops = {}  # case -> ring-buffer drops reported, per run
     tree_file = tempfile.mktemp(prefix="syscall_overhead_tree.")
     try:
@@ -172,6 +188,9 @@ def main():
                 m = re.search(r"copied, ([\d.]+) s", err)
                 if m:
                     dd_own[name].append(float(m.group(1)))
+                m = re.search(r"dd cpu ([\d.]+) ([\d.]+)", err)
+                if m:
+                    dd_cpu[name].append(float(m.group(1)) + float(m.group(2)))
                 if "tracectl run" in name and "--stats" not in name:
                     m = re.search(r"(\d+) events (lost|LOST)", err)
                     drops.setdefault(name, []).append(int(m.group(1)) if m else -1)
@@ -188,14 +207,23 @@ def main():
     base_dd = statistics.median(dd_own["untraced"])
     rows = ["| case | median wall time of the whole run (s) | ratio | median time dd itself took (s) | ratio | median peak RSS (MiB) | runs |",
             "|---|---|---|---|---|---|---|"]
+    base_cpu = statistics.median(dd_cpu["untraced"]) if dd_cpu["untraced"] else float("nan")
+    if a.cpu:
+        rows[0] += " median CPU time of dd (s) | ratio |"
+        rows[1] += "---|---|"
     for name, ts in times.items():
         med = statistics.median(ts)
         own = statistics.median(dd_own[name]) if dd_own[name] else float("nan")
         peak = statistics.median(rss[name]) / 1024
-        rows.append(f"| {name} | {med:.3f} | {med / base:.2f}x | {own:.3f} | "
-                    f"{own / base_dd:.2f}x | {peak:.1f} | {len(ts)} |")
+        row = (f"| {name} | {med:.3f} | {med / base:.2f}x | {own:.3f} | "
+               f"{own / base_dd:.2f}x | {peak:.1f} | {len(ts)} |")
+        if a.cpu:
+            cpu = statistics.median(dd_cpu[name]) if dd_cpu[name] else float("nan")
+            row += f" {cpu:.2f} | {cpu / base_cpu:.2f}x |"
+        rows.append(row)
     table = "\n".join(rows)
-    summary = (f"Workload: `{' '.join(dd)}` ({2 * a.count:,} syscalls). "
+    summary = (f"Workload: `{workload}` ({2 * a.count:,} syscalls"
+               f"{', under /usr/bin/time' if a.cpu else ''}). "
                "Events lost per run: " +
                "; ".join(f"{k}: {v}" for k, v in drops.items()) + ".")
     if a.bpf_stats:
