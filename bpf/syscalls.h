@@ -47,8 +47,10 @@
 /* Syscall in flight per thread (ABI 3): the array map `inflight`, indexed by
  * thread id, holds the sys_enter time (ns, 0: none in flight; bit 0 marks
  * rt_sigreturn, whose number sys_exit cannot read back). U sizes it to
- * the kernel's pid_max before load; a thread whose id lies beyond it is not
- * traced and counted (SYSCALLS_DROP_PENDING_FULL). The arguments are read
+ * the kernel's pid_max before load (8 bytes per id: 256 KiB for 32768,
+ * 32 MiB for the largest pid_max, 4194304); a thread whose id lies beyond it
+ * (pid_max raised after load) is not traced and counted
+ * (SYSCALLS_DROP_PENDING_FULL). The arguments are read
  * from the saved user registers at sys_exit, except for execve/execveat,
  * whose registers the new image replaces: theirs are kept at sys_enter in
  * `exec_args` (tid -> __u64[6]). The syscall number is read back from the
