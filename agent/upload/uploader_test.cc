@@ -165,7 +165,12 @@ TEST_F(UploaderTest, ControlPlaneDownThenUpDeliversEverything) {
   ASSERT_TRUE(bad.ok());
   (*bad)->SetAgentId("a1");
   (*bad)->Start();
-  absl::SleepFor(absl::Milliseconds(200));
+  // Waits for the second failed stream (a loaded machine may take more than
+  // the backoffs' 25 ms to see it) instead of sleeping a fixed time.
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while ((*bad)->Counters().stream_failures < 2 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
   EXPECT_GE((*bad)->Counters().stream_failures, 2u);
   EXPECT_EQ((*bad)->Counters().lag_records, 3u);
   (*bad)->Stop();
