@@ -53,10 +53,12 @@ int TraceUntilDone(pipeline::NodePipeline& node, capture::EventSource& source,
 }  // namespace
 
 int RunCommand(const RunOptions& o) {
-  common::KeepFreedMemoryForReuse();  // the span path reuses its large blocks
   const EnvLookup env = ProcessEnv();
   run::RunPlan plan;
   if (auto rc = run::PlanRun(o, env, &plan)) return *rc;
+  // The span path reuses its large blocks (batches, WAL memtables); the
+  // tree-only run has neither and keeps glibc's defaults.
+  if (plan.want_spans) common::KeepFreedMemoryForReuse();
   auto exports = run::RunExport::Create(o, env, plan.want_spans, plan.sampled);
   if (!exports.ok()) return Fail(kExitUsage, exports.status().message());
   auto source = capture::OpenBpfEventSource(run::CaptureOptionsFor(o, plan));
