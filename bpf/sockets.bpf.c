@@ -2,21 +2,28 @@
 /* Socket tracking and data copies of traced processes (HTTP flow capture),
  * CO-RE with libbpf.
  *
- * raw_tp/sys_enter   for socket-related syscall numbers only: data calls on a
- *                    tracked (tgid, fd) and connect/accept/close of targets
- *                    stash their arguments per thread
- * raw_tp/sys_exit    tracks new connections (OPEN), copies the first bytes of
- *                    data calls (DATA), untracks closed fds (CLOSE)
+ * sys_enter of the followed calls (connect, accept, accept4, close, read,
+ *                    write, readv, writev, recvfrom, sendto, recvmsg,
+ *                    sendmsg, sendfile): data calls on a tracked (tgid, fd)
+ *                    and connect/accept/close of targets stash their
+ *                    arguments per thread
+ * sys_exit           tracks new connections (OPEN), copies the first bytes
+ *                    of data calls (DATA), untracks closed fds (CLOSE)
+ *   both either on the tp/syscalls/sys_enter_X, sys_exit_X tracepoints of
+ *   the followed calls or on raw_tp/sys_enter, raw_tp/sys_exit; user space
+ *   loads one form (agent/capture/socket_hooks.h says which and why)
  * raw_tp/sched_process_exit   untracks every socket of an exiting process
  *
  * Which processes: the `targets` map of bpf/syscalls.bpf.c, shared through
  * bpf_map__reuse_fd, so target matching lives in one place. What is tracked,
  * record layouts and limits: sockets.h.
  *
- * Cost for everyone else: a switch on the syscall number; for socket-related
- * numbers one hash lookup of the tgid that misses; sys_exit one task-storage
- * lookup that misses. Processes with tracked sockets pay one more lookup of
- * (tgid, fd) per read/write-family call on other fds.
+ * Cost for everyone else: on the followed calls one hash lookup of the tgid
+ * that misses at entry, one task-storage lookup that misses at exit; on the
+ * others nothing with the per-call tracepoints, a switch on the syscall
+ * number and the exit's task-storage lookup with the raw tracepoints. Processes
+ * with tracked sockets pay one more lookup of (tgid, fd) per
+ * read/write-family call on other fds.
  */
 #include "vmlinux.h"
 
@@ -342,37 +349,54 @@ static __always_inline void data__emit(__u64 pid_tgid, const struct sockets_pend
 
 /* ---- syscalls ------------------------------------------------------------- */
 
-SEC("raw_tp/sys_enter")
-int sockets_sys_enter(struct bpf_raw_tracepoint_args *ctx) {
-  long nr = ctx->args[1];
-  int opens = 0;
+#define SOCKETS_CASE(name, tp, args) case __NR_##name:
+/* True for the calls in SOCKETS_FOLLOWED_CALLS (sockets.h). */
+static __always_inline int call__followed(long nr) {
   switch (nr) {
-    case __NR_connect:
-    case __NR_accept:
-    case __NR_accept4:
-      opens = 1;
-      break;
-    case __NR_read:
-    case __NR_write:
-    case __NR_readv:
-    case __NR_writev:
-    case __NR_recvfrom:
-    case __NR_sendto:
-    case __NR_recvmsg:
-    case __NR_sendmsg:
-    case __NR_sendfile:
-    case __NR_close:
-      break;
+    SOCKETS_FOLLOWED_CALLS(SOCKETS_CASE)
+    return 1;
     default:
       return 0;
   }
+}
+
+/* The first four arguments of a syscall being entered, as the per-call
+ * tracepoints hand them over (plain loads from the record, done up front:
+ * the verifier refuses loads through a ctx pointer the compiler has moved). */
+struct call_args {
+  __u64 a[4];
+};
+
+/* Argument `i` (0-3) of the syscall being entered: from `args`, or with
+ * `raw` (a constant: raw_tp/sys_enter) from the saved user registers
+ * `regs` (x86-64 passes arguments 1-4 in di, si, dx, r10), read only when
+ * asked for. */
+static __always_inline __u64 call__arg(const struct call_args *args, struct pt_regs *regs, int raw,
+                                       int i) {
+  if (!raw) return args->a[i & 3];
+  switch (i) {
+    case 0:
+      return BPF_CORE_READ(regs, di);
+    case 1:
+      return BPF_CORE_READ(regs, si);
+    case 2:
+      return BPF_CORE_READ(regs, dx);
+    default:
+      return BPF_CORE_READ(regs, r10);
+  }
+}
+
+/* The sys_enter half of followed call `nr` (arguments read with call__arg
+ * once the process is known to matter). Stashes what sys_exit needs in the
+ * thread's storage. */
+static __always_inline int call__enter(long nr, const struct call_args *args,
+                                       struct pt_regs *regs, int raw) {
+  int opens = nr == __NR_connect || nr == __NR_accept || nr == __NR_accept4;
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   __u32 tgid = pid_tgid >> 32;
-  /* Processes without tracked sockets (nearly all) stop at one lookup, before
-   * the register read. */
+  /* Processes without tracked sockets (nearly all) stop at one lookup. */
   if (!bpf_map_lookup_elem(opens ? (void *)&targets : (void *)&sock_procs, &tgid)) return 0;
-  struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-  struct sockets_key key = {.tgid = tgid, .fd = (int)BPF_CORE_READ(regs, di)};
+  struct sockets_key key = {.tgid = tgid, .fd = (int)call__arg(args, regs, raw, 0)};
   __u64 conn_id = 0;
   if (!opens) {
     /* Entries exist only for targets' sockets: no target lookup needed. */
@@ -386,10 +410,10 @@ int sockets_sys_enter(struct bpf_raw_tracepoint_args *ctx) {
   fresh.fd = key.fd;
   fresh.conn_id = conn_id;
   if (!opens && nr != __NR_close) {
-    fresh.buf = BPF_CORE_READ(regs, si);
-    fresh.count = BPF_CORE_READ(regs, dx);
+    fresh.buf = call__arg(args, regs, raw, 1);
+    fresh.count = call__arg(args, regs, raw, 2);
     /* Peeked bytes are received again by a later call. */
-    if (nr == __NR_recvfrom && (BPF_CORE_READ(regs, r10) & MSG_PEEK)) return 0;
+    if (nr == __NR_recvfrom && (call__arg(args, regs, raw, 3) & MSG_PEEK)) return 0;
     if (nr == __NR_recvmsg && (fresh.count & MSG_PEEK)) return 0;
   }
   struct sockets_pending *p = bpf_task_storage_get(&sock_pending, bpf_get_current_task_btf(), 0,
@@ -403,14 +427,13 @@ int sockets_sys_enter(struct bpf_raw_tracepoint_args *ctx) {
   return 0;
 }
 
-SEC("raw_tp/sys_exit")
-int sockets_sys_exit(struct bpf_raw_tracepoint_args *ctx) {
+/* The sys_exit half: the call returned `ret`. */
+static __always_inline int call__exit(long ret) {
   struct sockets_pending *p =
       bpf_task_storage_get(&sock_pending, bpf_get_current_task_btf(), 0, 0);
   if (!p || p->start_ns == 0) return 0;
   struct sockets_pending call = *p;
   p->start_ns = 0;
-  long ret = ctx->args[1];
   __u64 now = bpf_ktime_get_ns();
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   switch (call.nr) {
@@ -431,6 +454,47 @@ int sockets_sys_exit(struct bpf_raw_tracepoint_args *ctx) {
   }
   return 0;
 }
+
+/* Two attachments of the same halves; user space loads one of them
+ * (agent/capture/socket_hooks.h):
+ *
+ * 1. The classic syscalls:sys_enter_X / sys_exit_X tracepoints of the
+ *    followed calls only, so other syscalls run no program at all
+ *    (BENCHMARKS.md, hook floors). One program per direction, attached by
+ *    user space to each call's tracepoint (the section names one of them):
+ *    the verifier checks each body once, not once per call. A sys_exit
+ *    program only finishes what its sys_enter stashed. Needs tracefs (the
+ *    tracepoints' ids), which a container or `ip netns exec` may not have
+ *    mounted. */
+/* The kernel refuses to attach a program whose ctx loads reach past the
+ * end of a call's record, so there is one enter program per number of
+ * arguments read (SOCKETS_FOLLOWED_CALLS says which call gets which). */
+#define SOCKETS_TP_ENTER(n, call, a1, a2, a3)                                  \
+  SEC("tp/syscalls/sys_enter_" #call)                                         \
+  int sockets_tp_enter##n(struct trace_event_raw_sys_enter *ctx) {            \
+    long nr = ctx->id;                                                        \
+    if (!call__followed(nr)) return 0; /* attached to another call */         \
+    struct call_args args = {{ctx->args[0], a1, a2, a3}};                     \
+    return call__enter(nr, &args, 0, 0);                                      \
+  }
+SOCKETS_TP_ENTER(1, close, 0, 0, 0)
+SOCKETS_TP_ENTER(3, read, ctx->args[1], ctx->args[2], 0)
+SOCKETS_TP_ENTER(4, recvfrom, ctx->args[1], ctx->args[2], ctx->args[3])
+
+SEC("tp/syscalls/sys_exit_read")
+int sockets_tp_exit(struct trace_event_raw_sys_exit *ctx) { return call__exit(ctx->ret); }
+
+/* 2. Without tracefs: raw_tp/sys_enter and raw_tp/sys_exit, which run on
+ *    every syscall of the machine; sys_enter switches on the number first. */
+SEC("raw_tp/sys_enter")
+int sockets_sys_enter(struct bpf_raw_tracepoint_args *ctx) {
+  long nr = ctx->args[1];
+  if (!call__followed(nr)) return 0;
+  return call__enter(nr, 0, (struct pt_regs *)ctx->args[0], 1);
+}
+
+SEC("raw_tp/sys_exit")
+int sockets_sys_exit(struct bpf_raw_tracepoint_args *ctx) { return call__exit(ctx->args[1]); }
 
 /* ---- process exit --------------------------------------------------------- */
 

@@ -87,6 +87,29 @@
 /* Default ring-buffer size in bytes (U may change it before load). */
 #define SOCKETS_RINGBUF_BYTES (16u << 20)
 
+/* The syscalls the tracker follows, as X(name, tracepoint, args):
+ * `name` is the call's __NR_ suffix, `tracepoint` the suffix of its
+ * syscalls:sys_enter_* / sys_exit_* tracepoints (a string), `args` how many
+ * arguments the tracker reads at entry (1, 3 or 4). The kernel program stops
+ * at its first test on any other number; user space attaches the per-call
+ * tracepoint programs to exactly these, the enter program that reads `args`
+ * arguments (the kernel refuses to attach a program reading past the end of
+ * a call's tracepoint record, so close's must read one only). */
+#define SOCKETS_FOLLOWED_CALLS(X) \
+  X(connect, "connect", 3)        \
+  X(accept, "accept", 3)          \
+  X(accept4, "accept4", 3)        \
+  X(close, "close", 1)            \
+  X(read, "read", 3)              \
+  X(write, "write", 3)            \
+  X(readv, "readv", 3)            \
+  X(writev, "writev", 3)          \
+  X(recvfrom, "recvfrom", 4)      \
+  X(sendto, "sendto", 3)          \
+  X(recvmsg, "recvmsg", 3)        \
+  X(sendmsg, "sendmsg", 3)        \
+  X(sendfile, "sendfile64", 3)
+
 /* Record types (sockets_record_header.type). Disjoint from
  * enum syscalls_record_type (1..4). */
 enum sockets_record_type {

@@ -30,6 +30,7 @@
 #include "agent/capture/event_source.h"
 #include "agent/capture/libbpf_status.h"
 #include "agent/capture/record_decoder.h"
+#include "agent/capture/socket_hooks.h"
 #include "agent/capture/socket_record_decoder.h"
 #include "agent/capture/sockets_abi.h"
 #include "agent/capture/syscalls_abi.h"
@@ -148,6 +149,10 @@ class BpfEventSource : public EventSource {
   const int ncpus_ = libbpf_num_possible_cpus();
   std::unique_ptr<syscalls, SkeletonDeleter> skel_;
   std::unique_ptr<sockets, SocketsSkeletonDeleter> sock_skel_;  // sockets only
+  SocketHooks sock_hooks_ = SocketHooks::kRawTracepoints;
+  // The tracepoint form's links; declared after sock_skel_ so that they go
+  // first.
+  SocketTracepointLinks sock_tp_links_;
   std::unique_ptr<ring_buffer, RingBufferDeleter> rb_;
   absl::StatusOr<int> PollWith(int timeout_ms);
 
@@ -241,8 +246,11 @@ absl::Status BpfEventSource::Configure() {
   }
   RETURN_IF_ERROR(LibbpfStatus(syscalls__attach(skel_.get()), "attach the syscall tracepoints"));
   if (sock_skel_) {
-    RETURN_IF_ERROR(LibbpfStatus(sockets__attach(sock_skel_.get()),
-                                 "attach the socket tracker's raw tracepoints"));
+    RETURN_IF_ERROR(
+        LibbpfStatus(sockets__attach(sock_skel_.get()), "attach the socket tracker's tracepoints"));
+    if (sock_hooks_ == SocketHooks::kSyscallTracepoints) {
+      RETURN_IF_ERROR(sock_tp_links_.Attach(sock_skel_->obj));
+    }
   }
 
   // Ring buffer consumer: one manager for both programs' rings, so one
@@ -265,6 +273,9 @@ absl::Status BpfEventSource::LoadSockets() {
   sock_skel_.reset(sockets__open());
   if (!sock_skel_) return LibbpfErrnoStatus("open the socket tracker's BPF object");
   sock_skel_->rodata->capture_bytes = options_.socket_capture_bytes;
+  sock_hooks_ = ChooseSocketHooks(/*syscall_programs=*/!options_.no_syscalls);
+  SelectSocketHooks(sock_skel_->obj, sock_hooks_);
+  VLOG(1) << "socket tracker on " << SocketHooksName(sock_hooks_);
   RETURN_IF_ERROR(
       LibbpfStatus(bpf_map__set_max_entries(sock_skel_->maps.sock_events, options_.ringbuf_bytes),
                    "size the socket ring buffer"));

@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "agent/capture/event_source.h"
+#include "agent/capture/socket_hooks.h"
 #include "gtest/gtest.h"
 
 namespace tracer::capture {
@@ -275,14 +276,34 @@ std::unique_ptr<EventSource> Open(const CaptureOptions& options) {
   return source.ok() ? std::move(*source) : nullptr;
 }
 
-CaptureOptions SocketOptions() {
+// `http_only`: no syscall programs (trace=none), so the socket tracker sits
+// on the per-call syscall tracepoints where tracefs allows
+// (socket_hooks.h); otherwise on the raw tracepoint pair.
+CaptureOptions SocketOptions(bool http_only) {
   CaptureOptions o;
   o.sockets = true;
+  o.no_syscalls = http_only;
   o.ringbuf_bytes = 16u << 20;
   return o;
 }
 
-class SocketsBpfTest : public ::testing::Test {
+// BPF links this process holds (attached programs).
+int BpfLinks() {
+  int n = 0;
+  for (int fd = 0; fd < 4096; ++fd) {
+    char path[64], target[128];
+    std::snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    const ssize_t len = readlink(path, target, sizeof(target) - 1);
+    if (len <= 0) continue;
+    target[len] = 0;
+    if (std::strcmp(target, "anon_inode:bpf_link") == 0) ++n;
+  }
+  return n;
+}
+
+// Every test runs with both forms of the socket tracker's syscall hooks:
+// the parameter is SocketOptions' `http_only`.
+class SocketsBpfTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     if (geteuid() != 0) {
@@ -313,12 +334,20 @@ const SocketOpenEvent* OneOpen(const SocketSink& sink, uint32_t tgid, SocketRole
 
 // curl (traced) fetches /x from http.server (traced) on `host`; checks both
 // ends' open, data and close events.
-void CurlAgainstPythonServer(const std::string& bind, const std::string& url_host, int family) {
+void CurlAgainstPythonServer(const std::string& bind, const std::string& url_host, int family,
+                             bool http_only) {
   const std::string dir = ServeDir(absl::StrCat("serve", family), 2000);
   const std::string body = ReadFile(dir + "/x");
   const uint16_t port = FreePort(family);
-  auto source = Open(SocketOptions());
+  auto source = Open(SocketOptions(http_only));
   ASSERT_NE(source, nullptr);
+  // The form in use: 26 per-call tracepoint links, or the raw pair.
+  const int kTracepointLinks = 26;
+  if (ChooseSocketHooks(!http_only) == SocketHooks::kSyscallTracepoints) {
+    EXPECT_GE(BpfLinks(), kTracepointLinks);
+  } else {
+    EXPECT_LT(BpfLinks(), kTracepointLinks);
+  }
   auto server = StartServer(bind, port, dir);
   ASSERT_TRUE(source->AddTarget(server->pid()).ok());
 
@@ -384,23 +413,23 @@ void CurlAgainstPythonServer(const std::string& bind, const std::string& url_hos
   EXPECT_EQ(c.sockets.closes, sink.closes.size());
 }
 
-TEST_F(SocketsBpfTest, CurlAndPythonServerOverIpv4) {
-  CurlAgainstPythonServer("127.0.0.1", "127.0.0.1", AF_INET);
+TEST_P(SocketsBpfTest, CurlAndPythonServerOverIpv4) {
+  CurlAgainstPythonServer("127.0.0.1", "127.0.0.1", AF_INET, GetParam());
 }
 
-TEST_F(SocketsBpfTest, CurlAndPythonServerOverIpv6) {
-  CurlAgainstPythonServer("::1", "[::1]", AF_INET6);
+TEST_P(SocketsBpfTest, CurlAndPythonServerOverIpv6) {
+  CurlAgainstPythonServer("::1", "[::1]", AF_INET6, GetParam());
 }
 
 // A 100 KiB body with a 1000-byte limit: every record carries the first
 // min(length, 1000) bytes and the full length; lengths add up to the body.
-TEST_F(SocketsBpfTest, LargeBodyIsTruncatedAtTheLimitWithLengthsIntact) {
+TEST_P(SocketsBpfTest, LargeBodyIsTruncatedAtTheLimitWithLengthsIntact) {
   const size_t kBody = 100 * 1024;
   const uint32_t kLimit = 1000;
   const std::string dir = ServeDir("big", kBody);
   const std::string body = ReadFile(dir + "/x");
   const uint16_t port = FreePort(AF_INET);
-  CaptureOptions options = SocketOptions();
+  CaptureOptions options = SocketOptions(GetParam());
   options.socket_capture_bytes = kLimit;
   auto source = Open(options);
   ASSERT_NE(source, nullptr);
@@ -463,7 +492,7 @@ TEST_F(SocketsBpfTest, LargeBodyIsTruncatedAtTheLimitWithLengthsIntact) {
 // Vector and message calls: sendmsg with several buffers, writev, recvmsg,
 // readv, plain write/read, recv_into (recvfrom), and sendfile (length
 // only). The bytes come out in stream order whatever the call.
-TEST_F(SocketsBpfTest, SendmsgWritevRecvmsgReadvPaths) {
+TEST_P(SocketsBpfTest, SendmsgWritevRecvmsgReadvPaths) {
   const std::string dir = ServeDir("vec", 3000);
   const std::string body = ReadFile(dir + "/x");
   const uint16_t port = FreePort(AF_INET);
@@ -526,7 +555,7 @@ s.close()
 open(sys.argv[2] + ".4", "wb").write(got)
 )PY");
   const std::string out_prefix = absl::StrCat(TempDir(), "/vec_out");
-  auto source = Open(SocketOptions());
+  auto source = Open(SocketOptions(GetParam()));
   ASSERT_NE(source, nullptr);
   auto server = StartServer("127.0.0.1", port, dir);
   GatedExec client({kPython, script, std::to_string(port), out_prefix});
@@ -583,7 +612,7 @@ open(sys.argv[2] + ".4", "wb").write(got)
 // UDP (connected and not), unix stream and datagram sockets and a pipe of a
 // traced process produce no socket events; its one TCP connection does,
 // and is closed by the process's exit when the script leaves it open.
-TEST_F(SocketsBpfTest, UntrackedSocketsAreSilentAndExitClosesTrackedOnes) {
+TEST_P(SocketsBpfTest, UntrackedSocketsAreSilentAndExitClosesTrackedOnes) {
   const std::string dir = ServeDir("quiet", 100);
   const uint16_t port = FreePort(AF_INET);
   // Abstract unix address (no file; TEST_TMPDIR paths can exceed sun_path).
@@ -627,7 +656,7 @@ t.sendall(b"GET /x HTTP/1.0\r\n\r\n")
 t.recv(12)
 os._exit(0)
 )PY");
-  auto source = Open(SocketOptions());
+  auto source = Open(SocketOptions(GetParam()));
   ASSERT_NE(source, nullptr);
   auto server = StartServer("127.0.0.1", port, dir);
   GatedExec client({kPython, script, std::to_string(port), unix_name});
@@ -664,7 +693,7 @@ os._exit(0)
 }
 
 // Without CaptureOptions::sockets nothing of the socket tracker is loaded.
-TEST_F(SocketsBpfTest, SocketsOffDeliversNoSocketEvents) {
+TEST_P(SocketsBpfTest, SocketsOffDeliversNoSocketEvents) {
   const std::string dir = ServeDir("off", 100);
   const uint16_t port = FreePort(AF_INET);
   auto source = Open(CaptureOptions{});
@@ -686,8 +715,8 @@ TEST_F(SocketsBpfTest, SocketsOffDeliversNoSocketEvents) {
   EXPECT_TRUE(sink.closes.empty());
 }
 
-TEST_F(SocketsBpfTest, CaptureLimitAboveTheMaximumIsInvalidArgument) {
-  CaptureOptions o = SocketOptions();
+TEST_P(SocketsBpfTest, CaptureLimitAboveTheMaximumIsInvalidArgument) {
+  CaptureOptions o = SocketOptions(GetParam());
   o.socket_capture_bytes = 16385;
   auto source = OpenBpfEventSource(o);
   ASSERT_FALSE(source.ok());
@@ -695,6 +724,11 @@ TEST_F(SocketsBpfTest, CaptureLimitAboveTheMaximumIsInvalidArgument) {
   o.socket_capture_bytes = 16384;
   EXPECT_TRUE(OpenBpfEventSource(o).ok());
 }
+
+INSTANTIATE_TEST_SUITE_P(Hooks, SocketsBpfTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "HttpOnly" : "WithSyscalls";
+                         });
 
 }  // namespace
 }  // namespace tracer::capture
