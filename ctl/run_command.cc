@@ -19,6 +19,7 @@
 #include "ctl/run/run_sinks.h"
 #include "ctl/run/run_summary.h"
 #include "ctl/run/run_target.h"
+#include "ctl/tree_printer.h"
 
 namespace tracer::ctl {
 namespace {
@@ -29,6 +30,8 @@ pipeline::NodePipelineOptions PipelineOptions(const run::RunExport* exports) {
   pipeline::NodePipelineOptions p;
   p.wal = exports != nullptr ? exports->wal() : nullptr;
   p.sink = exports != nullptr ? exports->sink() : nullptr;
+  // The terminal tree is flushed on the tick: at most this late.
+  p.tick_interval = absl::Milliseconds(50);
   return p;
 }
 
@@ -38,15 +41,23 @@ pipeline::NodePipelineOptions PipelineOptions(const run::RunExport* exports) {
 int TraceUntilDone(pipeline::NodePipeline& node, capture::EventSource& source,
                    run::RunTarget& target, run::RunSinks& sinks) {
   pipeline::TraceBuilder& trace = sinks.trace();
+  TreePrinter* tree = sinks.tree();
   pipeline::TickFn tick;
-  // The HTTP tracker's timeouts are driven on the thread that feeds it.
-  if (trace.has_http()) tick = [&trace](uint64_t now) { trace.Tick(now); };
+  // The HTTP tracker's timeouts are driven on the thread that feeds it; the
+  // tree's pending lines go out on the same tick.
+  if (trace.has_http() || tree != nullptr) {
+    tick = [&trace, tree](uint64_t now) {
+      if (trace.has_http()) trace.Tick(now);
+      if (tree != nullptr) tree->Flush();
+    };
+  }
   node.Attach(&source, &sinks.events(), std::move(tick));
   absl::Status st = node.RunUntil([&](int polled) { return target.Done(polled, sinks.events()); });
   if (!st.ok()) run::PrintError(absl::StrCat("capture failed: ", st.message()));
   if (st = node.Detach(); !st.ok()) run::PrintError(absl::StrCat("capture failed: ", st.message()));
   // Exchanges still open end as closed, before the process spans end.
   sinks.trace().Finish(common::MonotonicNowNs());
+  if (tree != nullptr) tree->Flush();  // before anything else is printed
   return target.exit_code();
 }
 

@@ -60,7 +60,7 @@ std::string HttpSpanLine(const Span& span) {
 
 void TreePrinter::OnHttpSpan(uint32_t tgid, const Span& span) {
   Proc& p = Lookup(tgid);
-  absl::FPrintF(out_, "%s⇄ %s\n", Prefix(p.depth + 1), HttpSpanLine(span));
+  Emit("%s⇄ %s\n", Prefix(p.depth + 1), HttpSpanLine(span));
   ++http_lines_;
 }
 
@@ -68,13 +68,26 @@ void TreePrinter::AddRoot(uint32_t tgid, const std::string& name) {
   Proc& p = procs_[tgid];
   p.depth = 0;
   p.name = name;
-  absl::FPrintF(out_, "%s▶ %s [%u]\n", Prefix(0), name, tgid);
+  Emit("%s▶ %s [%u]\n", Prefix(0), name, tgid);
 }
 
 std::string TreePrinter::Prefix(int depth) const {
   std::string s;
   for (int i = 0; i < depth; ++i) s += "│ ";
   return s;
+}
+
+TreePrinter::~TreePrinter() { Flush(); }
+
+void TreePrinter::Emitted() {
+  if (pending_.size() >= kFlushBytes) Flush();
+}
+
+void TreePrinter::Flush() {
+  if (pending_.empty()) return;
+  std::fwrite(pending_.data(), 1, pending_.size(), out_);
+  std::fflush(out_);
+  pending_.clear();
 }
 
 TreePrinter::Proc& TreePrinter::Lookup(uint32_t tgid) {
@@ -85,10 +98,16 @@ TreePrinter::Proc& TreePrinter::Lookup(uint32_t tgid) {
 
 void TreePrinter::OnSyscall(const capture::SyscallEvent& e) {
   Proc& p = Lookup(e.tgid);
-  std::string tid = e.tid != e.tgid ? absl::StrFormat("[tid %u] ", e.tid) : "";
-  absl::FPrintF(out_, "%s%s%s(%s) = %s <%.6f>\n", Prefix(p.depth + 1), tid,
-                syscalls::SyscallName(e.nr), strace::FormatArgs(e), strace::FormatResult(e),
-                e.duration_ns / 1e9);
+  // The line is formatted straight into the pending output (no temporaries).
+  for (int i = 0; i < p.depth + 1; ++i) pending_ += "│ ";
+  if (e.tid != e.tgid) absl::StrAppendFormat(&pending_, "[tid %u] ", e.tid);
+  pending_ += syscalls::SyscallName(e.nr);
+  pending_ += '(';
+  strace::AppendArgs(e, strace::FormatOptions(), &pending_);
+  pending_ += ") = ";
+  strace::AppendResult(e, &pending_);
+  absl::StrAppendFormat(&pending_, " <%.6f>\n", e.duration_ns / 1e9);
+  Emitted();
   ++lines_;
 }
 
@@ -100,8 +119,7 @@ void TreePrinter::OnProcess(const capture::ProcessEvent& e) {
       child.depth = parent.depth + 1;
       child.name = parent.name;
       child.start_ns = e.ts_ns;
-      absl::FPrintF(out_, "%s▶ %s [%u] forked by [%u]\n", Prefix(child.depth), child.name, e.tgid,
-                    e.parent_tgid);
+      Emit("%s▶ %s [%u] forked by [%u]\n", Prefix(child.depth), child.name, e.tgid, e.parent_tgid);
       break;
     }
     case capture::ProcessEvent::Kind::kExec: {
@@ -112,7 +130,7 @@ void TreePrinter::OnProcess(const capture::ProcessEvent& e) {
       if (name.empty()) name = e.comm;
       p.name = name;
       if (p.start_ns == 0) p.start_ns = e.ts_ns;
-      absl::FPrintF(out_, "%s● %s [%u] exec %s\n", Prefix(p.depth), p.name, e.tgid, e.filename);
+      Emit("%s● %s [%u] exec %s\n", Prefix(p.depth), p.name, e.tgid, e.filename);
       break;
     }
     case capture::ProcessEvent::Kind::kExit: {
@@ -124,10 +142,10 @@ void TreePrinter::OnProcess(const capture::ProcessEvent& e) {
         how = absl::StrFormat("exit %d", WEXITSTATUS(e.exit_code));
       }
       if (p.start_ns != 0 && e.ts_ns >= p.start_ns) {
-        absl::FPrintF(out_, "%s◀ %s [%u] %s <%.6f>\n", Prefix(p.depth), p.name, e.tgid, how,
-                      (e.ts_ns - p.start_ns) / 1e9);
+        Emit("%s◀ %s [%u] %s <%.6f>\n", Prefix(p.depth), p.name, e.tgid, how,
+             (e.ts_ns - p.start_ns) / 1e9);
       } else {
-        absl::FPrintF(out_, "%s◀ %s [%u] %s\n", Prefix(p.depth), p.name, e.tgid, how);
+        Emit("%s◀ %s [%u] %s\n", Prefix(p.depth), p.name, e.tgid, how);
       }
       // Kept (marked) rather than erased: HTTP spans of this process may
       // end after its exit record.

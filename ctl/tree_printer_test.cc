@@ -1,5 +1,7 @@
 #include "ctl/tree_printer.h"
 
+#include "agent/strace/format.h"
+
 #include <cstdio>
 #include <string>
 
@@ -91,6 +93,46 @@ TEST(TreePrinterTest, HttpLineIsIndentedUnderItsProcessEvenAfterItsExit) {
   free(buf);
   EXPECT_NE(text.find("\n│ │ ⇄ HTTP client GET http://h/ -> 200 (2.0 ms)\n"), std::string::npos)
       << text;
+}
+
+// A syscall line is strace's notation, as FormatArgs / FormatResult give it;
+// lines wait in memory until Flush (or 64 KiB), then go out in order.
+TEST(TreePrinterTest, SyscallLinesAreBufferedUntilFlushAndKeepTheirFormat) {
+  char* buf = nullptr;
+  size_t len = 0;
+  FILE* out = open_memstream(&buf, &len);
+  ASSERT_NE(out, nullptr);
+  capture::SyscallEvent e;
+  e.tgid = 100;
+  e.tid = 102;
+  e.nr = 0;  // read
+  e.args[0] = 3;
+  e.args[2] = 1;
+  e.ret = -2;
+  e.duration_ns = 1500;
+  std::string want;
+  {
+    TreePrinter tree(out);
+    tree.AddRoot(100, "sh");
+    tree.OnSyscall(e);
+    std::fflush(out);
+    EXPECT_EQ(len, 0u) << "nothing written before Flush";
+    tree.Flush();
+    EXPECT_GT(len, 0u);
+    want = "▶ sh [100]\n│ [tid 102] read(" + strace::FormatArgs(e) +
+           ") = " + strace::FormatResult(e) + " <0.000002>\n";
+    EXPECT_EQ(std::string(buf, len), want);
+    e.tid = 100;
+    for (int i = 0; i < 2000; ++i) tree.OnSyscall(e);  // > 64 KiB: written without Flush
+    std::fflush(out);
+    EXPECT_GT(len, 64u << 10);
+  }
+  std::fclose(out);
+  std::string text(buf, len);
+  free(buf);
+  EXPECT_EQ(text.rfind(want, 0), 0u);
+  EXPECT_EQ(text.size(), want.size() + 2000 * (want.size() - std::string("▶ sh [100]\n").size() -
+                                               std::string("[tid 102] ").size()));
 }
 
 }  // namespace
