@@ -70,6 +70,18 @@ void TraceBuilder::Gate::OnBatch(std::shared_ptr<const spans::SpanBatch> batch) 
   if (pass) downstream->OnBatch(std::move(batch));
 }
 
+void TraceBuilder::HttpSink::OnHttpSpanRecord(uint32_t tgid, const otlp::wire::SpanRecord& span) {
+  if (owner->options_.on_http_span) {
+    // The observer takes messages: the message path, as before.
+    http::HttpSpanSink::OnHttpSpanRecord(tgid, span);
+    return;
+  }
+  TraceBuilderCounters& c = owner->counters_;
+  ++c.http_spans;
+  if (span.kind == otlp::wire::SpanKind::kServer) ++c.http_server_spans;
+  if (owner->options_.build_spans) owner->builder_->AddSpan(tgid, span);
+}
+
 google::protobuf::Arena* TraceBuilder::HttpSink::SpanArena() {
   return owner->options_.build_spans ? owner->builder_->span_arena() : nullptr;
 }

@@ -29,6 +29,7 @@
 #include "agent/spans/span_builder.h"
 #include "agent/spans/trace_context.h"
 #include "opentelemetry/proto/trace/v1/trace.pb.h"
+#include "otlp/wire/span_record.h"
 
 namespace tracer::pipeline {
 
@@ -115,6 +116,9 @@ class TraceBuilder : public capture::EventSink {
   };
   // HTTP spans -> observer -> span builder.
   struct HttpSink : http::HttpSpanSink {
+    // Records join the batch as records; the message form is built only
+    // for `on_http_span`.
+    void OnHttpSpanRecord(uint32_t tgid, const otlp::wire::SpanRecord& span) override;
     google::protobuf::Arena* SpanArena() override;
     void OnHttpSpan(uint32_t tgid, opentelemetry::proto::trace::v1::Span* span) override;
     TraceBuilder* owner = nullptr;

@@ -60,35 +60,37 @@ void AddResourceSpans(const SpanBatch& batch, ExportTraceServiceRequest* req) {
   ss->mutable_scope()->set_name(std::string(batch.scope_name));
   ss->mutable_scope()->set_version(std::string(batch.scope_version));
   ss->mutable_spans()->Reserve(static_cast<int>(batch.spans.size()));
-  for (const SpanRecord& r : batch.spans) {
-    trace::Span* s = ss->add_spans();
-    s->set_trace_id(IdBytes(r.trace_id));
-    s->set_span_id(IdBytes(r.span_id));
-    if (!r.trace_state.empty()) s->set_trace_state(std::string(r.trace_state));
-    if (!AllZero(r.parent_span_id)) s->set_parent_span_id(IdBytes(r.parent_span_id));
-    s->set_flags(r.flags);
-    s->set_name(std::string(r.name));
-    s->set_kind(static_cast<trace::Span::SpanKind>(r.kind));
-    s->set_start_time_unix_nano(r.start_time_unix_nano);
-    s->set_end_time_unix_nano(r.end_time_unix_nano);
-    AddAttributes(r.attributes, s->mutable_attributes());
-    s->set_dropped_attributes_count(r.dropped_attributes_count);
-    for (const Event& e : r.events) {
-      trace::Span::Event* ev = s->add_events();
-      ev->set_time_unix_nano(e.time_unix_nano);
-      ev->set_name(std::string(e.name));
-      AddAttributes(e.attributes, ev->mutable_attributes());
-      ev->set_dropped_attributes_count(e.dropped_attributes_count);
-    }
-    s->set_dropped_events_count(r.dropped_events_count);
-    if (r.status_code != StatusCode::kUnset || !r.status_message.empty()) {
-      s->mutable_status()->set_code(static_cast<trace::Status::StatusCode>(r.status_code));
-      s->mutable_status()->set_message(std::string(r.status_message));
-    }
-  }
+  for (const SpanRecord& r : batch.spans) ToMessage(r, ss->add_spans());
 }
 
 }  // namespace
+
+void ToMessage(const SpanRecord& r, trace::Span* s) {
+  s->Clear();
+  s->set_trace_id(IdBytes(r.trace_id));
+  s->set_span_id(IdBytes(r.span_id));
+  if (!r.trace_state.empty()) s->set_trace_state(std::string(r.trace_state));
+  if (!AllZero(r.parent_span_id)) s->set_parent_span_id(IdBytes(r.parent_span_id));
+  s->set_flags(r.flags);
+  s->set_name(std::string(r.name));
+  s->set_kind(static_cast<trace::Span::SpanKind>(r.kind));
+  s->set_start_time_unix_nano(r.start_time_unix_nano);
+  s->set_end_time_unix_nano(r.end_time_unix_nano);
+  AddAttributes(r.attributes, s->mutable_attributes());
+  s->set_dropped_attributes_count(r.dropped_attributes_count);
+  for (const Event& e : r.events) {
+    trace::Span::Event* ev = s->add_events();
+    ev->set_time_unix_nano(e.time_unix_nano);
+    ev->set_name(std::string(e.name));
+    AddAttributes(e.attributes, ev->mutable_attributes());
+    ev->set_dropped_attributes_count(e.dropped_attributes_count);
+  }
+  s->set_dropped_events_count(r.dropped_events_count);
+  if (r.status_code != StatusCode::kUnset || !r.status_message.empty()) {
+    s->mutable_status()->set_code(static_cast<trace::Status::StatusCode>(r.status_code));
+    s->mutable_status()->set_message(std::string(r.status_message));
+  }
+}
 
 ExportTraceServiceRequest* ToMessage(const SpanBatch& batch, google::protobuf::Arena* arena) {
   return ToMessage(absl::Span<const SpanBatch>(&batch, 1), arena);

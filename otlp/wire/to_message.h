@@ -5,6 +5,7 @@
 #define TRACER_OTLP_WIRE_TO_MESSAGE_H_
 
 #include "google/protobuf/arena.h"
+#include "opentelemetry/proto/trace/v1/trace.pb.h"
 #include "otlp/exporter.h"
 #include "otlp/wire/span_record.h"
 
@@ -20,6 +21,11 @@ ExportTraceServiceRequest* ToMessage(const SpanBatch& batch, google::protobuf::A
 // in order (none for an empty list).
 ExportTraceServiceRequest* ToMessage(absl::Span<const SpanBatch> resources,
                                      google::protobuf::Arena* arena);
+
+// Fills `out` (cleared first) with the Span message that `record` describes,
+// with the same presence rules. Copies every byte it needs. Never fails;
+// thread-safe for distinct outputs.
+void ToMessage(const SpanRecord& record, opentelemetry::proto::trace::v1::Span* out);
 
 }  // namespace tracer::otlp::wire
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_join.h"
+#include "otlp/wire/to_message.h"
 
 namespace tracer::http {
 namespace {
@@ -28,6 +29,14 @@ std::vector<std::string> Lowered(const std::vector<std::string>& names) {
 }
 
 }  // namespace
+
+void HttpSpanSink::OnHttpSpanRecord(uint32_t tgid, const otlp::wire::SpanRecord& span) {
+  // On the sink's arena when it has one, else the heap.
+  auto* message =
+      google::protobuf::Arena::CreateMessage<opentelemetry::proto::trace::v1::Span>(SpanArena());
+  otlp::wire::ToMessage(span, message);
+  OnHttpSpan(tgid, message);
+}
 
 HttpFlowTracker::HttpFlowTracker(HttpFlowOptions options, HttpSpanSink* sink)
     : options_(std::move(options)), sink_(sink), linker_(options_.parent_lookup, options_.id_seed) {
@@ -182,11 +191,8 @@ void HttpFlowTracker::ServerDone(const ConnectionInfo& c, uint32_t tid, const Sp
 void HttpFlowTracker::Emit(const ConnectionInfo& c, const ExchangeView& x, const SpanIds& ids) {
   ++counters_.spans;
   if (sink_ == nullptr) return;
-  // On the sink's arena when it has one (see HttpSpanSink), else the heap.
-  auto* span = google::protobuf::Arena::CreateMessage<opentelemetry::proto::trace::v1::Span>(
-      sink_->SpanArena());
-  BuildHttpSpan(x, ids, span_options_, *span);
-  sink_->OnHttpSpan(c.id.tgid, span);
+  BuildHttpSpanRecord(x, ids, span_options_, record_);
+  sink_->OnHttpSpanRecord(c.id.tgid, record_.record());
 }
 
 }  // namespace tracer::http

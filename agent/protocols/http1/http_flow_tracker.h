@@ -40,6 +40,7 @@
 #include "common/clock.h"
 #include "google/protobuf/arena.h"
 #include "opentelemetry/proto/trace/v1/trace.pb.h"
+#include "otlp/wire/span_record.h"
 
 namespace tracer::http {
 
@@ -47,16 +48,24 @@ namespace tracer::http {
 // feeds the tracker. `tgid` is the traced process whose socket carried the
 // exchange (the span's resource).
 //
-// Memory follows protobuf's AddAllocated convention. The tracker asks
-// SpanArena() right before it builds each span and creates the span there
-// (google::protobuf::Arena::CreateMessage), so a sink that collects spans
-// into an arena-backed batch takes them without a copy or a heap allocation
-// per attribute. OnHttpSpan comes next, before any other call into the
-// sink. `span` is then owned by that arena; when SpanArena() returned
-// nullptr it is a heap object the sink now owns (delete it or hand it on).
+// The tracker calls OnHttpSpanRecord for every span. Its default turns the
+// record into a protobuf Span (otlp/wire/to_message.h) and hands that to
+// OnHttpSpan, so a sink may implement either form; a sink that collects
+// records (a span batch) overrides OnHttpSpanRecord and skips the message.
 class HttpSpanSink {
  public:
   virtual ~HttpSpanSink() = default;
+
+  // `span` and every byte it views are valid for the call only (copy what
+  // is kept, e.g. with spans::SpanBuilder::AddSpan).
+  virtual void OnHttpSpanRecord(uint32_t tgid, const otlp::wire::SpanRecord& span);
+
+  // The message form. Memory follows protobuf's AddAllocated convention:
+  // the default OnHttpSpanRecord asks SpanArena() right before it builds the
+  // message and creates it there (google::protobuf::Arena::CreateMessage).
+  // OnHttpSpan comes next, before any other call into the sink. `span` is
+  // then owned by that arena; when SpanArena() returned nullptr it is a heap
+  // object the sink now owns (delete it or hand it on).
   virtual google::protobuf::Arena* SpanArena() { return nullptr; }
   virtual void OnHttpSpan(uint32_t tgid, opentelemetry::proto::trace::v1::Span* span) = 0;
 };
@@ -144,6 +153,7 @@ class HttpFlowTracker : public capture::EventSink, public ConnectionHost {
   const HttpFlowOptions options_;
   HttpSpanSink* const sink_;
   HttpSpanOptions span_options_;
+  HttpSpanRecord record_;  // reused for every span
   absl::flat_hash_set<std::string> request_keep_;
   absl::flat_hash_set<std::string> response_keep_;
   TraceLinker linker_;

@@ -8,26 +8,19 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "agent/protocols/http1/detect.h"
-#include "agent/spans/attributes.h"
 #include "otlp/semconv.h"
+#include "otlp/wire/to_message.h"
 
 namespace tracer::http {
 namespace {
 
 using opentelemetry::proto::trace::v1::Span;
-using opentelemetry::proto::trace::v1::Status;
-using spans::AddInt;
-using spans::AddString;
-using spans::Attributes;
+using otlp::wire::Attribute;
 
 constexpr std::string_view kRedacted = "REDACTED";
 
 // absl here is built with its own string_view type.
 absl::string_view A(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-
-void SetBytes(std::string* dst, const uint8_t* data, size_t n) {
-  dst->assign(reinterpret_cast<const char*>(data), n);
-}
 
 // "host", "host:port", "[v6]", "[v6]:port" (RFC 9110 §7.2).
 struct HostPort {
@@ -86,24 +79,30 @@ std::string RedactTarget(std::string_view target) {
   return absl::StrCat(A(target.substr(0, q + 1)), RedactQuery(target.substr(q + 1)));
 }
 
-void AddHeaders(Attributes& attrs, std::string_view prefix, const HttpMessage& m,
-                const std::vector<std::string>& allow, SensitiveHeaderPolicy policy) {
-  for (const std::string& name : allow) {
-    const bool sensitive = IsSensitiveHeader(name);
-    if (sensitive && policy == SensitiveHeaderPolicy::kOmit) continue;
-    opentelemetry::proto::common::v1::ArrayValue* array = nullptr;
-    for (const auto& [hname, value] : m.headers) {
-      if (hname != name) continue;
-      if (array == nullptr) {
-        auto* kv = attrs.Add();
-        kv->set_key(absl::StrCat(A(prefix), name));
-        array = kv->mutable_value()->mutable_array_value();
-      }
-      const bool mask = sensitive && policy != SensitiveHeaderPolicy::kReveal;
-      array->add_values()->set_string_value(mask ? std::string(kRedacted) : value);
-    }
-  }
+}  // namespace
+
+std::string_view HttpSpanRecord::Keep(std::string v) {
+  if (strings_used_ == strings_.size()) strings_.emplace_back();
+  std::string& slot = strings_[strings_used_++];
+  slot = std::move(v);
+  return slot;
 }
+
+std::vector<std::string_view>& HttpSpanRecord::NewArray() {
+  if (arrays_used_ == arrays_.size()) arrays_.emplace_back();
+  std::vector<std::string_view>& array = arrays_[arrays_used_++];
+  array.clear();
+  return array;
+}
+
+void HttpSpanRecord::Reset() {
+  record_ = otlp::wire::SpanRecord();
+  attributes_.clear();
+  strings_used_ = 0;
+  arrays_used_ = 0;
+}
+
+namespace {
 
 std::string ProtocolVersion(const HttpMessage& m) {
   return absl::StrCat(m.http_major, ".", m.http_minor);
@@ -157,18 +156,17 @@ std::string RedactQuery(std::string_view query) {
   return out;
 }
 
-void BuildHttpSpan(const ExchangeView& x, const SpanIds& ids, const HttpSpanOptions& options,
-                   Span& span) {
-  span.Clear();
-  SetBytes(span.mutable_trace_id(), ids.trace_id.data(), ids.trace_id.size());
-  SetBytes(span.mutable_span_id(), ids.span_id.data(), ids.span_id.size());
-  if (ids.parent_span_id) {
-    SetBytes(span.mutable_parent_span_id(), ids.parent_span_id->data(), ids.parent_span_id->size());
-  }
-  span.set_flags(ids.flags);
-  if (!ids.trace_state.empty()) span.set_trace_state(ids.trace_state);
+void BuildHttpSpanRecord(const ExchangeView& x, const SpanIds& ids, const HttpSpanOptions& options,
+                         HttpSpanRecord& out) {
+  out.Reset();
+  otlp::wire::SpanRecord& span = out.record_;
+  span.trace_id = ids.trace_id;
+  span.span_id = ids.span_id;
+  if (ids.parent_span_id) span.parent_span_id = *ids.parent_span_id;
+  span.flags = ids.flags;
+  span.trace_state = ids.trace_state;
   const bool server = x.role == capture::SocketRole::kServer;
-  span.set_kind(server ? Span::SPAN_KIND_SERVER : Span::SPAN_KIND_CLIENT);
+  span.kind = server ? otlp::wire::SpanKind::kServer : otlp::wire::SpanKind::kClient;
 
   const HttpMessage* req = x.request;
   const HttpMessage* resp = x.response;
@@ -177,21 +175,44 @@ void BuildHttpSpan(const ExchangeView& x, const SpanIds& ids, const HttpSpanOpti
   uint64_t end = x.end_ns;
   if (resp != nullptr && x.response_end) end = resp->end_ns;
   if (end == 0 && req != nullptr) end = req->end_ns;
-  span.set_start_time_unix_nano(options.clock.ToUnixNs(start));
-  span.set_end_time_unix_nano(options.clock.ToUnixNs(std::max(start, end)));
+  span.start_time_unix_nano = options.clock.ToUnixNs(start);
+  span.end_time_unix_nano = options.clock.ToUnixNs(std::max(start, end));
 
-  Attributes& attrs = *span.mutable_attributes();
-  attrs.Reserve(16);  // a complete exchange has 12 to 14
+  std::vector<Attribute>& attrs = out.attributes_;
+  attrs.reserve(16);  // a complete exchange has 12 to 14
+  const auto add_string = [&attrs](std::string_view key, std::string_view value) {
+    attrs.push_back(Attribute::String(key, value));
+  };
+  const auto add_int = [&attrs](std::string_view key, int64_t value) {
+    attrs.push_back(Attribute::Int(key, value));
+  };
+  const auto add_headers = [&attrs, &out, &options](std::string_view prefix, const HttpMessage& m,
+                                                    const std::vector<std::string>& allow) {
+    for (const std::string& name : allow) {
+      const bool sensitive = IsSensitiveHeader(name);
+      if (sensitive && options.sensitive_headers == SensitiveHeaderPolicy::kOmit) continue;
+      std::vector<std::string_view>* array = nullptr;
+      for (const auto& [hname, value] : m.headers) {
+        if (hname != name) continue;
+        if (array == nullptr) array = &out.NewArray();
+        const bool mask = sensitive && options.sensitive_headers != SensitiveHeaderPolicy::kReveal;
+        array->push_back(mask ? kRedacted : std::string_view(value));
+      }
+      if (array != nullptr) {
+        attrs.push_back(Attribute::StringArray(out.Keep(absl::StrCat(A(prefix), name)), *array));
+      }
+    }
+  };
   std::string_view method = req != nullptr ? std::string_view(req->method) : "";
   const bool known = !method.empty() && IsSemconvKnownMethod(method);
-  span.set_name(known ? std::string(method) : "HTTP");
+  span.name = known ? method : std::string_view("HTTP");
   if (known) {
-    AddString(attrs, otlp::semconv::kHttpRequestMethod, method);
+    add_string(otlp::semconv::kHttpRequestMethod, method);
   } else if (req != nullptr) {
-    AddString(attrs, otlp::semconv::kHttpRequestMethod, "_OTHER");
-    if (!method.empty()) AddString(attrs, otlp::semconv::kHttpRequestMethodOriginal, method);
+    add_string(otlp::semconv::kHttpRequestMethod, "_OTHER");
+    if (!method.empty()) add_string(otlp::semconv::kHttpRequestMethodOriginal, method);
   }
-  AddString(attrs, otlp::semconv::kUrlScheme, "http");
+  add_string(otlp::semconv::kUrlScheme, "http");
 
   const std::string* host_header = req != nullptr ? req->Header("host") : nullptr;
   const capture::SocketAddress& server_sock = server ? x.local : x.remote;
@@ -217,10 +238,10 @@ void BuildHttpSpan(const ExchangeView& x, const SpanIds& ids, const HttpSpanOpti
       }
       const size_t frag = path.find('#');
       if (frag != std::string_view::npos) path = path.substr(0, frag);
-      AddString(attrs, otlp::semconv::kUrlPath, path);
-      if (!query.empty()) AddString(attrs, otlp::semconv::kUrlQuery, RedactQuery(query));
+      add_string(otlp::semconv::kUrlPath, path);
+      if (!query.empty()) add_string(otlp::semconv::kUrlQuery, out.Keep(RedactQuery(query)));
     } else if (absl::StartsWith(t, "http://") || absl::StartsWith(t, "https://")) {
-      AddString(attrs, otlp::semconv::kUrlFull, RedactUserInfo(RedactTarget(t)));
+      add_string(otlp::semconv::kUrlFull, out.Keep(RedactUserInfo(RedactTarget(t))));
     } else if (absl::StartsWith(t, "/")) {
       std::string authority = host_header != nullptr && !host_header->empty()
                                   ? *host_header
@@ -230,51 +251,51 @@ void BuildHttpSpan(const ExchangeView& x, const SpanIds& ids, const HttpSpanOpti
       if ((host_header == nullptr || host_header->empty()) && host.port && *host.port != 80) {
         absl::StrAppend(&authority, ":", *host.port);
       }
-      AddString(attrs, otlp::semconv::kUrlFull,
-                absl::StrCat("http://", authority, RedactTarget(t)));
+      add_string(otlp::semconv::kUrlFull,
+                 out.Keep(absl::StrCat("http://", authority, RedactTarget(t))));
     }
   }
-  if (!host.host.empty()) AddString(attrs, otlp::semconv::kServerAddress, host.host);
-  if (host.port) AddInt(attrs, otlp::semconv::kServerPort, *host.port);
+  if (!host.host.empty()) {
+    add_string(otlp::semconv::kServerAddress, out.Keep(std::move(host.host)));
+  }
+  if (host.port) add_int(otlp::semconv::kServerPort, *host.port);
   if (x.remote.family != capture::SocketAddress::Family::kUnknown) {
-    std::string peer = x.remote.AddressString();
+    const std::string_view peer = out.Keep(x.remote.AddressString());
     if (server) {
-      AddString(attrs, otlp::semconv::kClientAddress, peer);
-      AddInt(attrs, otlp::semconv::kClientPort, x.remote.port);
+      add_string(otlp::semconv::kClientAddress, peer);
+      add_int(otlp::semconv::kClientPort, x.remote.port);
     }
-    AddString(attrs, otlp::semconv::kNetworkPeerAddress, std::move(peer));
-    AddInt(attrs, otlp::semconv::kNetworkPeerPort, x.remote.port);
+    add_string(otlp::semconv::kNetworkPeerAddress, peer);
+    add_int(otlp::semconv::kNetworkPeerPort, x.remote.port);
   }
   if (req != nullptr && req->http_major > 0) {
-    AddString(attrs, otlp::semconv::kNetworkProtocolVersion, ProtocolVersion(*req));
+    add_string(otlp::semconv::kNetworkProtocolVersion, out.Keep(ProtocolVersion(*req)));
   } else if (resp != nullptr && resp->http_major > 0) {
-    AddString(attrs, otlp::semconv::kNetworkProtocolVersion, ProtocolVersion(*resp));
+    add_string(otlp::semconv::kNetworkProtocolVersion, out.Keep(ProtocolVersion(*resp)));
   }
   if (req != nullptr) {
     if (const std::string* ua = req->Header("user-agent")) {
-      AddString(attrs, otlp::semconv::kUserAgentOriginal, *ua);
+      add_string(otlp::semconv::kUserAgentOriginal, *ua);
     }
   }
   const int code = resp != nullptr ? resp->status_code : 0;
-  if (code > 0) AddInt(attrs, otlp::semconv::kHttpResponseStatusCode, code);
+  if (code > 0) add_int(otlp::semconv::kHttpResponseStatusCode, code);
   if (req != nullptr && x.request_end == MessageEnd::kComplete && req->body_size_known) {
-    AddInt(attrs, otlp::semconv::kHttpRequestBodySize, static_cast<int64_t>(req->body_bytes));
+    add_int(otlp::semconv::kHttpRequestBodySize, static_cast<int64_t>(req->body_bytes));
   }
   if (resp != nullptr && x.response_end == MessageEnd::kComplete && resp->body_size_known) {
-    AddInt(attrs, otlp::semconv::kHttpResponseBodySize, static_cast<int64_t>(resp->body_bytes));
+    add_int(otlp::semconv::kHttpResponseBodySize, static_cast<int64_t>(resp->body_bytes));
   }
   if (req != nullptr) {
-    AddHeaders(attrs, otlp::semconv::kHttpRequestHeaderPrefix, *req, options.request_headers,
-               options.sensitive_headers);
-    AddInt(attrs, otlp::semconv::kThreadId, req->first_tid);
+    add_headers(otlp::semconv::kHttpRequestHeaderPrefix, *req, options.request_headers);
+    add_int(otlp::semconv::kThreadId, req->first_tid);
   }
   if (resp != nullptr) {
-    AddHeaders(attrs, otlp::semconv::kHttpResponseHeaderPrefix, *resp, options.response_headers,
-               options.sensitive_headers);
+    add_headers(otlp::semconv::kHttpResponseHeaderPrefix, *resp, options.response_headers);
   }
 
-  std::string status_message;
-  std::string error_type;
+  std::string_view status_message;
+  std::string_view error_type;
   switch (x.anomaly) {
     case Anomaly::kTimeout:
       status_message = "timeout";
@@ -296,15 +317,22 @@ void BuildHttpSpan(const ExchangeView& x, const SpanIds& ids, const HttpSpanOpti
       break;
   }
   const bool code_error = code >= 500 || (!server && code >= 400);
-  if (code_error && error_type.empty()) error_type = absl::StrCat(code);
-  if (!error_type.empty()) AddString(attrs, otlp::semconv::kErrorType, error_type);
-  if (x.anomaly != Anomaly::kNone) AddString(attrs, "tracer.http.anomaly", AnomalyName(x.anomaly));
+  if (code_error && error_type.empty()) error_type = out.Keep(absl::StrCat(code));
+  if (!error_type.empty()) add_string(otlp::semconv::kErrorType, error_type);
+  if (x.anomaly != Anomaly::kNone) add_string("tracer.http.anomaly", AnomalyName(x.anomaly));
   if (code_error || !status_message.empty()) {
-    Status* st = span.mutable_status();
-    st->set_code(Status::STATUS_CODE_ERROR);
+    span.status_code = otlp::wire::StatusCode::kError;
     // semconv: no description for a plain HTTP status error.
-    if (!status_message.empty()) st->set_message(status_message);
+    span.status_message = status_message;
   }
+  span.attributes = attrs;
+}
+
+void BuildHttpSpan(const ExchangeView& x, const SpanIds& ids, const HttpSpanOptions& options,
+                   Span& span) {
+  HttpSpanRecord record;
+  BuildHttpSpanRecord(x, ids, options, record);
+  otlp::wire::ToMessage(record.record(), &span);
 }
 
 }  // namespace tracer::http

@@ -5,7 +5,9 @@
 #ifndef TRACER_AGENT_PROTOCOLS_HTTP1_SPAN_H_
 #define TRACER_AGENT_PROTOCOLS_HTTP1_SPAN_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +18,7 @@
 #include "agent/spans/trace_context.h"
 #include "common/clock.h"
 #include "opentelemetry/proto/trace/v1/trace.pb.h"
+#include "otlp/wire/span_record.h"
 
 namespace tracer::http {
 
@@ -79,7 +82,42 @@ struct HttpSpanOptions {
   std::vector<std::string> response_headers;
 };
 
-// Fills `span` (cleared first) for `x`:
+// The storage behind one HTTP span record: its attribute array and the
+// strings and string arrays computed for it (redacted query and URL,
+// addresses, header keys...). Reused from span to span, so that after the
+// first few spans building one allocates nothing but what the redaction
+// helpers return. The record also views bytes of the exchange's messages
+// (method, path, header values): it is valid while both this object (until
+// the next BuildHttpSpanRecord into it) and those messages are.
+// Not thread-safe: one builder at a time.
+class HttpSpanRecord {
+ public:
+  HttpSpanRecord() = default;
+  HttpSpanRecord(const HttpSpanRecord&) = delete;
+  HttpSpanRecord& operator=(const HttpSpanRecord&) = delete;
+
+  // The record last built here.
+  const otlp::wire::SpanRecord& record() const { return record_; }
+
+ private:
+  friend void BuildHttpSpanRecord(const ExchangeView& x, const SpanIds& ids,
+                                  const HttpSpanOptions& options, HttpSpanRecord& out);
+  void Reset();
+  // A string that lives as long as the record (moved in).
+  std::string_view Keep(std::string s);
+  // An empty string array that lives as long as the record.
+  std::vector<std::string_view>& NewArray();
+
+  otlp::wire::SpanRecord record_;
+  std::vector<otlp::wire::Attribute> attributes_;
+  // Deques: their elements never move, so views into them stay valid.
+  std::deque<std::string> strings_;
+  size_t strings_used_ = 0;
+  std::deque<std::vector<std::string_view>> arrays_;
+  size_t arrays_used_ = 0;
+};
+
+// Fills `out` (reset first) with the span record of `x`:
 //  - kind SERVER (role kServer) or CLIENT; name "{http.request.method}", or
 //    "HTTP" when the method is unknown or "_OTHER" (no route is known, so no
 //    "{method} {route}" form).
@@ -99,6 +137,12 @@ struct HttpSpanOptions {
 //  - status: ERROR for 5xx (SERVER) or 4xx/5xx (CLIENT) with error.type the
 //    code; ERROR with a message for timeouts, closes before the end and
 //    responses without request.
+// Thread-safe for distinct `out`s.
+void BuildHttpSpanRecord(const ExchangeView& x, const SpanIds& ids, const HttpSpanOptions& options,
+                         HttpSpanRecord& out);
+
+// The same span as a protobuf message: fills `span` (cleared first) with the
+// message form (otlp/wire/to_message.h) of BuildHttpSpanRecord's record.
 // Thread-safe (no shared state).
 void BuildHttpSpan(const ExchangeView& x, const SpanIds& ids, const HttpSpanOptions& options,
                    opentelemetry::proto::trace::v1::Span& span);
