@@ -9,6 +9,7 @@
 #include "agent/pipeline/sampler.h"
 #include "common/clock.h"
 #include "glog/logging.h"
+#include "otlp/wire/span_record.h"
 
 namespace tracer::daemon {
 
@@ -46,10 +47,10 @@ void SpanRouter::Route(Session& s, uint32_t pid) {
     counters_.spans_captured += batch.span_count();
     if (!passed_on) counters_.spans_sampled_out += batch.span_count();
   };
-  o.on_http_span = [this](uint32_t, const opentelemetry::proto::trace::v1::Span& span) {
+  o.on_http_record = [this](uint32_t, const otlp::wire::SpanRecord& span) {
     ++counters_.http_spans;
-    for (const auto& kv : span.attributes()) {
-      if (kv.key() == "tracer.http.anomaly") {
+    for (const otlp::wire::Attribute& a : span.attributes) {
+      if (a.key == "tracer.http.anomaly") {
         ++counters_.http_spans_marked;
         break;
       }

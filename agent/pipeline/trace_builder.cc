@@ -71,6 +71,7 @@ void TraceBuilder::Gate::OnBatch(std::shared_ptr<const spans::SpanBatch> batch) 
 }
 
 void TraceBuilder::HttpSink::OnHttpSpanRecord(uint32_t tgid, const otlp::wire::SpanRecord& span) {
+  if (owner->options_.on_http_record) owner->options_.on_http_record(tgid, span);
   if (owner->options_.on_http_span) {
     // The observer takes messages: the message path, as before.
     http::HttpSpanSink::OnHttpSpanRecord(tgid, span);

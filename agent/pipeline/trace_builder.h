@@ -57,6 +57,10 @@ struct TraceBuilderOptions {
   // on. Either may be empty.
   std::function<void(uint32_t tgid, const opentelemetry::proto::trace::v1::Span& span)>
       on_http_span;
+  // Sees every HTTP span as a record (valid for the call only), before
+  // `on_http_span`. Unlike `on_http_span` it costs no message: prefer it
+  // for counting.
+  std::function<void(uint32_t tgid, const otlp::wire::SpanRecord& span)> on_http_record;
   std::function<void(const spans::SpanBatch& batch, bool passed_on)> on_batch;
 };
 

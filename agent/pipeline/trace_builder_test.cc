@@ -129,6 +129,8 @@ std::vector<opentelemetry::proto::trace::v1::Span> HttpSpansThroughBuilder(bool 
   o.http_options.id_seed = 42;
   o.http_options.request_headers = {"x-test"};
   int observed = 0;
+  int records = 0;
+  o.on_http_record = [&records](uint32_t, const otlp::wire::SpanRecord&) { ++records; };
   if (observe) {
     o.on_http_span = [&observed](uint32_t, const opentelemetry::proto::trace::v1::Span&) {
       ++observed;
@@ -177,6 +179,7 @@ std::vector<opentelemetry::proto::trace::v1::Span> HttpSpansThroughBuilder(bool 
   EXPECT_EQ(t.counters().http_spans, 3u);
   EXPECT_EQ(t.counters().http_server_spans, 3u);
   EXPECT_EQ(observed, observe ? 3 : 0);
+  EXPECT_EQ(records, 3);
   std::vector<opentelemetry::proto::trace::v1::Span> http;
   for (auto& s : sink.spans) {
     if (s.kind() == opentelemetry::proto::trace::v1::Span::SPAN_KIND_SERVER) http.push_back(s);
