@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "agent/protocols/http1/process_parent.h"
+#include "otlp/wire/to_message.h"
 
 namespace tracer::pipeline {
 
@@ -71,16 +72,18 @@ void TraceBuilder::Gate::OnBatch(std::shared_ptr<const spans::SpanBatch> batch) 
 }
 
 void TraceBuilder::HttpSink::OnHttpSpanRecord(uint32_t tgid, const otlp::wire::SpanRecord& span) {
-  if (owner->options_.on_http_record) owner->options_.on_http_record(tgid, span);
-  if (owner->options_.on_http_span) {
-    // The observer takes messages: the message path, as before.
-    http::HttpSpanSink::OnHttpSpanRecord(tgid, span);
-    return;
-  }
+  const TraceBuilderOptions& o = owner->options_;
+  if (o.on_http_record) o.on_http_record(tgid, span);
   TraceBuilderCounters& c = owner->counters_;
   ++c.http_spans;
   if (span.kind == otlp::wire::SpanKind::kServer) ++c.http_server_spans;
-  if (owner->options_.build_spans) owner->builder_->AddSpan(tgid, span);
+  if (o.on_http_span) {
+    // The observer takes messages: one is built for it alone; the span
+    // joins the batch as the record either way.
+    otlp::wire::ToMessage(span, &observed_);
+    o.on_http_span(tgid, observed_);
+  }
+  if (o.build_spans) owner->builder_->AddSpan(tgid, span);
 }
 
 google::protobuf::Arena* TraceBuilder::HttpSink::SpanArena() {

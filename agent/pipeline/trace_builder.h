@@ -121,11 +121,14 @@ class TraceBuilder : public capture::EventSink {
   // HTTP spans -> observer -> span builder.
   struct HttpSink : http::HttpSpanSink {
     // Records join the batch as records; the message form is built only
-    // for `on_http_span`.
+    // for `on_http_span` (into `observed_`, reused).
     void OnHttpSpanRecord(uint32_t tgid, const otlp::wire::SpanRecord& span) override;
+    // The message form, for a caller that has a message (the tracker
+    // itself always calls OnHttpSpanRecord).
     google::protobuf::Arena* SpanArena() override;
     void OnHttpSpan(uint32_t tgid, opentelemetry::proto::trace::v1::Span* span) override;
     TraceBuilder* owner = nullptr;
+    opentelemetry::proto::trace::v1::Span observed_;
   };
 
   const TraceBuilderOptions options_;

@@ -113,8 +113,8 @@ class KeptBatches : public spans::BatchSink {
 
 // Two exchanges on one accepted connection (the second a 503) and a request
 // cut by the close, through a TraceBuilder with HTTP on. `observe` sets an
-// on_http_span observer, which takes the message path; without it the spans
-// join the batch as records.
+// on_http_span observer, which is handed a message built from each record;
+// the spans join the batch as records either way.
 std::vector<opentelemetry::proto::trace::v1::Span> HttpSpansThroughBuilder(bool observe) {
   KeptBatches sink;
   TraceBuilderOptions o = Synthetic();
