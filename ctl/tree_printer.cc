@@ -29,6 +29,11 @@ std::string StringAttr(const Span& span, const std::string& key) {
   return v != nullptr && v->has_string_value() ? v->string_value() : "";
 }
 
+// The tree's indentation for `depth`, appended to `*out`.
+void AppendPrefix(int depth, std::string* out) {
+  for (int i = 0; i < depth; ++i) *out += "│ ";
+}
+
 }  // namespace
 
 std::string HttpSpanLine(const Span& span) {
@@ -73,7 +78,7 @@ void TreePrinter::AddRoot(uint32_t tgid, const std::string& name) {
 
 std::string TreePrinter::Prefix(int depth) const {
   std::string s;
-  for (int i = 0; i < depth; ++i) s += "│ ";
+  AppendPrefix(depth, &s);
   return s;
 }
 
@@ -99,7 +104,7 @@ TreePrinter::Proc& TreePrinter::Lookup(uint32_t tgid) {
 void TreePrinter::OnSyscall(const capture::SyscallEvent& e) {
   Proc& p = Lookup(e.tgid);
   // The line is formatted straight into the pending output (no temporaries).
-  for (int i = 0; i < p.depth + 1; ++i) pending_ += "│ ";
+  AppendPrefix(p.depth + 1, &pending_);
   if (e.tid != e.tgid) absl::StrAppendFormat(&pending_, "[tid %u] ", e.tid);
   pending_ += syscalls::SyscallName(e.nr);
   pending_ += '(';
